@@ -1,0 +1,23 @@
+// One jest run over every workspace: unit tests sit next to the code (src/**/*.test.ts),
+// integration tests in each package's test/. TypeScript is compiled by swc in native ESM mode.
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2023' },
+    module: { type: 'es6' },
+  },
+];
+
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': swc },
+  moduleNameMapper: {
+    '^@dsm/([a-z-]+)$': '<rootDir>/workloads/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testMatch: ['<rootDir>/workloads/*/src/**/*.test.ts', '<rootDir>/workloads/*/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 30000,
+};
