@@ -1,1 +1,14 @@
 export * from './errors.js';
+export * from './encoding.js';
+export * from './amount.js';
+export * from './suites.js';
+export * from './objects.js';
+export * from './decode.js';
+export * from './entropy.js';
+export * from './balances.js';
+export * from './chain.js';
+export * from './verify.js';
+export * from './crypto/index.js';
+export * from './policy/index.js';
+export { isMap } from './shape.js';
+export * from './ledger.js';

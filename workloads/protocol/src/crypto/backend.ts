@@ -1,0 +1,58 @@
+/**
+ * One interface for the post-quantum primitives (§2). Public keys and signatures are the FIPS byte strings
+ * in both backends, so either verifies the other's signatures. Secret keys use one portable form:
+ * the 32-byte seed ξ for ML-DSA, the 64-byte FIPS 205 private key for SLH-DSA, the 64-byte seed d‖z for ML-KEM.
+ */
+import type { SignatureSuite } from '../suites.js';
+
+export interface KeyPair {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+export interface SignOptions {
+  /** Deterministic (non-hedged) signing, for known-answer tests. Not every backend offers it. */
+  deterministic?: boolean;
+}
+
+export interface Encapsulation {
+  cipherText: Uint8Array;
+  sharedSecret: Uint8Array;
+}
+
+export interface SignatureBackend {
+  readonly name: string;
+  supports(suite: SignatureSuite): boolean;
+  /** Whether `sign(..., {deterministic: true})` is available. */
+  readonly deterministicSigning: boolean;
+  /** Key pair from a seed (`SUITE_SIZES[suite].seed` bytes) or from fresh randomness. */
+  keygen(suite: SignatureSuite, seed?: Uint8Array): KeyPair;
+  sign(
+    suite: SignatureSuite,
+    secretKey: Uint8Array,
+    message: Uint8Array,
+    context: Uint8Array,
+    options?: SignOptions,
+  ): Uint8Array;
+  /** False for any malformed key or signature; never throws on attacker-controlled input. */
+  verify(
+    suite: SignatureSuite,
+    publicKey: Uint8Array,
+    message: Uint8Array,
+    signature: Uint8Array,
+    context: Uint8Array,
+  ): boolean;
+}
+
+export interface KemBackend {
+  readonly name: string;
+  kemKeygen(seed?: Uint8Array): KeyPair;
+  encapsulate(publicKey: Uint8Array): Encapsulation;
+  decapsulate(cipherText: Uint8Array, secretKey: Uint8Array): Uint8Array;
+}
+
+export type CryptoBackend = SignatureBackend & KemBackend;
+
+export class UnsupportedError extends Error {
+  override readonly name = 'UnsupportedError';
+}

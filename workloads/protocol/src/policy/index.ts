@@ -1,0 +1,11 @@
+export * from './condition.js';
+export * from './policy.js';
+export * from './cache.js';
+export type { OperationsCondition } from './operations.js';
+export type { IssuerOnlyCondition } from './issuer-only.js';
+export type { SupplyCapCondition } from './supply-cap.js';
+export type { AmountLimitCondition } from './amount-limit.js';
+export type { TimeWindowCondition } from './time-window.js';
+export type { AllowListCondition } from './allow-list.js';
+export type { DenyListCondition } from './deny-list.js';
+export type { CoSignCondition } from './co-sign.js';
