@@ -58,5 +58,7 @@ export function applyEffect(previous: Balances, token: string, effect: Holding):
 export function balancesEqual(a: Balances, b: Balances): boolean {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => b[k] !== undefined && a[k]!.available === b[k].available && a[k]!.locked === b[k].locked);
+  return ka.every(
+    (k) => b[k] !== undefined && a[k]!.available === b[k].available && a[k]!.locked === b[k].locked,
+  );
 }

@@ -6,7 +6,16 @@ import type { SignatureBackend, KeyPair } from './crypto/backend.js';
 import { idOf } from './encoding.js';
 import { genesisEntropy, nextEntropy } from './entropy.js';
 import { DsmError } from './errors.js';
-import type { Cosig, Genesis, Operation, Policy, RawCondition, SignedState, State, TokenDefinition } from './objects.js';
+import type {
+  Cosig,
+  Genesis,
+  Operation,
+  Policy,
+  RawCondition,
+  SignedState,
+  State,
+  TokenDefinition,
+} from './objects.js';
 import { GENESIS_TYPE, POLICY_TYPE, SIGNED_STATE_TYPE, STATE_TYPE, TOKEN_TYPE } from './objects.js';
 import { COSIGN_CONTEXT, STATE_CONTEXT, type SignatureSuite } from './suites.js';
 
@@ -62,7 +71,16 @@ export function makeNextState(prev: State, op: Operation, t: number, token?: Tok
     }
     balances = applied.balances;
   }
-  return { type: STATE_TYPE, identity: prev.identity, n, prev: idOf(prev), t, entropy: nextEntropy(prev.entropy, op, n), op, balances };
+  return {
+    type: STATE_TYPE,
+    identity: prev.identity,
+    n,
+    prev: idOf(prev),
+    t,
+    entropy: nextEntropy(prev.entropy, op, n),
+    op,
+    balances,
+  };
 }
 
 function requireToken(token: TokenDefinition | undefined): TokenDefinition {
@@ -90,7 +108,11 @@ export function coSignState(
   state: State,
   options?: { deterministic?: boolean },
 ): Cosig {
-  return { signer: keys.publicKey, suite, sig: backend.sign(suite, keys.secretKey, idOf(state).bytes, COSIGN_CONTEXT, options) };
+  return {
+    signer: keys.publicKey,
+    suite,
+    sig: backend.sign(suite, keys.secretKey, idOf(state).bytes, COSIGN_CONTEXT, options),
+  };
 }
 
 export interface TokenInput {

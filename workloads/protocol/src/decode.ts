@@ -2,7 +2,16 @@
  * Strict decoding of the five object types (§1): bytes → canonical check → exact shape per type.
  * Every failure is E_DECODE naming the field.
  */
-import { DEFAULT_MAX_OBJECT_BYTES, decodeStrict, parseId } from './encoding.js';
+import * as dagCbor from '@ipld/dag-cbor';
+import type { CID } from 'multiformats/cid';
+import {
+  DEFAULT_MAX_OBJECT_BYTES,
+  bytesEqual,
+  decodeStrict,
+  encode,
+  idOfBytes,
+  parseId,
+} from './encoding.js';
 import { decodeError } from './errors.js';
 import type {
   BalanceEntry,
@@ -27,7 +36,20 @@ import {
   TOKEN_TYPE,
 } from './objects.js';
 import type { DataMap } from './shape.js';
-import { amount, bytes, exactKeys, isMap, join, link, list, literal, map, text, uint, utf8Length } from './shape.js';
+import {
+  amount,
+  bytes,
+  exactKeys,
+  isMap,
+  join,
+  link,
+  list,
+  literal,
+  map,
+  text,
+  uint,
+  utf8Length,
+} from './shape.js';
 import { KEM_SIZES, SIGNATURE_SUITES, SUITE_SIZES } from './suites.js';
 
 const NONCE_BYTES = 32;
@@ -226,4 +248,62 @@ export function decodeAs<T extends ObjectType>(
   const value = decodeStrict(bytes, maxBytes);
   if (!isMap(value) || value.type !== type) throw decodeError('type', `must be "${type}"`);
   return CHECKERS[type](value);
+}
+
+const ENVELOPE_TYPE_AND_STATE_KEY = dagCbor.encode({ type: SIGNED_STATE_TYPE }).subarray(1); // "type" → text
+const STATE_KEY = Uint8Array.of(0x65, ...new TextEncoder().encode('state'));
+
+/**
+ * Strict decoding of a signed state that also returns id(state), encoding the state only once: the canonical
+ * envelope is rebuilt from the state's canonical bytes and compared with the input, instead of encoding the
+ * whole envelope (signature included) a second time. Same result as decodeAs + idOf, about half the work.
+ */
+export function decodeSignedState(
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_MAX_OBJECT_BYTES,
+): { signed: SignedState; stateId: CID } {
+  if (bytes.length > maxBytes) return slowSignedState(bytes, maxBytes);
+  let value: unknown;
+  try {
+    value = dagCbor.decode(bytes);
+  } catch {
+    return slowSignedState(bytes, maxBytes); // for the precise error
+  }
+  if (!isMap(value) || value.type !== SIGNED_STATE_TYPE)
+    throw decodeError('type', `must be "${SIGNED_STATE_TYPE}"`);
+  const signed = checkSignedState(value);
+  const stateBytes = encode(signed.state);
+  // Canonical key order is length-first: sig, type, state, cosigs.
+  const sigPart = dagCbor.encode({ sig: signed.sig }).subarray(1);
+  const cosigsPart = signed.cosigs
+    ? dagCbor.encode({ cosigs: signed.cosigs }).subarray(1)
+    : new Uint8Array(0);
+  const expectedLength =
+    1 +
+    sigPart.length +
+    ENVELOPE_TYPE_AND_STATE_KEY.length +
+    STATE_KEY.length +
+    stateBytes.length +
+    cosigsPart.length;
+  let at = 0;
+  const same = (part: Uint8Array) => {
+    const ok = bytesEqual(bytes.subarray(at, at + part.length), part);
+    at += part.length;
+    return ok;
+  };
+  const canonical =
+    bytes.length === expectedLength &&
+    bytes[at++] === (signed.cosigs ? 0xa4 : 0xa3) &&
+    same(sigPart) &&
+    same(ENVELOPE_TYPE_AND_STATE_KEY) &&
+    same(STATE_KEY) &&
+    same(stateBytes) &&
+    same(cosigsPart);
+  if (!canonical) throw decodeError('$', 'not canonical DAG-CBOR (does not re-encode to the same bytes)');
+  return { signed, stateId: idOfBytes(stateBytes) };
+}
+
+function slowSignedState(bytes: Uint8Array, maxBytes: number): { signed: SignedState; stateId: CID } {
+  const signed = decodeAs(bytes, SIGNED_STATE_TYPE, maxBytes);
+  return { signed, stateId: idOfBytes(encode(signed.state)) };
 }

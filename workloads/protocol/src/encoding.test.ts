@@ -42,11 +42,15 @@ describe('worked example (protocol.md §9)', () => {
     expect(toHex(id.bytes)).toBe('01711e2075c3ed2dae92e6e350b60c5383b9d9098dd07714129bf448358bbb65ec8829d6');
   });
   it('entropy₀', () => {
-    expect(toHex(genesisEntropy(id))).toBe('2a85e3285c04491400def47a141e814dafb68238a095c205f67c6bc54f78d016');
+    expect(toHex(genesisEntropy(id))).toBe(
+      '2a85e3285c04491400def47a141e814dafb68238a095c205f67c6bc54f78d016',
+    );
   });
   it('op id and entropy at n = 1', () => {
     const op: Operation = { kind: 'token.mint', token: id, amount: '1000' };
-    expect(toHex(idOf(op).bytes)).toBe('01711e2099e45c5bd9a214e68b965dcbc93e3bb69af42f6650ef17e3366dd898c7b900ee');
+    expect(toHex(idOf(op).bytes)).toBe(
+      '01711e2099e45c5bd9a214e68b965dcbc93e3bb69af42f6650ef17e3366dd898c7b900ee',
+    );
     expect(toHex(nextEntropy(genesisEntropy(id), op, 1))).toBe(
       '7757c001fe97b568ffc25fd64d445895ad1e06e021897718bd9198942c44068f',
     );
@@ -84,7 +88,9 @@ describe('strict decoding', () => {
 
   it('rejects non-minimal integer encodings', () => {
     // 1 encoded as a two-byte integer (0x18 0x01) instead of 0x01.
-    expect(decodeFailure(() => decodeStrict(Uint8Array.from([0x18, 0x01]))).message).toMatch(/canonical|DAG-CBOR/);
+    expect(decodeFailure(() => decodeStrict(Uint8Array.from([0x18, 0x01]))).message).toMatch(
+      /canonical|DAG-CBOR/,
+    );
   });
 
   it('rejects trailing bytes and garbage', () => {

@@ -5,10 +5,13 @@ import { idOf } from './encoding.js';
 import type { Operation } from './objects.js';
 
 const ENTROPY_CONTEXT = new TextEncoder().encode('dsm/entropy@1');
+// Derive-key mode hashes the context once per call; keep a hasher with the context key already absorbed.
+const derivation = blake3.create({ context: ENTROPY_CONTEXT });
+const derive = (material: Uint8Array): Uint8Array => derivation.clone().update(material).digest();
 
 /** entropy₀: key material is the genesis id bytes. */
 export function genesisEntropy(identity: CID): Uint8Array {
-  return blake3(identity.bytes, { context: ENTROPY_CONTEXT });
+  return derive(identity.bytes);
 }
 
 /** entropy for n > 0: prev.entropy (32) ‖ id bytes of op (36) ‖ n as u64 big-endian (8). */
@@ -18,5 +21,5 @@ export function nextEntropy(prevEntropy: Uint8Array, op: Operation, n: number): 
   material.set(prevEntropy, 0);
   material.set(opId, prevEntropy.length);
   new DataView(material.buffer).setBigUint64(prevEntropy.length + opId.length, BigInt(n), false);
-  return blake3(material, { context: ENTROPY_CONTEXT });
+  return derive(material);
 }

@@ -9,7 +9,14 @@ import { idOf } from './encoding.js';
 import { DsmError, isDsmError } from './errors.js';
 import type { Genesis, Policy, SignedState, State, TokenDefinition } from './objects.js';
 import { validatePolicy, type ValidPolicy } from './policy/policy.js';
-import { advance, verifyState, type Accepted, type Checkpoint, type VerifyOptions, type World } from './verify.js';
+import {
+  advance,
+  verifyState,
+  type Accepted,
+  type Checkpoint,
+  type VerifyOptions,
+  type World,
+} from './verify.js';
 
 export interface ForkEvidence {
   identity: string;
@@ -62,8 +69,13 @@ export class MemoryLedger implements World {
   trustCheckpoint(checkpoint: Checkpoint): void {
     this.heads.set(checkpoint.state.identity.toString(), checkpoint);
     // Created at or before the checkpoint: the checkpoint id stands in for the (unseen) create state.
-    for (const token of checkpoint.issued.keys()) if (!this.created.has(token)) this.created.set(token, checkpoint.stateId);
-    this.record(checkpoint.stateId, { type: 'dsm/signed-state@1', state: checkpoint.state, sig: new Uint8Array() });
+    for (const token of checkpoint.issued.keys())
+      if (!this.created.has(token)) this.created.set(token, checkpoint.stateId);
+    this.record(checkpoint.stateId, {
+      type: 'dsm/signed-state@1',
+      state: checkpoint.state,
+      sig: new Uint8Array(),
+    });
   }
 
   /**
@@ -74,22 +86,39 @@ export class MemoryLedger implements World {
     const identity = signed.state.identity;
     const genesis = this.genesisById.get(identity.toString());
     if (genesis === undefined) {
-      throw new DsmError('E_LINK', `unknown genesis ${identity.toString()}`, { identity: identity.toString(), n: signed.state.n });
+      throw new DsmError('E_LINK', `unknown genesis ${identity.toString()}`, {
+        identity: identity.toString(),
+        n: signed.state.n,
+      });
     }
     const stateId = idOf(signed.state);
     if (this.states.has(stateId.toString())) return { signed: this.states.get(stateId.toString())!, stateId }; // idempotent
     const head = this.heads.get(identity.toString()) ?? null;
     const parent = this.parentOf(head, signed.state);
     try {
-      const accepted = await verifyState({ genesis, identity, checkpoint: parent, signed, world: this, backend: this.backend, options });
+      const accepted = await verifyState({
+        genesis,
+        identity,
+        checkpoint: parent,
+        signed,
+        world: this,
+        backend: this.backend,
+        options,
+      });
       this.heads.set(identity.toString(), advance(head, accepted));
       this.record(accepted.stateId, accepted.signed);
-      if (signed.state.op.kind === 'token.create') this.created.set(signed.state.op.token.toString(), stateId);
+      if (signed.state.op.kind === 'token.create')
+        this.created.set(signed.state.op.token.toString(), stateId);
       return accepted;
     } catch (e) {
       if (isDsmError(e, 'E_FORK') && typeof e.details.existing === 'string') {
         this.forked.add(identity.toString());
-        this.forks.push({ identity: identity.toString(), n: signed.state.n, existing: this.states.get(e.details.existing)!, candidate: signed });
+        this.forks.push({
+          identity: identity.toString(),
+          n: signed.state.n,
+          existing: this.states.get(e.details.existing)!,
+          candidate: signed,
+        });
       }
       throw e;
     }
@@ -115,7 +144,8 @@ export class MemoryLedger implements World {
     if (heights === undefined) this.heights.set(identity, (heights = new Map()));
     heights.set(signed.state.n, id);
     const head = this.heads.get(identity);
-    if (head !== undefined && head.stateId.equals(stateId)) this.checkpoints.set(`${identity}@${signed.state.n}`, head);
+    if (head !== undefined && head.stateId.equals(stateId))
+      this.checkpoints.set(`${identity}@${signed.state.n}`, head);
   }
 
   signedState(stateId: CID): SignedState | undefined {
@@ -143,7 +173,15 @@ export class MemoryLedger implements World {
     if (existing === undefined || existing === stateId.toString()) return undefined;
     return this.states.has(existing) ? idOf(this.states.get(existing)!.state) : undefined;
   }
-  validPolicy(_anchor: CID, policy: Policy): ValidPolicy {
-    return validatePolicy(policy);
+  /** Policies are immutable content: validate each anchor once. */
+  validPolicy(anchor: CID, policy: Policy): ValidPolicy {
+    const key = anchor.toString();
+    let valid = this.validPolicies.get(key);
+    if (valid === undefined) {
+      valid = validatePolicy(policy);
+      this.validPolicies.set(key, valid);
+    }
+    return valid;
   }
+  private readonly validPolicies = new Map<string, ValidPolicy>();
 }

@@ -38,7 +38,8 @@ export function exactKeys(
     if (!(key in value)) throw decodeError(join(field, key), 'is missing');
   }
   for (const key of Object.keys(value)) {
-    if (!required.includes(key) && !optional.includes(key)) throw decodeError(join(field, key), 'is not allowed here');
+    if (!required.includes(key) && !optional.includes(key))
+      throw decodeError(join(field, key), 'is not allowed here');
   }
 }
 
@@ -68,7 +69,8 @@ export function uint(value: unknown, field: string, max = MAX_SAFE_UINT, min = 0
 
 export function bytes(value: unknown, field: string, length?: number): Uint8Array {
   if (!(value instanceof Uint8Array)) throw decodeError(field, 'must be bytes');
-  if (length !== undefined && value.length !== length) throw decodeError(field, `must be exactly ${length} bytes`);
+  if (length !== undefined && value.length !== length)
+    throw decodeError(field, `must be exactly ${length} bytes`);
   return value;
 }
 

@@ -30,7 +30,13 @@ export const SUITE_SIZES: Readonly<Record<SignatureSuite, SuiteSizes>> = {
   'slh-dsa-sha2-128f': { publicKey: 32, signature: 17088, secretKey: 64, seed: 48 },
 };
 
-export const KEM_SIZES = { publicKey: 1184, secretKey: 64, seed: 64, cipherText: 1088, sharedSecret: 32 } as const;
+export const KEM_SIZES = {
+  publicKey: 1184,
+  secretKey: 64,
+  seed: 64,
+  cipherText: 1088,
+  sharedSecret: 32,
+} as const;
 
 export function isSignatureSuite(value: unknown): value is SignatureSuite {
   return typeof value === 'string' && (SIGNATURE_SUITES as readonly string[]).includes(value);

@@ -4,13 +4,12 @@
  */
 import type { CID } from 'multiformats/cid';
 import { applyEffect, balancesEqual, effectOf } from './balances.js';
-import type { SignatureBackend } from './crypto/backend.js';
-import { decodeAs } from './decode.js';
+import { verifySignature, type SignatureBackend } from './crypto/backend.js';
+import { decodeSignedState } from './decode.js';
 import { bytesEqual, idOf } from './encoding.js';
 import { genesisEntropy, nextEntropy } from './entropy.js';
 import { DsmError, isDsmError, type DsmErrorCode, type ErrorDetails } from './errors.js';
 import type { Genesis, Policy, SignedState, State, TokenDefinition, TransferOp } from './objects.js';
-import { SIGNED_STATE_TYPE } from './objects.js';
 import { enforcePolicy, validatePolicy, type ValidPolicy } from './policy/policy.js';
 import { STATE_CONTEXT } from './suites.js';
 
@@ -67,7 +66,13 @@ export interface Accepted {
 
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;
 
-function fail(rule: Rule, code: DsmErrorCode, message: string, state: State | undefined, details: ErrorDetails = {}): never {
+function fail(
+  rule: Rule,
+  code: DsmErrorCode,
+  message: string,
+  state: State | undefined,
+  details: ErrorDetails = {},
+): never {
   throw new DsmError(code, message, {
     rule,
     ...(state && typeof state.n === 'number' ? { n: state.n } : {}),
@@ -75,11 +80,18 @@ function fail(rule: Rule, code: DsmErrorCode, message: string, state: State | un
   });
 }
 
+/** A decoded state with its id and its signature check already under way. */
+export interface PreparedState {
+  readonly signed: SignedState;
+  readonly stateId: CID;
+  readonly signature: Promise<boolean>;
+}
+
 /** Decodes bytes (or takes an already decoded envelope) as a signed state; E_DECODE carries rule 'decode'. */
-function asSignedState(input: Uint8Array | SignedState): SignedState {
-  if (!(input instanceof Uint8Array)) return input;
+function asSignedState(input: Uint8Array | SignedState): { signed: SignedState; stateId: CID } {
+  if (!(input instanceof Uint8Array)) return { signed: input, stateId: idOf(input.state) };
   try {
-    return decodeAs(input, SIGNED_STATE_TYPE);
+    return decodeSignedState(input);
   } catch (e) {
     if (isDsmError(e)) throw new DsmError(e.code, e.message, { rule: 'decode', ...e.details });
     throw e;
@@ -91,7 +103,7 @@ export interface StateToVerify {
   identity: CID;
   /** null for state 0. */
   checkpoint: Checkpoint | null;
-  signed: Uint8Array | SignedState;
+  signed: Uint8Array | SignedState | PreparedState;
   world: World;
   backend: SignatureBackend;
   options?: VerifyOptions;
@@ -100,9 +112,9 @@ export interface StateToVerify {
 /** Runs every check of §4 on one state; throws the first failure as a DsmError with `details.rule`. */
 export async function verifyState(input: StateToVerify): Promise<Accepted> {
   const { genesis, identity, checkpoint, world, backend, options = {} } = input;
-  const signed = asSignedState(input.signed);
+  const prepared = 'signature' in input.signed ? input.signed : prepare(input.signed, genesis, backend);
+  const { signed, stateId } = prepared;
   const state = signed.state;
-  const stateId = idOf(state);
   const prev = checkpoint?.state;
 
   // V1 link (state 0 must have exactly the genesis form).
@@ -115,21 +127,35 @@ export async function verifyState(input: StateToVerify): Promise<Accepted> {
       state.op.genesis.equals(identity) &&
       Object.keys(state.balances).length === 0 &&
       bytesEqual(state.entropy, genesisEntropy(identity));
-    if (!form) fail('V1', 'E_LINK', 'state 0 must be the genesis state of this identity (n 0, prev null, op genesis, entropy₀, no balances)', state);
+    if (!form)
+      fail(
+        'V1',
+        'E_LINK',
+        'state 0 must be the genesis state of this identity (n 0, prev null, op genesis, entropy₀, no balances)',
+        state,
+      );
   } else {
     if (!state.identity.equals(identity)) fail('V1', 'E_LINK', 'state belongs to another identity', state);
-    if (state.n !== prev.n + 1) fail('V1', 'E_LINK', `n must be ${prev.n + 1}`, state, { expected: prev.n + 1 });
+    if (state.n !== prev.n + 1)
+      fail('V1', 'E_LINK', `n must be ${prev.n + 1}`, state, { expected: prev.n + 1 });
     if (state.prev === null || !state.prev.equals(checkpoint!.stateId)) {
-      fail('V1', 'E_LINK', 'prev must be the id of the previous state', state, { expected: checkpoint!.stateId.toString() });
+      fail('V1', 'E_LINK', 'prev must be the id of the previous state', state, {
+        expected: checkpoint!.stateId.toString(),
+      });
     }
     // V2 entropy
     if (!bytesEqual(state.entropy, nextEntropy(prev.entropy, state.op, state.n))) {
-      fail('V2', 'E_ENTROPY', 'entropy does not follow from the previous entropy, the operation and n', state);
+      fail(
+        'V2',
+        'E_ENTROPY',
+        'entropy does not follow from the previous entropy, the operation and n',
+        state,
+      );
     }
   }
 
   // V3 signature under the genesis key.
-  if (!backend.verify(genesis.suite, genesis.publicKey, stateId.bytes, signed.sig, STATE_CONTEXT)) {
+  if (!(await prepared.signature)) {
     fail('V3', 'E_SIGNATURE', `signature does not verify under the identity's ${genesis.suite} key`, state);
   }
 
@@ -140,7 +166,9 @@ export async function verifyState(input: StateToVerify): Promise<Accepted> {
   if (options.now !== undefined) {
     const skew = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
     if (Math.abs(state.t - options.now) > skew) {
-      fail('V4', 'E_CLOCK', `t ${state.t} is more than ${skew} ms from this node's clock`, state, { now: options.now });
+      fail('V4', 'E_CLOCK', `t ${state.t} is more than ${skew} ms from this node's clock`, state, {
+        now: options.now,
+      });
     }
   }
 
@@ -150,30 +178,42 @@ export async function verifyState(input: StateToVerify): Promise<Accepted> {
   }
 
   const op = state.op;
-  if (op.kind === 'genesis') fail('preconditions', 'E_OPERATION', 'a genesis operation is only allowed at n 0', state);
+  if (op.kind === 'genesis')
+    fail('preconditions', 'E_OPERATION', 'a genesis operation is only allowed at n 0', state);
 
   // Resolution of the token and its policy.
   const tokenText = op.token.toString();
   const createdHere = checkpoint!.issued.has(tokenText);
   const token = await world.tokenDefinition(op.token);
   if (token === undefined) {
-    fail('resolution', 'E_UNKNOWN_TOKEN', `token ${tokenText} has no known definition`, state, { token: tokenText });
+    fail('resolution', 'E_UNKNOWN_TOKEN', `token ${tokenText} has no known definition`, state, {
+      token: tokenText,
+    });
   }
   const creation = createdHere ? undefined : await world.tokenCreation(op.token);
   if (op.kind !== 'token.create' && !createdHere && creation === undefined) {
-    fail('resolution', 'E_UNKNOWN_TOKEN', `token ${tokenText} has not been created`, state, { token: tokenText });
+    fail('resolution', 'E_UNKNOWN_TOKEN', `token ${tokenText} has not been created`, state, {
+      token: tokenText,
+    });
   }
   const policy = await world.policy(token.policy);
   if (policy === undefined) {
-    fail('resolution', 'E_POLICY_UNAVAILABLE', `policy ${token.policy.toString()} of token ${tokenText} is not available`, state, {
-      policy: token.policy.toString(),
-    });
+    fail(
+      'resolution',
+      'E_POLICY_UNAVAILABLE',
+      `policy ${token.policy.toString()} of token ${tokenText} is not available`,
+      state,
+      {
+        policy: token.policy.toString(),
+      },
+    );
   }
   let valid: ValidPolicy;
   try {
     valid = world.validPolicy ? world.validPolicy(token.policy, policy) : validatePolicy(policy);
   } catch (e) {
-    if (isDsmError(e)) throw new DsmError(e.code, e.message, { rule: 'resolution', n: state.n, ...e.details });
+    if (isDsmError(e))
+      throw new DsmError(e.code, e.message, { rule: 'resolution', n: state.n, ...e.details });
     throw e;
   }
 
@@ -182,36 +222,63 @@ export async function verifyState(input: StateToVerify): Promise<Accepted> {
   let received: string | undefined;
   switch (op.kind) {
     case 'token.create':
-      if (!isIssuer) fail('preconditions', 'E_OPERATION', 'token.create must be in the issuer\'s chain', state);
+      if (!isIssuer)
+        fail('preconditions', 'E_OPERATION', "token.create must be in the issuer's chain", state);
       // Re-verifying a stored chain finds its own create: only another create state makes this a second one.
       if (createdHere || (creation !== undefined && !creation.equals(stateId))) {
-        fail('preconditions', 'E_OPERATION', `token ${tokenText} has already been created`, state, { token: tokenText });
+        fail('preconditions', 'E_OPERATION', `token ${tokenText} has already been created`, state, {
+          token: tokenText,
+        });
       }
       break;
     case 'token.mint':
-      if (!isIssuer) fail('preconditions', 'E_OPERATION', 'token.mint must be in the issuer\'s chain', state);
+      if (!isIssuer) fail('preconditions', 'E_OPERATION', "token.mint must be in the issuer's chain", state);
       break;
     case 'token.receive': {
       received = op.transfer.toString();
       const transfer = await world.acceptedState(op.transfer);
-      if (transfer === undefined || transfer.op.kind !== 'token.transfer' || !transfer.identity.equals(op.from)) {
-        fail('preconditions', 'E_RECEIVE', `no accepted transfer ${received} from ${op.from.toString()}`, state, {
-          transfer: received,
-        });
+      if (
+        transfer === undefined ||
+        transfer.op.kind !== 'token.transfer' ||
+        !transfer.identity.equals(op.from)
+      ) {
+        fail(
+          'preconditions',
+          'E_RECEIVE',
+          `no accepted transfer ${received} from ${op.from.toString()}`,
+          state,
+          {
+            transfer: received,
+          },
+        );
       }
       if (await world.isForked(op.from)) {
-        fail('preconditions', 'E_FORK', `sender ${op.from.toString()} is forked`, state, { identity: op.from.toString() });
+        fail('preconditions', 'E_FORK', `sender ${op.from.toString()} is forked`, state, {
+          identity: op.from.toString(),
+        });
       }
       const sent = transfer.op as TransferOp;
       if (!sent.to.equals(identity) || !sent.token.equals(op.token) || sent.amount !== op.amount) {
-        fail('preconditions', 'E_RECEIVE', 'the transfer\'s recipient, token or amount differ from this receive', state, {
-          transfer: received,
-        });
+        fail(
+          'preconditions',
+          'E_RECEIVE',
+          "the transfer's recipient, token or amount differ from this receive",
+          state,
+          {
+            transfer: received,
+          },
+        );
       }
       if (checkpoint!.received.has(received)) {
-        fail('preconditions', 'E_DUPLICATE_RECEIVE', `transfer ${received} has already been received`, state, {
-          transfer: received,
-        });
+        fail(
+          'preconditions',
+          'E_DUPLICATE_RECEIVE',
+          `transfer ${received} has already been received`,
+          state,
+          {
+            transfer: received,
+          },
+        );
       }
       break;
     }
@@ -223,16 +290,31 @@ export async function verifyState(input: StateToVerify): Promise<Accepted> {
   const initialSupply = BigInt(token.initialSupply);
   const applied = applyEffect(prev.balances, tokenText, effectOf(op, initialSupply));
   if (!applied.ok) {
-    fail('V5', 'E_BALANCE', `${op.kind} would make the balance of ${tokenText} negative`, state, { token: tokenText });
+    fail('V5', 'E_BALANCE', `${op.kind} would make the balance of ${tokenText} negative`, state, {
+      token: tokenText,
+    });
   }
   if (!balancesEqual(applied.balances, state.balances)) {
-    fail('V5', 'E_BALANCE', 'balances are not the previous balances with exactly the effect of the operation', state);
+    fail(
+      'V5',
+      'E_BALANCE',
+      'balances are not the previous balances with exactly the effect of the operation',
+      state,
+    );
   }
 
   // V6 policy
   const issuedBefore = checkpoint!.issued.get(tokenText) ?? 0n;
   try {
-    enforcePolicy(valid, { tokenId: op.token, token, signed, stateId, previous: prev, issuedBefore, verify: backend.verify });
+    enforcePolicy(valid, {
+      tokenId: op.token,
+      token,
+      signed,
+      stateId,
+      previous: prev,
+      issuedBefore,
+      verify: backend.verify,
+    });
   } catch (e) {
     if (isDsmError(e)) throw new DsmError(e.code, e.message, { rule: 'V6', ...e.details });
     throw e;
@@ -264,6 +346,24 @@ async function checkFork(world: World, identity: CID, state: State, stateId: CID
       candidate: stateId.toString(),
     });
   }
+}
+
+/** Decodes a state and starts checking its signature under the genesis key (V3), without waiting for it. */
+export function prepare(
+  input: Uint8Array | SignedState,
+  genesis: Genesis,
+  backend: SignatureBackend,
+): PreparedState {
+  const { signed, stateId } = asSignedState(input);
+  const signature = verifySignature(
+    backend,
+    genesis.suite,
+    genesis.publicKey,
+    stateId.bytes,
+    signed.sig,
+    STATE_CONTEXT,
+  );
+  return { signed, stateId, signature };
 }
 
 /** The checkpoint after `accepted`. Copies the sets; chain verification uses a mutable cursor instead. */
@@ -323,18 +423,33 @@ export async function verifyChain(input: ChainToVerify): Promise<ChainResult> {
     acceptedState: (id) => transfers.get(id.toString()) ?? base.acceptedState(id),
     isForked: (id) => base.isForked(id),
     conflictingState: (id, n, stateId) => base.conflictingState(id, n, stateId),
-    ...(base.validPolicy ? { validPolicy: (anchor: CID, policy: Policy) => base.validPolicy!(anchor, policy) } : {}),
+    ...(base.validPolicy
+      ? { validPolicy: (anchor: CID, policy: Policy) => base.validPolicy!(anchor, policy) }
+      : {}),
   };
   let verified = 0;
   let index = 0;
-  for await (const item of input.states) {
+  for await (const item of lookahead(input.states, input.genesis, input.backend)) {
     let accepted: Accepted;
     try {
-      accepted = await verifyState({ genesis: input.genesis, identity, checkpoint, signed: item, world, backend: input.backend, options: input.options });
+      if (item instanceof DsmError) throw item;
+      accepted = await verifyState({
+        genesis: input.genesis,
+        identity,
+        checkpoint,
+        signed: item,
+        world,
+        backend: input.backend,
+        options: input.options,
+      });
     } catch (e) {
       if (!isDsmError(e)) throw e;
       const n = typeof e.details.n === 'number' ? e.details.n : undefined;
-      return { verified, checkpoint, failure: { index, n, rule: (e.details.rule as Rule) ?? 'decode', error: e } };
+      return {
+        verified,
+        checkpoint,
+        failure: { index, n, rule: (e.details.rule as Rule) ?? 'decode', error: e },
+      };
     }
     if (accepted.received !== undefined) received.add(accepted.received);
     if (accepted.issued !== undefined) issued.set(accepted.issued.token, accepted.issued.supply);
@@ -347,5 +462,34 @@ export async function verifyChain(input: ChainToVerify): Promise<ChainResult> {
     input.onProgress?.(verified);
   }
   // Hand back a checkpoint that later runs cannot mutate through our working sets.
-  return { verified, checkpoint: checkpoint && { ...checkpoint, received: new Set(received), issued: new Map(issued) } };
+  return {
+    verified,
+    checkpoint: checkpoint && { ...checkpoint, received: new Set(received), issued: new Map(issued) },
+  };
+}
+
+/** How many states ahead chain verification decodes and starts signature checks. */
+const LOOKAHEAD = 32;
+
+/**
+ * Yields prepared states in order while keeping up to LOOKAHEAD later ones decoded with their signature
+ * checks running (on the thread pool with node:crypto). Checks still complete in the normative order:
+ * a state's V3 result is awaited at its own V3 step. A decode failure is yielded in its place.
+ */
+async function* lookahead(
+  states: Iterable<Uint8Array | SignedState> | AsyncIterable<Uint8Array | SignedState>,
+  genesis: Genesis,
+  backend: SignatureBackend,
+): AsyncGenerator<PreparedState | DsmError> {
+  const window: (PreparedState | DsmError)[] = [];
+  for await (const item of states) {
+    try {
+      window.push(prepare(item, genesis, backend));
+    } catch (e) {
+      if (!isDsmError(e)) throw e;
+      window.push(e);
+    }
+    if (window.length > LOOKAHEAD) yield window.shift()!;
+  }
+  yield* window;
 }

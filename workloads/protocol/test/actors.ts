@@ -1,5 +1,7 @@
 /** Test actors: identities with keys acting on a MemoryLedger, signing deterministically with fixed seeds. */
 import type { CID } from 'multiformats/cid';
+import type {
+  MemoryLedger} from '@dsm/protocol';
 import {
   coSignState,
   idOf,
@@ -8,7 +10,6 @@ import {
   makeNextState,
   makePolicy,
   makeToken,
-  MemoryLedger,
   nobleBackend,
   nodeBackend,
   signState,
@@ -66,7 +67,13 @@ export class Actor {
 
   private sign(state: State, cosigs?: Cosig[]): SignedState {
     const options = { deterministic: this.deterministic, ...(cosigs ? { cosigs } : {}) };
-    return signState(this.deterministic ? nobleBackend : this.backend, this.suite, this.keys.secretKey, state, options);
+    return signState(
+      this.deterministic ? nobleBackend : this.backend,
+      this.suite,
+      this.keys.secretKey,
+      state,
+      options,
+    );
   }
 
   /** Signs and accepts state 0. */
@@ -78,14 +85,22 @@ export class Actor {
   }
 
   /** Builds (without accepting) the next signed state. */
-  build(op: Operation, options: { t?: number; token?: TokenDefinition; cosigners?: Actor[] } = {}): SignedState {
+  build(
+    op: Operation,
+    options: { t?: number; token?: TokenDefinition; cosigners?: Actor[] } = {},
+  ): SignedState {
     const state = makeNextState(this.head, op, options.t ?? this.head.t + 1000, options.token);
-    const cosigs = options.cosigners?.map((c) => coSignState(nobleBackend, c.suite, c.keys, state, { deterministic: true }));
+    const cosigs = options.cosigners?.map((c) =>
+      coSignState(nobleBackend, c.suite, c.keys, state, { deterministic: true }),
+    );
     return this.sign(state, cosigs && cosigs.length > 0 ? cosigs : undefined);
   }
 
   /** Builds, accepts and advances. */
-  async act(op: Operation, options: { t?: number; token?: TokenDefinition; cosigners?: Actor[] } = {}): Promise<SignedState> {
+  async act(
+    op: Operation,
+    options: { t?: number; token?: TokenDefinition; cosigners?: Actor[] } = {},
+  ): Promise<SignedState> {
     const signed = this.build(op, options);
     await this.ledger.accept(signed);
     this.head = signed.state;
@@ -115,7 +130,13 @@ export class Actor {
   }
 
   async transfer(token: CID, amount: bigint, to: Actor, memo?: string): Promise<SignedState> {
-    return this.act({ kind: 'token.transfer', token, amount: amount.toString(), to: to.identity, ...(memo ? { memo } : {}) });
+    return this.act({
+      kind: 'token.transfer',
+      token,
+      amount: amount.toString(),
+      to: to.identity,
+      ...(memo ? { memo } : {}),
+    });
   }
 
   async receive(transfer: SignedState): Promise<SignedState> {

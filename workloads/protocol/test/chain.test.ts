@@ -68,7 +68,12 @@ describe('a chain using every operation', () => {
     const { tokenId } = await alice.createToken([]);
     for (let i = 0; i < 4; i++) await alice.act({ kind: 'token.mint', token: tokenId, amount: '1' });
     const genesis = ledger.genesis(alice.identity)!;
-    const first = await verifyChain({ genesis, states: alice.chain.slice(0, 3), world: ledger, backend: nodeBackend });
+    const first = await verifyChain({
+      genesis,
+      states: alice.chain.slice(0, 3),
+      world: ledger,
+      backend: nodeBackend,
+    });
     expect(first.verified).toBe(3);
     const rest = await verifyChain({
       genesis,
@@ -115,7 +120,8 @@ describe('one rejection per error code', () => {
   });
 
   const mint = (amount = '1') => ({ kind: 'token.mint' as const, token: tokenId, amount });
-  const resign = (state: SignedState['state']) => signState(nobleBackend, 'ml-dsa-44', alice.keys.secretKey, state, { deterministic: true });
+  const resign = (state: SignedState['state']) =>
+    signState(nobleBackend, 'ml-dsa-44', alice.keys.secretKey, state, { deterministic: true });
 
   it('E_DECODE: malformed bytes', async () => {
     const result = await verifyChain({
@@ -131,9 +137,17 @@ describe('one rejection per error code', () => {
   it('E_LINK: wrong n, wrong prev, foreign identity, bad state 0', async () => {
     const next = alice.build(mint());
     expect((await rejection(ledger.accept(resign({ ...next.state, n: 5 })))).code).toBe('E_LINK');
-    expect((await rejection(ledger.accept(resign({ ...next.state, prev: idOf(bob.head) })))).code).toBe('E_LINK');
+    expect((await rejection(ledger.accept(resign({ ...next.state, prev: idOf(bob.head) })))).code).toBe(
+      'E_LINK',
+    );
     const dave = new Actor(ledger, 14);
-    const badZero = signState(nobleBackend, 'ml-dsa-44', dave.keys.secretKey, { ...dave.head, balances: { [tokenId.toString()]: { available: '1', locked: '0' } } }, { deterministic: true });
+    const badZero = signState(
+      nobleBackend,
+      'ml-dsa-44',
+      dave.keys.secretKey,
+      { ...dave.head, balances: { [tokenId.toString()]: { available: '1', locked: '0' } } },
+      { deterministic: true },
+    );
     expect((await rejection(ledger.accept(badZero))).code).toBe('E_LINK');
   });
 
@@ -160,13 +174,25 @@ describe('one rejection per error code', () => {
 
   it('E_UNKNOWN_TOKEN: an operation on a token defined but never created, or never defined', async () => {
     const policy = ledger.addPolicy(makePolicy(alice.identity, []));
-    const token = makeToken({ issuer: alice.identity, symbol: 'X', name: 'X', decimals: 0, initialSupply: 0n, policy, nonce: new Uint8Array(32) });
+    const token = makeToken({
+      issuer: alice.identity,
+      symbol: 'X',
+      name: 'X',
+      decimals: 0,
+      initialSupply: 0n,
+      policy,
+      nonce: new Uint8Array(32),
+    });
     const defined = ledger.addToken(token);
-    const e = await rejection(ledger.accept(alice.build({ kind: 'token.mint', token: defined, amount: '1' })));
+    const e = await rejection(
+      ledger.accept(alice.build({ kind: 'token.mint', token: defined, amount: '1' })),
+    );
     expect(e.code).toBe('E_UNKNOWN_TOKEN');
     expect(e.details.rule).toBe('resolution');
     const phantom = idOf({ nothing: 'here' });
-    expect((await rejection(ledger.accept(alice.build({ kind: 'token.mint', token: phantom, amount: '1' }))) ).code).toBe('E_UNKNOWN_TOKEN');
+    expect(
+      (await rejection(ledger.accept(alice.build({ kind: 'token.mint', token: phantom, amount: '1' })))).code,
+    ).toBe('E_UNKNOWN_TOKEN');
   });
 
   it('E_POLICY_UNAVAILABLE and E_POLICY for an invalid policy', async () => {
@@ -195,21 +221,47 @@ describe('one rejection per error code', () => {
     await bob.receive(sent);
     expect((await rejection(ledger.accept(bob.build(mint())))).code).toBe('E_OPERATION');
     const token = ledger.tokenDefinition(tokenId)!;
-    expect((await rejection(ledger.accept(alice.build({ kind: 'token.create', token: tokenId }, { token })))).code).toBe('E_OPERATION');
+    expect(
+      (await rejection(ledger.accept(alice.build({ kind: 'token.create', token: tokenId }, { token })))).code,
+    ).toBe('E_OPERATION');
     const genesisOp = makeNextState(alice.head, { kind: 'genesis', genesis: alice.identity }, alice.head.t);
     expect((await rejection(ledger.accept(resign(genesisOp)))).code).toBe('E_OPERATION');
   });
 
   it('E_RECEIVE and E_DUPLICATE_RECEIVE', async () => {
     const sent = await alice.transfer(tokenId, 10n, bob);
-    const wrongAmount = bob.build({ kind: 'token.receive', token: tokenId, amount: '11', from: alice.identity, transfer: idOf(sent.state) });
+    const wrongAmount = bob.build({
+      kind: 'token.receive',
+      token: tokenId,
+      amount: '11',
+      from: alice.identity,
+      transfer: idOf(sent.state),
+    });
     expect((await rejection(ledger.accept(wrongAmount))).code).toBe('E_RECEIVE');
-    const unknown = bob.build({ kind: 'token.receive', token: tokenId, amount: '10', from: alice.identity, transfer: idOf(bob.head) });
+    const unknown = bob.build({
+      kind: 'token.receive',
+      token: tokenId,
+      amount: '10',
+      from: alice.identity,
+      transfer: idOf(bob.head),
+    });
     expect((await rejection(ledger.accept(unknown))).code).toBe('E_RECEIVE');
-    const notForMe = alice.build({ kind: 'token.receive', token: tokenId, amount: '10', from: alice.identity, transfer: idOf(sent.state) });
+    const notForMe = alice.build({
+      kind: 'token.receive',
+      token: tokenId,
+      amount: '10',
+      from: alice.identity,
+      transfer: idOf(sent.state),
+    });
     expect((await rejection(ledger.accept(notForMe))).code).toBe('E_RECEIVE');
     await bob.receive(sent);
-    const again = bob.build({ kind: 'token.receive', token: tokenId, amount: '10', from: alice.identity, transfer: idOf(sent.state) });
+    const again = bob.build({
+      kind: 'token.receive',
+      token: tokenId,
+      amount: '10',
+      from: alice.identity,
+      transfer: idOf(sent.state),
+    });
     expect((await rejection(ledger.accept(again))).code).toBe('E_DUPLICATE_RECEIVE');
   });
 
@@ -241,7 +293,11 @@ describe('one rejection per error code', () => {
       nobleBackend,
       'ml-dsa-44',
       alice.keys.secretKey,
-      makeNextState(forkBase, { kind: 'token.transfer', token: tokenId, amount: '10', to: alice.identity }, forkBase.t + 1000),
+      makeNextState(
+        forkBase,
+        { kind: 'token.transfer', token: tokenId, amount: '10', to: alice.identity },
+        forkBase.t + 1000,
+      ),
       { deterministic: true },
     );
     const e = await rejection(ledger.accept(sibling));

@@ -42,6 +42,30 @@ export interface SignatureBackend {
     signature: Uint8Array,
     context: Uint8Array,
   ): boolean;
+  /**
+   * The same check off the JavaScript thread (libuv thread pool), where the backend can: keeps a server's
+   * event loop free and lets chain verification hash state n+1 while state n's signature is checked.
+   */
+  verifyAsync?(
+    suite: SignatureSuite,
+    publicKey: Uint8Array,
+    message: Uint8Array,
+    signature: Uint8Array,
+    context: Uint8Array,
+  ): Promise<boolean>;
+}
+
+/** Verifies with `verifyAsync` when the backend has it. Never rejects. */
+export function verifySignature(
+  backend: SignatureBackend,
+  suite: SignatureSuite,
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  context: Uint8Array,
+): Promise<boolean> {
+  if (backend.verifyAsync) return backend.verifyAsync(suite, publicKey, message, signature, context);
+  return Promise.resolve(backend.verify(suite, publicKey, message, signature, context));
 }
 
 export interface KemBackend {

@@ -31,19 +31,24 @@ describe.each(SIGNATURE_SUITES)('%s', (suite) => {
 
 describe('known answers', () => {
   // Same seed through two independent FIPS 204 implementations (noble, OpenSSL) gives the same key.
-  it.each(['ml-dsa-44', 'ml-dsa-65', 'ml-dsa-87'] as const)('%s keygen from a seed agrees across backends', (suite) => {
-    const seed = new Uint8Array(32).map((_, i) => i);
-    const a = nobleBackend.keygen(suite, seed);
-    const b = nodeBackend.keygen(suite, seed);
-    expect(toHex(a.publicKey)).toBe(toHex(b.publicKey));
-  });
+  it.each(['ml-dsa-44', 'ml-dsa-65', 'ml-dsa-87'] as const)(
+    '%s keygen from a seed agrees across backends',
+    (suite) => {
+      const seed = new Uint8Array(32).map((_, i) => i);
+      const a = nobleBackend.keygen(suite, seed);
+      const b = nodeBackend.keygen(suite, seed);
+      expect(toHex(a.publicKey)).toBe(toHex(b.publicKey));
+    },
+  );
 
   it('ML-DSA-65 deterministic signing is reproducible and pinned', () => {
     const keys = nobleBackend.keygen('ml-dsa-65', new Uint8Array(32).fill(9));
     const a = nobleBackend.sign('ml-dsa-65', keys.secretKey, message, STATE_CONTEXT, { deterministic: true });
     const b = nobleBackend.sign('ml-dsa-65', keys.secretKey, message, STATE_CONTEXT, { deterministic: true });
     expect(toHex(a)).toBe(toHex(b));
-    expect(toHex(blake3(keys.publicKey))).toBe('2457e2e067a638996c5fbffbf14cb4c71fd4fd1ac20aa2d9024989e3fda03bf6');
+    expect(toHex(blake3(keys.publicKey))).toBe(
+      '2457e2e067a638996c5fbffbf14cb4c71fd4fd1ac20aa2d9024989e3fda03bf6',
+    );
     expect(toHex(blake3(a))).toBe('2d1f586a16c0ff70d89b481bf1ccd55bc37834097db6fd9b0d175c62846ccd48');
     expect(nodeBackend.verify('ml-dsa-65', keys.publicKey, message, a, STATE_CONTEXT)).toBe(true);
   });
@@ -58,11 +63,13 @@ describe('known answers', () => {
 
   it('node:crypto refuses deterministic signing instead of silently hedging', () => {
     const keys = nodeBackend.keygen('ml-dsa-44');
-    expect(() => nodeBackend.sign('ml-dsa-44', keys.secretKey, message, STATE_CONTEXT, { deterministic: true })).toThrow(
-      /hedged only/,
-    );
+    expect(() =>
+      nodeBackend.sign('ml-dsa-44', keys.secretKey, message, STATE_CONTEXT, { deterministic: true }),
+    ).toThrow(/hedged only/);
     // The default backend routes deterministic signing to noble.
-    const sig = defaultBackend.sign('ml-dsa-44', keys.secretKey, message, STATE_CONTEXT, { deterministic: true });
+    const sig = defaultBackend.sign('ml-dsa-44', keys.secretKey, message, STATE_CONTEXT, {
+      deterministic: true,
+    });
     expect(defaultBackend.verify('ml-dsa-44', keys.publicKey, message, sig, STATE_CONTEXT)).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 import type { SignatureSuite } from '../suites.js';
-import type { CryptoBackend } from './backend.js';
+import { verifySignature, type CryptoBackend } from './backend.js';
 import { nobleBackend } from './noble.js';
 import { nodeBackend } from './node.js';
 
@@ -18,8 +18,10 @@ export const defaultBackend: CryptoBackend = {
   deterministicSigning: true,
   supports: () => true,
   keygen: (suite, seed) => pick(suite, seed !== undefined && !suite.startsWith('ml-dsa')).keygen(suite, seed),
-  sign: (suite, sk, msg, ctx, options) => pick(suite, options?.deterministic === true).sign(suite, sk, msg, ctx, options),
+  sign: (suite, sk, msg, ctx, options) =>
+    pick(suite, options?.deterministic === true).sign(suite, sk, msg, ctx, options),
   verify: (suite, pk, msg, sig, ctx) => pick(suite, false).verify(suite, pk, msg, sig, ctx),
+  verifyAsync: (suite, pk, msg, sig, ctx) => verifySignature(pick(suite, false), suite, pk, msg, sig, ctx),
   kemKeygen: (seed) => kem().kemKeygen(seed),
   encapsulate: (pk) => kem().encapsulate(pk),
   decapsulate: (ct, sk) => kem().decapsulate(ct, sk),

@@ -9,7 +9,11 @@ import type { CryptoBackend, KeyPair } from './backend.js';
 
 interface NobleSigner {
   keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };
-  sign(msg: Uint8Array, secretKey: Uint8Array, opts?: { context?: Uint8Array; extraEntropy?: Uint8Array | false }): Uint8Array;
+  sign(
+    msg: Uint8Array,
+    secretKey: Uint8Array,
+    opts?: { context?: Uint8Array; extraEntropy?: Uint8Array | false },
+  ): Uint8Array;
   verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array, opts?: { context?: Uint8Array }): boolean;
 }
 
@@ -45,7 +49,8 @@ export const nobleBackend: CryptoBackend = {
   supports: () => true,
 
   keygen(suite, seed = randomBytes(SUITE_SIZES[suite].seed)): KeyPair {
-    if (seed.length !== SUITE_SIZES[suite].seed) throw new RangeError(`${suite} seed must be ${SUITE_SIZES[suite].seed} bytes`);
+    if (seed.length !== SUITE_SIZES[suite].seed)
+      throw new RangeError(`${suite} seed must be ${SUITE_SIZES[suite].seed} bytes`);
     const keys = SIGNERS[suite].keygen(seed);
     return { publicKey: keys.publicKey, secretKey: isMlDsa(suite) ? Uint8Array.from(seed) : keys.secretKey };
   },
@@ -58,7 +63,10 @@ export const nobleBackend: CryptoBackend = {
   },
 
   verify(suite, publicKey, message, signature, context) {
-    if (publicKey.length !== SUITE_SIZES[suite].publicKey || signature.length !== SUITE_SIZES[suite].signature) {
+    if (
+      publicKey.length !== SUITE_SIZES[suite].publicKey ||
+      signature.length !== SUITE_SIZES[suite].signature
+    ) {
       return false;
     }
     try {

@@ -49,7 +49,8 @@ function importPrivate(type: string, raw: Uint8Array, format: 'raw-seed' | 'raw-
 }
 
 function requireSuite(type: string): void {
-  if (!available.has(type)) throw new UnsupportedError(`node:crypto has no ${type} (needs OpenSSL 3.5, Node 24)`);
+  if (!available.has(type))
+    throw new UnsupportedError(`node:crypto has no ${type} (needs OpenSSL 3.5, Node 24)`);
 }
 
 function signingKey(suite: SignatureSuite, secretKey: Uint8Array): crypto.KeyObject {
@@ -67,33 +68,72 @@ export const nodeBackend: CryptoBackend = {
   keygen(suite, seed): KeyPair {
     requireSuite(suite);
     if (seed !== undefined) {
-      if (seed.length !== SUITE_SIZES[suite].seed) throw new RangeError(`${suite} seed must be ${SUITE_SIZES[suite].seed} bytes`);
+      if (seed.length !== SUITE_SIZES[suite].seed)
+        throw new RangeError(`${suite} seed must be ${SUITE_SIZES[suite].seed} bytes`);
       if (!isMlDsa(suite)) throw new UnsupportedError(`node:crypto cannot derive ${suite} keys from a seed`);
       const secretKey = Uint8Array.from(seed);
       return { publicKey: exportRawPublic(crypto.createPublicKey(signingKey(suite, secretKey))), secretKey };
     }
     const pair = crypto.generateKeyPairSync(suite as AsymmetricType);
     const format = isMlDsa(suite) ? 'raw-seed' : 'raw-private';
-    const secretKey = new Uint8Array((pair.privateKey as unknown as { export(o: object): Buffer }).export({ format }));
+    const secretKey = new Uint8Array(
+      (pair.privateKey as unknown as { export(o: object): Buffer }).export({ format }),
+    );
     return { publicKey: exportRawPublic(pair.publicKey), secretKey };
   },
 
   sign(suite, secretKey, message, context, options = {}) {
     requireSuite(suite);
-    if (options.deterministic) throw new UnsupportedError('node:crypto signs hedged only; use the noble backend');
-    return new Uint8Array(crypto.sign(null, message, { key: signingKey(suite, secretKey), context } as never));
+    if (options.deterministic)
+      throw new UnsupportedError('node:crypto signs hedged only; use the noble backend');
+    return new Uint8Array(
+      crypto.sign(null, message, { key: signingKey(suite, secretKey), context } as never),
+    );
   },
 
   verify(suite, publicKey, message, signature, context) {
     requireSuite(suite);
-    if (publicKey.length !== SUITE_SIZES[suite].publicKey || signature.length !== SUITE_SIZES[suite].signature) {
+    if (
+      publicKey.length !== SUITE_SIZES[suite].publicKey ||
+      signature.length !== SUITE_SIZES[suite].signature
+    ) {
       return false;
     }
     try {
-      return crypto.verify(null, message, { key: importPublic(suite, publicKey), context } as never, signature);
+      return crypto.verify(
+        null,
+        message,
+        { key: importPublic(suite, publicKey), context } as never,
+        signature,
+      );
     } catch {
       return false;
     }
+  },
+
+  verifyAsync(suite, publicKey, message, signature, context) {
+    requireSuite(suite);
+    if (
+      publicKey.length !== SUITE_SIZES[suite].publicKey ||
+      signature.length !== SUITE_SIZES[suite].signature
+    ) {
+      return Promise.resolve(false);
+    }
+    let key: crypto.KeyObject;
+    try {
+      key = importPublic(suite, publicKey);
+    } catch {
+      return Promise.resolve(false);
+    }
+    return new Promise((resolve) => {
+      try {
+        crypto.verify(null, message, { key, context } as never, signature, (error, ok) =>
+          resolve(error === null && ok),
+        );
+      } catch {
+        resolve(false);
+      }
+    });
   },
 
   kemKeygen(seed = crypto.randomBytes(KEM_SIZES.seed)): KeyPair {
@@ -115,7 +155,10 @@ export const nodeBackend: CryptoBackend = {
     requireSuite('ml-kem-768');
     const key = importPrivate('ml-kem-768', secretKey, 'raw-seed');
     return new Uint8Array(
-      (crypto as unknown as { decapsulate(k: crypto.KeyObject, c: Uint8Array): Buffer }).decapsulate(key, cipherText),
+      (crypto as unknown as { decapsulate(k: crypto.KeyObject, c: Uint8Array): Buffer }).decapsulate(
+        key,
+        cipherText,
+      ),
     );
   },
 };

@@ -37,12 +37,14 @@ export class PolicyCache<V> {
   }
 
   private static checkSize(size: number): number {
-    if (!Number.isSafeInteger(size) || size < 0) throw new RangeError('policy cache size must be an integer ≥ 0');
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new RangeError('policy cache size must be an integer ≥ 0');
     return size;
   }
 
   private static checkTtl(seconds: number): number {
-    if (!Number.isSafeInteger(seconds) || seconds < 0) throw new RangeError('policy TTL must be whole seconds ≥ 0');
+    if (!Number.isSafeInteger(seconds) || seconds < 0)
+      throw new RangeError('policy TTL must be whole seconds ≥ 0');
     return seconds;
   }
 

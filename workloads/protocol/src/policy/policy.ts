@@ -42,10 +42,13 @@ export interface ValidPolicy {
   readonly conditions: readonly Condition[];
 }
 
-export type PolicyVerdict = { pass: true } | { pass: false; index: number; kind: ConditionKind; reason: string };
+export type PolicyVerdict =
+  { pass: true } | { pass: false; index: number; kind: ConditionKind; reason: string };
 
 function moduleFor(kind: string): ConditionModule<Condition> | undefined {
-  return Object.hasOwn(MODULES, kind) ? (MODULES[kind as ConditionKind] as ConditionModule<Condition>) : undefined;
+  return Object.hasOwn(MODULES, kind)
+    ? (MODULES[kind as ConditionKind] as ConditionModule<Condition>)
+    : undefined;
 }
 
 /**
@@ -95,11 +98,15 @@ export function evaluatePolicy(valid: ValidPolicy, input: PolicyInput): PolicyVe
 export function enforcePolicy(valid: ValidPolicy, input: PolicyInput): void {
   const verdict = evaluatePolicy(valid, input);
   if (!verdict.pass) {
-    throw new DsmError('E_POLICY', `policy condition ${verdict.index} (${verdict.kind}) failed: ${verdict.reason}`, {
-      condition: verdict.index,
-      kind: verdict.kind,
-      reason: verdict.reason,
-      n: input.signed.state.n,
-    });
+    throw new DsmError(
+      'E_POLICY',
+      `policy condition ${verdict.index} (${verdict.kind}) failed: ${verdict.reason}`,
+      {
+        condition: verdict.index,
+        kind: verdict.kind,
+        reason: verdict.reason,
+        n: input.signed.state.n,
+      },
+    );
   }
 }
