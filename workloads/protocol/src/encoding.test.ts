@@ -131,6 +131,47 @@ describe('strict decoding', () => {
     expect(e.details.field).toBe(field);
   });
 
+  it('rejects floats and negative numbers where integers belong', () => {
+    // A token definition whose decimals is the float64 2.0 instead of the integer 2.
+    const token = {
+      type: 'dsm/token@1',
+      issuer: idOf(workedGenesis),
+      symbol: 'S',
+      name: 'N',
+      decimals: 2,
+      initialSupply: '5',
+      policy: idOf(workedGenesis),
+      nonce: new Uint8Array(32),
+    };
+    const good = encode(token);
+    const at = Buffer.from(good).indexOf(Buffer.from('68646563696d616c7302', 'hex')); // "decimals" → 2
+    const floatBytes = Buffer.concat([
+      good.subarray(0, at + 9),
+      Buffer.from('fb4000000000000000', 'hex'),
+      good.subarray(at + 10),
+    ]);
+    expect(decodeFailure(() => decodeObject(floatBytes)).code).toBe('E_DECODE');
+    expect(decodeFailure(() => decodeObject(encode({ ...token, decimals: -1 }))).details.field).toBe(
+      'decimals',
+    );
+    expect(decodeFailure(() => decodeObject(encode({ ...token, decimals: 37 }))).details.field).toBe(
+      'decimals',
+    );
+    expect(decodeFailure(() => decodeObject(encode({ ...token, initialSupply: '-5' }))).details.field).toBe(
+      'initialSupply',
+    );
+    expect(decodeFailure(() => decodeObject(encode({ ...token, initialSupply: 5 }))).details.field).toBe(
+      'initialSupply',
+    );
+    expect(
+      decodeFailure(() => decodeObject(encode({ ...token, initialSupply: (1n << 256n).toString() }))).details
+        .field,
+    ).toBe('initialSupply');
+    expect(() =>
+      decodeObject(encode({ ...token, initialSupply: ((1n << 256n) - 1n).toString() })),
+    ).not.toThrow();
+  });
+
   it('rejects a top-level type in the wrong place', () => {
     const e = decodeFailure(() => decodeAs(bytes, 'dsm/state@1'));
     expect(e.code).toBe('E_DECODE');

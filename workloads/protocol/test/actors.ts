@@ -1,7 +1,6 @@
 /** Test actors: identities with keys acting on a MemoryLedger, signing deterministically with fixed seeds. */
 import type { CID } from 'multiformats/cid';
-import type {
-  MemoryLedger} from '@dsm/protocol';
+import type { MemoryLedger } from '@dsm/protocol';
 import {
   coSignState,
   idOf,
