@@ -1,1 +1,76 @@
-export {};
+export {
+  ConfigError,
+  loadConfig,
+  parseConfigValue,
+  readSecretFile,
+  readSecretFromEnv,
+  saveConfigChanges,
+  writeFileAtomic,
+  type ConfigProblem,
+  type ConfigSources,
+  type DeepPartial,
+  type Env,
+  type EnvNames,
+} from './config.js';
+export {
+  LOG_LEVELS,
+  REDACTED,
+  createLogger,
+  logLevelSchema,
+  redactSecrets,
+  setLogLevel,
+  type LogLevel,
+  type Logger,
+  type LoggerOptions,
+} from './log.js';
+export {
+  Counter,
+  Gauge,
+  HTTP_DURATION_BUCKETS,
+  HTTP_REQUEST_DURATION,
+  Histogram,
+  Registry,
+  createMetricsRegistry,
+  httpRequestDuration,
+  type HttpDurationLabels,
+  type MetricsOptions,
+} from './metrics.js';
+export { DAG_CBOR, DAG_JSON } from './media.js';
+export { codeForHttpStatus, httpStatusFor, isKnownErrorCode } from './status.js';
+export {
+  DEFAULT_RAW_LIMIT,
+  createHttpApp,
+  errorBody,
+  rawBody,
+  requestBytes,
+  serve,
+  toDsmError,
+  type ErrorBody,
+  type HttpApp,
+  type HttpAppOptions,
+  type RawBodyOptions,
+  type ServeOptions,
+  type ServerHandle,
+} from './http.js';
+export { Readiness, type ReadinessCheck, type ReadinessReport } from './readiness.js';
+export { adminAuth, type AdminAuthOptions } from './auth.js';
+export { key, keyPrefix, prefixUpperBound, readU64be, u64be } from './keys.js';
+export {
+  Store,
+  WriteBatch,
+  type Entry,
+  type Reader,
+  type Snapshot,
+  type RangeOptions,
+  type StoreOptions,
+  type WriteOptions,
+} from './store.js';
+export {
+  HttpClient,
+  parseErrorBody,
+  type ClientOptions,
+  type ClientResponse,
+  type RequestOptions,
+  type ResponseKind,
+} from './client.js';
+export { GracefulShutdown, type Closer, type ShutdownOptions } from './shutdown.js';

@@ -1,0 +1,372 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
+import { DsmError } from '@dsm/protocol';
+import { createLogger } from './log.js';
+import { DAG_CBOR, DAG_JSON } from './media.js';
+import { createMetricsRegistry } from './metrics.js';
+import { Readiness } from './readiness.js';
+import { createHttpApp, rawBody, requestBytes, serve, toDsmError, type ServerHandle } from './http.js';
+
+const handles: ServerHandle[] = [];
+afterEach(async () => {
+  await Promise.all(handles.splice(0).map((h) => h.close({ timeoutMs: 100 })));
+});
+
+async function start(options: { readiness?: Readiness; jsonLimit?: number } = {}) {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    service: 'test',
+    level: 'debug',
+    destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  });
+  const registry = createMetricsRegistry({ defaultMetrics: false });
+  const { app, router, readiness } = createHttpApp({ service: 'test', logger, registry, ...options });
+  router.get('/items/:id', async (req, res) => {
+    await Promise.resolve();
+    if (req.params.id === 'missing') throw new DsmError('E_NOT_FOUND', 'no such item', { id: 'missing' });
+    if (req.params.id === 'forked') throw new DsmError('E_FORK', 'identity is forked');
+    if (req.params.id === 'boom') throw new Error('db path /var/lib/secret-internals exploded');
+    res.json({ id: req.params.id });
+  });
+  router.post('/echo', (req, res) => {
+    res.json({ body: req.body as unknown });
+  });
+  router.post('/objects', rawBody({ limit: 16 }), (req, res) => {
+    const bytes = requestBytes(req);
+    res.json({ length: bytes.length, hex: bytes.toString('hex'), json: req.is(DAG_JSON) === DAG_JSON });
+  });
+  router.post('/forgot-raw', (req, res) => {
+    res.json({ length: requestBytes(req).length });
+  });
+  const handle = await serve(app, { port: 0, host: '127.0.0.1' });
+  handles.push(handle);
+  return { url: handle.url, handle, lines, readiness, registry };
+}
+
+async function call(url: string, init?: RequestInit) {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text === '' ? undefined : (JSON.parse(text) as unknown),
+  };
+}
+
+describe('probes', () => {
+  it('/healthz answers while the process lives', async () => {
+    const { url } = await start();
+    expect(await call(`${url}/healthz`)).toMatchObject({ status: 200, body: { status: 'alive' } });
+  });
+
+  it('/readyz runs the checks and names the failing ones', async () => {
+    let dbUp = true;
+    const { url, readiness } = await start({ readiness: new Readiness(100) });
+    readiness.add('db', () => {
+      if (!dbUp) throw new Error('closed');
+    });
+    readiness.add('peers', async () => true);
+    expect(await call(`${url}/readyz`)).toMatchObject({ status: 200, body: { status: 'ready' } });
+
+    dbUp = false;
+    readiness.add('slow', () => new Promise(() => undefined));
+    readiness.add('flag', () => false);
+    const res = await call(`${url}/readyz`);
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({
+      error: {
+        code: 'E_UNAVAILABLE',
+        message: 'not ready: db (closed), slow (timed out after 100 ms), flag (reported not ready)',
+        details: { failed: ['db', 'slow', 'flag'] },
+      },
+    });
+    expect(() => readiness.add('db', () => undefined)).toThrow(/already registered/);
+  });
+
+  it('/readyz fails once shutting down', async () => {
+    const { url, readiness } = await start();
+    readiness.shuttingDown();
+    expect(await call(`${url}/readyz`)).toMatchObject({
+      status: 503,
+      body: { error: { code: 'E_UNAVAILABLE', details: { failed: ['shutdown'] } } },
+    });
+  });
+
+  it('/metrics exposes request durations by route template', async () => {
+    const { url } = await start();
+    await call(`${url}/items/abc`);
+    await call(`${url}/items/missing`);
+    await call(`${url}/nowhere/at/all`);
+    const res = await fetch(`${url}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toContain(
+      'dsm_http_request_duration_seconds_count{service="test",method="GET",route="/items/:id",status="200"} 1',
+    );
+    expect(text).toContain(
+      'dsm_http_request_duration_seconds_count{service="test",method="GET",route="/items/:id",status="404"} 1',
+    );
+    expect(text).toContain('route="unmatched",status="404"');
+    expect(text).not.toContain('/items/abc');
+  });
+});
+
+describe('errors', () => {
+  it('maps DsmError codes to statuses with the error body', async () => {
+    const { url } = await start();
+    expect(await call(`${url}/items/missing`)).toMatchObject({
+      status: 404,
+      body: { error: { code: 'E_NOT_FOUND', message: 'no such item', details: { id: 'missing' } } },
+    });
+    expect(await call(`${url}/items/forked`)).toMatchObject({
+      status: 409,
+      body: { error: { code: 'E_FORK' } },
+    });
+  });
+
+  it('hides unexpected errors from the client but logs them with the request id', async () => {
+    const { url, lines } = await start();
+    const res = await call(`${url}/items/boom`);
+    expect(res.status).toBe(500);
+    const requestId = res.headers.get('x-request-id');
+    expect(res.body).toEqual({
+      error: { code: 'E_INTERNAL', message: `internal error (request ${requestId})`, details: { requestId } },
+    });
+    const logged = lines.find((l) => (l.req as { id?: string } | undefined)?.id === requestId);
+    expect(logged).toMatchObject({
+      level: 'error',
+      err: { message: 'db path /var/lib/secret-internals exploded' },
+    });
+  });
+
+  it('turns body-parser failures into the same shape', async () => {
+    const { url } = await start({ jsonLimit: 64 });
+    const json = { 'content-type': 'application/json' };
+    expect(await call(`${url}/echo`, { method: 'POST', headers: json, body: '{"a":' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'E_BAD_REQUEST' } },
+    });
+    expect(
+      await call(`${url}/echo`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ a: 'x'.repeat(100) }),
+      }),
+    ).toMatchObject({ status: 413, body: { error: { code: 'E_TOO_LARGE', details: { limit: 64 } } } });
+    expect(
+      await call(`${url}/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=latin-9' },
+        body: '{}',
+      }),
+    ).toMatchObject({ status: 415, body: { error: { code: 'E_UNSUPPORTED_MEDIA_TYPE' } } });
+    expect(await call(`${url}/echo`, { method: 'POST', headers: json, body: '{"a":1}' })).toMatchObject({
+      status: 200,
+      body: { body: { a: 1 } },
+    });
+  });
+
+  it('answers unknown routes with E_NOT_FOUND', async () => {
+    const { url } = await start();
+    expect(await call(`${url}/no/such/route`, { method: 'DELETE' })).toEqual({
+      status: 404,
+      headers: expect.anything(),
+      body: {
+        error: {
+          code: 'E_NOT_FOUND',
+          message: 'no route for DELETE /no/such/route',
+          details: { method: 'DELETE', path: '/no/such/route' },
+        },
+      },
+    });
+  });
+
+  it('keeps exposed 4xx http errors and hides the rest', () => {
+    expect(toDsmError(Object.assign(new Error('bad range'), { status: 416, expose: true })).code).toBe(
+      'E_BAD_REQUEST',
+    );
+    expect(toDsmError(Object.assign(new Error('x'), { status: 503 }))).toMatchObject({
+      code: 'E_INTERNAL',
+      message: 'internal error',
+    });
+    expect(toDsmError('a string')).toMatchObject({ code: 'E_INTERNAL' });
+  });
+});
+
+describe('rawBody', () => {
+  it('hands the exact DAG-CBOR or DAG-JSON bytes to the route', async () => {
+    const { url } = await start();
+    const bytes = Uint8Array.from([0xa1, 0x61, 0x61, 0x01]);
+    expect(
+      await call(`${url}/objects`, { method: 'POST', headers: { 'content-type': DAG_CBOR }, body: bytes }),
+    ).toEqual({
+      status: 200,
+      headers: expect.anything(),
+      body: { length: 4, hex: 'a1616101', json: false },
+    });
+    expect(
+      await call(`${url}/objects`, {
+        method: 'POST',
+        headers: { 'content-type': DAG_JSON },
+        body: '{"a":1}',
+      }),
+    ).toMatchObject({
+      body: { length: 7, json: true },
+    });
+  });
+
+  it('refuses other media types, oversized and missing bodies', async () => {
+    const { url } = await start();
+    expect(
+      await call(`${url}/objects`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      }),
+    ).toMatchObject({
+      status: 415,
+      body: { error: { code: 'E_UNSUPPORTED_MEDIA_TYPE', details: { expected: [DAG_CBOR, DAG_JSON] } } },
+    });
+    expect(
+      await call(`${url}/objects`, {
+        method: 'POST',
+        headers: { 'content-type': DAG_CBOR },
+        body: new Uint8Array(17),
+      }),
+    ).toMatchObject({ status: 413, body: { error: { code: 'E_TOO_LARGE' } } });
+    expect(
+      await call(`${url}/objects`, {
+        method: 'POST',
+        headers: { 'content-type': DAG_CBOR },
+        body: new Uint8Array(16),
+      }),
+    ).toMatchObject({ status: 200, body: { length: 16 } });
+    for (const headers of [{}, { 'content-type': DAG_CBOR }]) {
+      expect(await call(`${url}/objects`, { method: 'POST', headers })).toMatchObject({
+        status: 400,
+        body: {
+          error: {
+            code: 'E_BAD_REQUEST',
+            message: expect.stringContaining('body required') as unknown as string,
+          },
+        },
+      });
+    }
+  });
+
+  it('fails loudly when a route reads bytes without the middleware', async () => {
+    const { url } = await start();
+    expect(
+      await call(`${url}/forgot-raw`, {
+        method: 'POST',
+        headers: { 'content-type': DAG_CBOR },
+        body: new Uint8Array(2),
+      }),
+    ).toMatchObject({ status: 500, body: { error: { code: 'E_INTERNAL' } } });
+  });
+});
+
+describe('request logs', () => {
+  it('propagate a sane x-request-id and never contain the authorization header', async () => {
+    const { url, lines } = await start();
+    const res = await fetch(`${url}/items/a`, {
+      headers: { 'x-request-id': 'req-42', authorization: 'Bearer sup3r' },
+    });
+    expect(res.headers.get('x-request-id')).toBe('req-42');
+    const evil = await fetch(`${url}/items/a`, {
+      headers: { 'x-request-id': '"forged": 1, "level": "fatal"' },
+    });
+    expect(evil.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.stringify(lines)).not.toContain('sup3r');
+    expect(lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'req-42')).toMatchObject({
+      level: 'info',
+      req: { headers: { authorization: '[redacted]' } },
+      res: { statusCode: 200 },
+    });
+  });
+
+  it('leave probes out', async () => {
+    const { url, lines } = await start();
+    await call(`${url}/healthz`);
+    await call(`${url}/readyz`);
+    expect(lines).toHaveLength(0);
+  });
+});
+
+describe('serve', () => {
+  it('close() stops accepting, lets in-flight requests finish, then resolves', async () => {
+    const logger = createLogger({ service: 't', level: 'silent' });
+    const { app, router } = createHttpApp({
+      service: 't',
+      logger,
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+    });
+    let release: () => void = () => undefined;
+    let arrived: () => void = () => undefined;
+    const hasArrived = new Promise<void>((resolve) => (arrived = resolve));
+    router.get('/slow', async (_req, res) => {
+      arrived();
+      await new Promise<void>((resolve) => (release = resolve));
+      res.json({ finished: true });
+    });
+    const handle = await serve(app, { port: 0, host: '127.0.0.1' });
+    await call(`${handle.url}/healthz`); // leaves an idle keep-alive connection in fetch's pool
+
+    const slow = call(`${handle.url}/slow`);
+    await hasArrived;
+    let closed = false;
+    const closing = handle.close().then(() => (closed = true));
+    await expect(fetch(`${handle.url}/healthz`)).rejects.toThrow();
+    expect(closed).toBe(false);
+
+    release();
+    expect(await slow).toMatchObject({ status: 200, body: { finished: true } });
+    await closing;
+    expect(closed).toBe(true);
+  });
+
+  it('close() does not wait for connections that never sent a request', async () => {
+    const { handle } = await start();
+    const socket = connect(handle.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const ended = new Promise((resolve) => socket.once('end', resolve));
+    const started = Date.now();
+    await handle.close({ timeoutMs: 5000 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    await ended;
+    socket.destroy();
+  });
+
+  it('close() cuts connections still busy after the deadline', async () => {
+    const logger = createLogger({ service: 't', level: 'silent' });
+    const { app, router } = createHttpApp({
+      service: 't',
+      logger,
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+    });
+    router.get('/hang', () => undefined);
+    const handle = await serve(app, { port: 0, host: '127.0.0.1' });
+    const hung = fetch(`${handle.url}/hang`).then(
+      () => 'answered',
+      () => 'cut',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await handle.close({ timeoutMs: 200 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    expect(await hung).toBe('cut');
+  });
+
+  it('reports the port it bound and refuses a port in use', async () => {
+    const { handle } = await start();
+    expect(handle.port).toBeGreaterThan(0);
+    expect(handle.url).toBe(`http://127.0.0.1:${handle.port}`);
+    const logger = createLogger({ service: 't', level: 'silent' });
+    const { app } = createHttpApp({
+      service: 't',
+      logger,
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+    });
+    await expect(serve(app, { port: handle.port, host: '127.0.0.1' })).rejects.toThrow(/EADDRINUSE/);
+  });
+});

@@ -1,0 +1,325 @@
+/**
+ * The HTTP shell every service shares: an express 5 app with request logs, the probes
+ * (`/healthz`, `/readyz`), `/metrics`, and one error middleware that turns anything thrown into
+ * `{error: {code, message, details}}` with the status of `httpStatusFor`. Services add their
+ * routes to the returned `router`; it sits before the 404 and error handlers whenever it is filled.
+ */
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { DsmError, isDsmError, type ErrorDetails } from '@dsm/protocol';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Router,
+} from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { Registry } from 'prom-client';
+import { DAG_CBOR, DAG_JSON } from './media.js';
+import { httpRequestDuration } from './metrics.js';
+import { Readiness } from './readiness.js';
+import { codeForHttpStatus, httpStatusFor } from './status.js';
+
+/** protocol.md §1: the default size limit of one DAG-CBOR object (inclusive). */
+export const DEFAULT_RAW_LIMIT = 262_144;
+
+export interface ErrorBody {
+  error: { code: string; message: string; details: ErrorDetails };
+}
+
+export function errorBody(error: DsmError): ErrorBody {
+  return { error: { code: error.code, message: error.message, details: error.details } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// App
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  registry: Registry;
+  /** Largest `application/json` body accepted; default 1 MiB. */
+  jsonLimit?: number | string;
+  readiness?: Readiness;
+}
+
+export interface HttpApp {
+  app: Express;
+  /** Where the service's routes go. */
+  router: Router;
+  readiness: Readiness;
+}
+
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const { service, logger, registry } = options;
+  const readiness = options.readiness ?? new Readiness();
+  const duration = httpRequestDuration(registry);
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => {
+        if (res.statusCode === 503) return 'warn';
+        return err !== undefined || res.statusCode >= 500 ? 'error' : 'info';
+      },
+      // Probes run every few seconds; their lines would drown everything else.
+      autoLogging: { ignore: (req) => PROBES.has(req.url ?? '') },
+    }),
+  );
+
+  app.use((req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      duration.observe(
+        {
+          service,
+          method: METHODS.has(req.method) ? req.method : 'OTHER',
+          route: routeTemplate(req),
+          status: String(res.statusCode),
+        },
+        Number(process.hrtime.bigint() - start) / 1e9,
+      );
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'alive' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const report = await readiness.evaluate();
+    if (report.ready) {
+      res.json({ status: 'ready' });
+      return;
+    }
+    const detail = report.failed.map((name) => `${name} (${report.reasons[name]})`).join(', ');
+    const error = new DsmError('E_UNAVAILABLE', `not ready: ${detail}`, { failed: report.failed });
+    res.status(503).json(errorBody(error));
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', registry.contentType);
+    res.end(await registry.metrics());
+  });
+
+  app.use(express.json({ limit: options.jsonLimit ?? '1mb' }));
+
+  const router = express.Router();
+  app.use(router);
+
+  app.use((req, _res, next) => {
+    next(
+      new DsmError('E_NOT_FOUND', `no route for ${req.method} ${req.path}`, {
+        method: req.method,
+        path: req.path,
+      }),
+    );
+  });
+  app.use(errorHandler());
+
+  return { app, router, readiness };
+}
+
+/** The route pattern (`/chains/:identity`), never the raw path, keeps metric labels bounded. */
+function routeTemplate(req: Request): string {
+  const route = req.route as { path?: unknown } | undefined;
+  return route?.path === undefined ? 'unmatched' : `${req.baseUrl}${String(route.path)}`;
+}
+
+function errorHandler(): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    // Too late for a status line: let express abort the connection.
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const error = toDsmError(err, String(req.id));
+    const status = httpStatusFor(error.code);
+    // Unexpected failures get their stack in the request log line; expected rejections do not.
+    if (!isDsmError(err) && status >= 500) res.err = err instanceof Error ? err : new Error(String(err));
+    res.status(status).json(errorBody(error));
+  };
+}
+
+interface HttpLikeError {
+  type?: unknown;
+  status?: unknown;
+  statusCode?: unknown;
+  expose?: unknown;
+  message?: unknown;
+  limit?: unknown;
+  length?: unknown;
+}
+
+/**
+ * Anything thrown by a route or middleware, as the DsmError the client will see.
+ * Unexpected errors keep their message out of the response (it may describe internals).
+ */
+export function toDsmError(err: unknown, requestId?: string): DsmError {
+  if (isDsmError(err)) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as HttpLikeError;
+  const message = typeof e.message === 'string' ? e.message : 'request rejected';
+  switch (e.type) {
+    case 'entity.parse.failed':
+      return new DsmError('E_BAD_REQUEST', `malformed JSON body: ${message}`);
+    case 'entity.too.large': {
+      const details: ErrorDetails = {};
+      if (typeof e.limit === 'number') details.limit = e.limit;
+      if (typeof e.length === 'number') details.length = e.length;
+      return new DsmError('E_TOO_LARGE', `request body too large (limit ${String(e.limit)} bytes)`, details);
+    }
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new DsmError('E_UNSUPPORTED_MEDIA_TYPE', message);
+  }
+  const status =
+    typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500 && e.expose !== false)
+    return new DsmError(codeForHttpStatus(status), message);
+  return new DsmError(
+    'E_INTERNAL',
+    requestId ? `internal error (request ${requestId})` : 'internal error',
+    requestId ? { requestId } : {},
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte bodies (DAG-CBOR, DAG-JSON)
+
+export interface RawBodyOptions {
+  /** Largest body accepted, inclusive; default 262,144 bytes (protocol.md §1). */
+  limit?: number | string;
+  /** Accepted media types; default DAG-CBOR and DAG-JSON. */
+  types?: string[];
+}
+
+/**
+ * Route middleware that leaves the exact request bytes in `req.body` (see `requestBytes`):
+ * content-addressed objects must be hashed as received, so they are never parsed generically.
+ */
+export function rawBody(options: RawBodyOptions = {}): RequestHandler {
+  const types = options.types ?? [DAG_CBOR, DAG_JSON];
+  const parse = express.raw({ type: () => true, limit: options.limit ?? DEFAULT_RAW_LIMIT });
+  return (req, res, next) => {
+    const matched = req.is(types);
+    if (matched === null || req.headers['content-length'] === '0') {
+      next(
+        new DsmError('E_BAD_REQUEST', `request body required (${types.join(' or ')})`, { expected: types }),
+      );
+      return;
+    }
+    if (matched === false) {
+      const given = req.get('content-type') ?? '(none)';
+      next(
+        new DsmError(
+          'E_UNSUPPORTED_MEDIA_TYPE',
+          `content type ${given} not accepted; send ${types.join(' or ')}`,
+          {
+            expected: types,
+          },
+        ),
+      );
+      return;
+    }
+    parse(req, res, next);
+  };
+}
+
+/** The bytes `rawBody` read; a route that forgot the middleware fails loudly. */
+export function requestBytes(req: Request): Buffer {
+  const body: unknown = req.body;
+  if (!Buffer.isBuffer(body))
+    throw new DsmError('E_INTERNAL', 'route reads bytes without the rawBody middleware');
+  return body;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving
+
+export interface ServeOptions {
+  port: number;
+  host?: string;
+}
+
+export interface ServerHandle {
+  server: http.Server;
+  port: number;
+  url: string;
+  /**
+   * Stops accepting connections and resolves once in-flight requests have been answered.
+   * Connections still busy after `timeoutMs` (default 10 s) are cut.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export async function serve(app: http.RequestListener, options: ServeOptions): Promise<ServerHandle> {
+  const host = options.host ?? '0.0.0.0';
+  const server = http.createServer(app);
+  // Unfinished responses per connection. Node's closeIdleConnections() misses connections that
+  // never carried a request (clients open spares), so idleness is tracked here.
+  const pending = new Map<Socket, Set<http.ServerResponse>>();
+  let closing: Promise<void> | null = null;
+
+  server.on('connection', (socket: Socket) => {
+    pending.set(socket, new Set());
+    socket.once('close', () => pending.delete(socket));
+  });
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const responses = pending.get(req.socket);
+    responses?.add(res);
+    if (closing) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      responses?.delete(res);
+      // end() flushes what was written, then closes: the keep-alive connection must not hold close() open.
+      if (closing && responses?.size === 0) req.socket.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    server,
+    port,
+    url: `http://${urlHost}:${port}`,
+    close({ timeoutMs = 10_000 } = {}) {
+      closing ??= new Promise<void>((resolve, reject) => {
+        const deadline = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        server.close((err?: Error) => {
+          clearTimeout(deadline);
+          if (err) reject(err);
+          else resolve();
+        });
+        for (const [socket, responses] of pending) {
+          if (responses.size === 0) socket.end();
+          // Answers not started yet will say so, and Node ends those connections after them.
+          for (const res of responses) if (!res.headersSent) res.setHeader('connection', 'close');
+        }
+      });
+      return closing;
+    },
+  };
+}

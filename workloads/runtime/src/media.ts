@@ -1,0 +1,3 @@
+/** Media types of content-addressed DSM objects on the wire (shared by servers and clients). */
+export const DAG_CBOR = 'application/vnd.ipld.dag-cbor';
+export const DAG_JSON = 'application/vnd.ipld.dag-json';
