@@ -249,6 +249,7 @@ export async function verifyState(input: StateToVerify): Promise<Accepted> {
           state,
           {
             transfer: received,
+            known: transfer !== undefined,
           },
         );
       }

@@ -1,0 +1,262 @@
+/**
+ * The storage node's HTTP API (port 8765): client reads and writes, replication between peers, status,
+ * and the admin API. Handlers only parse, call the directory or the replicator, and answer.
+ */
+import * as dagCbor from '@ipld/dag-cbor';
+import { performance } from 'node:perf_hooks';
+import type {
+  CID} from '@dsm/protocol';
+import {
+  DsmError,
+  MEDIA_TYPE_DAG_JSON,
+  dagJsonToCbor,
+  isDsmError,
+  parseId,
+  toDagJson,
+} from '@dsm/protocol';
+import { DAG_CBOR, DAG_JSON, rawBody, requestBytes } from '@dsm/runtime';
+import type { Request, RequestHandler, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Directory, ForkEvidence, InboxEntry } from './directory.js';
+import type { StorageMetrics } from './metrics.js';
+import type { PeerSet } from './peers.js';
+import { PEER_HEADER, type Replicator } from './replicator.js';
+
+export interface ApiContext {
+  directory: Directory;
+  replicator: Replicator;
+  peers: PeerSet;
+  metrics: StorageMetrics;
+  maxObjectBytes: number;
+  status: () => Record<string, unknown>;
+  /** Bearer-token guard for /v1/admin. */
+  admin: RequestHandler;
+  adminRoutes: (router: Router) => void;
+}
+
+/** Object bytes from a DAG-CBOR or DAG-JSON body; DAG-JSON is re-encoded (§1 Wire). */
+function objectBytes(req: Request, max: number): Uint8Array {
+  const body = requestBytes(req);
+  return req.is(DAG_JSON)
+    ? dagJsonToCbor(body, max)
+    : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+}
+
+function idParam(req: Request, name = 'id'): CID {
+  return parseId(String(req.params[name]), name);
+}
+
+/** Sends protocol bytes as DAG-CBOR, or DAG-JSON when the client asks for it. */
+function sendObject(req: Request, res: Response, bytes: Uint8Array): void {
+  if (
+    req.accepts([DAG_CBOR, DAG_JSON, 'application/json']) === DAG_JSON ||
+    req.accepts([DAG_CBOR, DAG_JSON]) === false
+  ) {
+    res.type(MEDIA_TYPE_DAG_JSON).send(Buffer.from(toDagJson(dagCbor.decode(bytes))));
+  } else {
+    res.type(DAG_CBOR).send(Buffer.from(bytes));
+  }
+}
+
+const notFound = (what: string, details: Record<string, string>) =>
+  new DsmError('E_NOT_FOUND', `${what} not found`, details);
+
+const inboxJson = (e: InboxEntry) => ({
+  transfer: e.transfer.toString(),
+  seq: Number(e.seq),
+  from: e.from.toString(),
+  token: e.token.toString(),
+  amount: e.amount,
+  ...(e.memo !== undefined ? { memo: e.memo } : {}),
+  received: e.receivedBy !== undefined,
+  ...(e.receivedBy ? { receivedBy: e.receivedBy.toString() } : {}),
+});
+
+const evidenceJson = (e: ForkEvidence) => ({
+  identity: e.identity.toString(),
+  n: e.n,
+  existing: e.existing.toString(),
+  candidate: e.candidate.toString(),
+});
+
+const pageQuery = z.object({
+  from: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+});
+
+function query<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
+  const parsed = schema.safeParse(req.query);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new DsmError('E_BAD_REQUEST', `query ${issue.path.join('.')}: ${issue.message}`, {
+      field: issue.path.join('.'),
+    });
+  }
+  return parsed.data;
+}
+
+export function storageRoutes(router: Router, ctx: ApiContext): void {
+  const { directory, replicator, metrics } = ctx;
+  const body = rawBody({ limit: ctx.maxObjectBytes * 4 });
+
+  // ---- client writes and reads
+  router.post('/v1/objects', body, async (req, res) => {
+    const started = performance.now();
+    let bytes: Uint8Array;
+    let result;
+    try {
+      bytes = objectBytes(req, ctx.maxObjectBytes);
+      result = await directory.ingest(bytes);
+    } catch (e) {
+      countRejection(metrics, e);
+      throw e;
+    }
+    let replicas: string[];
+    try {
+      replicas = await replicator.replicate(bytes);
+    } catch (e) {
+      metrics.writes.inc({ result: isDsmError(e, 'E_FORK') ? 'fork' : 'unavailable' });
+      throw e;
+    }
+    metrics.writes.inc({ result: result.stored ? 'stored' : 'duplicate' });
+    metrics.ackSeconds.observe((performance.now() - started) / 1000);
+    res.status(result.stored ? 201 : 200).json({
+      id: result.id.toString(),
+      type: result.type,
+      stored: result.stored,
+      replicas,
+      ...(result.identity ? { identity: result.identity.toString(), n: result.n } : {}),
+    });
+  });
+
+  router.get('/v1/objects/:id', async (req, res) => {
+    const id = idParam(req);
+    const bytes = req.query.evidence === 'true' ? await directory.anyBytes(id) : await directory.get(id);
+    if (bytes === null) throw notFound('object', { id: id.toString() });
+    sendObject(req, res, bytes);
+  });
+
+  router.get('/v1/identities/:id/head', async (req, res) => {
+    const identity = idParam(req);
+    const head = await directory.head(identity);
+    if (head === null) throw notFound('chain', { identity: identity.toString() });
+    res.json({
+      identity: identity.toString(),
+      n: head.n,
+      stateId: head.stateId.toString(),
+      forked: await directory.world.isForked(identity),
+    });
+  });
+
+  router.get('/v1/identities/:id/states', async (req, res) => {
+    const identity = idParam(req);
+    const { from, limit } = query(pageQuery, req);
+    const states = await directory.chain(identity, from, limit);
+    res.json({
+      identity: identity.toString(),
+      states: states.map((s) => ({ n: s.n, stateId: s.stateId.toString() })),
+    });
+  });
+
+  router.get('/v1/identities/:id/states/:n', async (req, res) => {
+    const identity = idParam(req);
+    const n = z.coerce.number().int().min(0).safeParse(req.params.n);
+    if (!n.success) throw new DsmError('E_BAD_REQUEST', 'n must be a non-negative integer', { field: 'n' });
+    const id = await directory.stateIdAt(identity, n.data);
+    const bytes = id && (await directory.get(id));
+    if (!bytes) throw notFound('state', { identity: identity.toString(), n: String(n.data) });
+    sendObject(req, res, bytes);
+  });
+
+  router.get('/v1/identities/:id/inbox', async (req, res) => {
+    const identity = idParam(req);
+    const entries = await directory.inbox(identity, { pendingOnly: req.query.pending === 'true' });
+    res.json({ identity: identity.toString(), entries: entries.map(inboxJson) });
+  });
+
+  router.get('/v1/identities/:id/forks', async (req, res) => {
+    const identity = idParam(req);
+    const evidence = await directory.forks(identity);
+    res.json({
+      identity: identity.toString(),
+      forked: await directory.world.isForked(identity),
+      evidence: evidence.map(evidenceJson),
+    });
+  });
+
+  router.get('/v1/forks', (_req, res) => {
+    res.json({ identities: directory.forkedIdentities().map(String) });
+  });
+
+  router.get('/v1/tokens/:id', async (req, res) => {
+    const token = idParam(req);
+    const creation = await directory.creation(token);
+    const definition = await directory.world.tokenDefinition(token);
+    if (definition === undefined) throw notFound('token', { token: token.toString() });
+    res.json({
+      token: token.toString(),
+      created: creation !== undefined,
+      ...(creation ? { creation: creation.toString() } : {}),
+      supply: (await directory.supply(token)) ?? null,
+    });
+  });
+
+  router.get('/v1/status', (_req, res) => {
+    res.json(ctx.status());
+  });
+
+  // ---- replication between storage nodes
+  router.post('/v1/replica/objects', body, async (req, res) => {
+    const from = req.get(PEER_HEADER)?.toLowerCase();
+    try {
+      await replicator.ingestFromPeer(objectBytes(req, ctx.maxObjectBytes), from);
+    } catch (e) {
+      countRejection(metrics, e);
+      throw e;
+    }
+    res.status(204).end();
+  });
+
+  router.get('/v1/replication/log', async (req, res) => {
+    const { after, limit } = query(
+      z.object({
+        after: z
+          .string()
+          .regex(/^[0-9]{1,20}$/)
+          .default('0'),
+        limit: z.coerce.number().int().min(1).max(10_000).default(1000),
+      }),
+      req,
+    );
+    const entries = await directory.log(BigInt(after), limit);
+    res.type(DAG_CBOR).send(
+      Buffer.from(
+        dagCbor.encode({
+          nodeId: String(ctx.status().nodeId),
+          last: directory.lastSeq,
+          entries: entries.map((e) => ({ seq: e.seq, kind: e.kind, bytes: e.bytes })),
+        }),
+      ),
+    );
+  });
+
+  router.get('/v1/replication/digest', (_req, res) => {
+    res.json(directory.digestSummary());
+  });
+
+  router.get('/v1/replication/buckets/:bucket', async (req, res) => {
+    const bucket = z.coerce.number().int().min(0).max(255).safeParse(req.params.bucket);
+    if (!bucket.success) throw new DsmError('E_BAD_REQUEST', 'bucket must be 0..255', { field: 'bucket' });
+    res.json((await directory.bucket(bucket.data)).map(String));
+  });
+
+  // ---- admin
+  router.use('/v1/admin', ctx.admin);
+  ctx.adminRoutes(router);
+}
+
+function countRejection(metrics: StorageMetrics, e: unknown): void {
+  const code = isDsmError(e) ? e.code : 'E_INTERNAL';
+  metrics.rejections.inc({ code });
+  metrics.writes.inc({ result: code === 'E_FORK' ? 'fork' : 'rejected' });
+}

@@ -1,0 +1,187 @@
+/**
+ * `npm run bench` for @dsm/storage: client writes through real node processes on loopback.
+ *  - unreplicated single node (R = 1) versus two nodes with R = 2, same workload, same run: throughput and
+ *    ack latency p50/p99;
+ *  - catch-up: a fresh node pulls 100k objects from a peer; objects/s next to the bare signature-verify rate
+ *    of the same suite measured in this run (verification bounds catch-up: every object is checked).
+ * JSON on stdout and in bench-results/storage.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { encode, nodeBackend, STATE_CONTEXT, verifySignature } from '@dsm/protocol';
+import { Store, createLogger } from '@dsm/runtime';
+import { Directory } from '../directory.js';
+import { Cluster, eventually, type StorageProcess } from './cluster.js';
+import { postBytes, Wallet } from './wallet.js';
+
+const quick = process.argv.includes('--quick');
+const WALLETS = 16;
+const TRANSFERS = quick ? 20 : 100;
+const CATCH_UP_OBJECTS = quick ? 10_000 : 100_000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+
+/** Per wallet, the encoded objects it writes in order: genesis, state 0, policy, token, create, transfers. */
+function workload(wallets: number, transfers: number): Uint8Array[][] {
+  const sink = new Wallet();
+  return Array.from({ length: wallets }, () => {
+    const w = new Wallet();
+    const opening = w.opening();
+    const { objects, tokenId } = w.token([], 1_000_000_000n);
+    const list = [...opening, ...objects];
+    for (let i = 0; i < transfers; i++)
+      list.push(w.next({ kind: 'token.transfer', token: tokenId, amount: '1', to: sink.identity }));
+    return list.map((o) => encode(o));
+  });
+}
+
+/** Writes every wallet's objects, wallets concurrently, each wallet in order; latency per acknowledged write. */
+async function writeAll(target: StorageProcess, chains: Uint8Array[][]) {
+  const latencies: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    chains.map(async (chain) => {
+      for (const bytes of chain) {
+        const t = performance.now();
+        const ack = await postBytes(target.url, bytes);
+        if (ack.status !== 201) throw new Error(`write refused: ${JSON.stringify(ack.body)}`);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    writes: latencies.length,
+    writesPerSecond: round(latencies.length / seconds, 1),
+    ackMs: {
+      p50: round(percentile(latencies, 50)),
+      p99: round(percentile(latencies, 99)),
+      max: round(latencies[latencies.length - 1]!),
+    },
+  };
+}
+
+/** Unloaded latency (one writer, one write at a time) and loaded throughput (one writer per chain). */
+async function writeScenario(nodes: number, replicationFactor: number, chains: Uint8Array[][]) {
+  const cluster = new Cluster();
+  try {
+    await cluster.create(nodes, {
+      DSM_STORAGE_REPLICATION_FACTOR: String(replicationFactor),
+      DSM_LOG_LEVEL: 'error',
+    });
+    await cluster.startAll();
+    const [first, ...rest] = chains;
+    const unloaded = await writeAll(cluster.nodes[0]!, [first!]);
+    const loaded = await writeAll(cluster.nodes[0]!, rest);
+    return {
+      nodes,
+      replicationFactor,
+      oneWriter: unloaded,
+      concurrentWriters: { writers: rest.length, ...loaded },
+    };
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+/** Loads `count` objects into a node's directory in-process (pages, one fsync each), then lets a fresh node pull them. */
+async function catchUp(count: number) {
+  const cluster = new Cluster();
+  try {
+    const [source, fresh] = await cluster.create(2, {
+      DSM_STORAGE_REPLICATION_FACTOR: '1',
+      DSM_LOG_LEVEL: 'error',
+    });
+    fresh!.peers = [source!.address];
+    source!.peers = [];
+    const perWallet = 1000;
+    const chains = workload(Math.ceil(count / perWallet), perWallet - 5);
+    const objects = chains.flat().slice(0, count);
+    const store = await Store.open(join(source!.dir, 'data', 'rocksdb'));
+    const directory = await Directory.open(store, { backend: nodeBackend, maxObjectBytes: 262_144 });
+    for (let i = 0; i < objects.length; i += 1000) await directory.ingestMany(objects.slice(i, i + 1000));
+    await store.close();
+    await source!.start();
+    const started = performance.now();
+    await fresh!.start();
+    await eventually(async () => (await fresh!.status()).objects >= objects.length, 600_000, 'catch-up');
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      objects: objects.length,
+      seconds: round(seconds),
+      objectsPerSecond: round(objects.length / seconds, 1),
+    };
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+/** Bare ML-DSA-44 verification, sequential and on the thread pool, in this run. */
+async function verifyRates() {
+  const keys = nodeBackend.keygen('ml-dsa-44');
+  const message = new Uint8Array(36).fill(1);
+  const sig = nodeBackend.sign('ml-dsa-44', keys.secretKey, message, STATE_CONTEXT);
+  const n = 4000;
+  let t = performance.now();
+  for (let i = 0; i < n; i++) nodeBackend.verify('ml-dsa-44', keys.publicKey, message, sig, STATE_CONTEXT);
+  const sequential = n / ((performance.now() - t) / 1000);
+  t = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, () =>
+      verifySignature(nodeBackend, 'ml-dsa-44', keys.publicKey, message, sig, STATE_CONTEXT),
+    ),
+  );
+  const pooled = n / ((performance.now() - t) / 1000);
+  return { sequentialPerSecond: round(sequential, 1), threadPoolPerSecond: round(pooled, 1) };
+}
+
+createLogger({ service: 'bench', level: 'error' });
+const chains = workload(WALLETS + 1, TRANSFERS);
+const single = await writeScenario(1, 1, chains);
+const replicated = await writeScenario(2, 2, chains);
+const verify = await verifyRates();
+const catchup = await catchUp(CATCH_UP_OBJECTS);
+const report = {
+  package: '@dsm/storage',
+  date: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  workload: {
+    wallets: WALLETS,
+    writesPerWallet: chains[0]!.length,
+    suite: 'ml-dsa-44',
+    concurrency: WALLETS,
+  },
+  writes: {
+    single,
+    replicated,
+    replicatedOverSingleThroughput: round(
+      replicated.concurrentWriters.writesPerSecond / single.concurrentWriters.writesPerSecond,
+    ),
+  },
+  catchUp: {
+    ...catchup,
+    mlDsa44Verify: verify,
+    overThreadPoolVerify: round(catchup.objectsPerSecond / verify.threadPoolPerSecond),
+  },
+  goals: {
+    'replicated ack p99 ≤ 5 ms (one writer)': replicated.oneWriter.ackMs.p99,
+    'catch-up ≥ 20k objects/s': catchup.objectsPerSecond,
+    'replicated ≥ 0.5 × single-node throughput': round(
+      replicated.concurrentWriters.writesPerSecond / single.concurrentWriters.writesPerSecond,
+    ),
+  },
+};
+const out = join(
+  process.env.DSM_BENCH_DIR ?? join(import.meta.dirname, '../../../../bench-results'),
+  'storage.json',
+);
+mkdirSync(join(out, '..'), { recursive: true });
+writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+console.log(JSON.stringify(report, null, 2));

@@ -1,0 +1,187 @@
+/** Wires a storage node together: store, directory, peers, replicator, HTTP API, admin, shutdown. */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DsmError, backendByName } from '@dsm/protocol';
+import {
+  Store,
+  adminAuth,
+  createHttpApp,
+  createLogger,
+  createMetricsRegistry,
+  saveConfigChanges,
+  serve,
+  setLogLevel,
+  type Logger,
+  type ServerHandle,
+} from '@dsm/runtime';
+import type { RequestHandler, Router } from 'express';
+import { z } from 'zod';
+import { storageRoutes } from './api.js';
+import {
+  advertisedAddress,
+  storageConfigSchema,
+  storageConfigSources,
+  type StorageConfig,
+} from './config.js';
+import { Directory } from './directory.js';
+import { storageMetrics } from './metrics.js';
+import { PeerSet } from './peers.js';
+import { Replicator } from './replicator.js';
+
+export const VERSION = '0.1.0';
+
+export interface StorageNode {
+  config: StorageConfig;
+  address: string;
+  url: string;
+  directory: Directory;
+  replicator: Replicator;
+  peers: PeerSet;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+const refuseAdmin: RequestHandler = (_req, _res, next) =>
+  next(
+    new DsmError(
+      'E_UNAUTHORIZED',
+      'the admin API is disabled: no admin token file is configured (DSM_ADMIN_TOKEN_FILE)',
+    ),
+  );
+
+export async function startStorageNode(
+  config: StorageConfig,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
+): Promise<StorageNode> {
+  const logger = options.logger ?? createLogger({ service: 'dsm-storage', level: config.logLevel });
+  const address = advertisedAddress(config);
+  await mkdir(config.dataDir, { recursive: true });
+  await mkdir(config.configDir, { recursive: true });
+  const store = await Store.open(join(config.dataDir, 'rocksdb'));
+  const directory = await Directory.open(store, {
+    backend: backendByName(config.cryptoBackend),
+    maxObjectBytes: config.maxObjectBytes,
+  });
+  const peers = await PeerSet.open(store, address, [...config.syncWith, ...config.connectPeers]);
+  const replicator = new Replicator(directory, peers, {
+    self: address,
+    replicationFactor: config.replicationFactor,
+    syncIntervalMs: config.syncIntervalMs,
+    batchSize: config.syncBatchSize,
+    pushTimeoutMs: config.pushTimeoutMs,
+    logger,
+  });
+  const registry = createMetricsRegistry();
+  const metrics = storageMetrics(registry, directory, () => replicator);
+  directory.onFork = (evidence) => {
+    metrics.forks.inc();
+    logger.warn(
+      { identity: evidence.identity.toString(), n: evidence.n },
+      'fork detected: identity marked forked',
+    );
+  };
+  const { app, router, readiness } = createHttpApp({ service: 'dsm-storage', logger, registry });
+  readiness.add('rocksdb', () => store.get(Buffer.from('meta\0probe')));
+
+  const status = () => {
+    const stats = directory.stats();
+    return {
+      service: 'dsm-storage',
+      version: VERSION,
+      nodeId: config.nodeId,
+      role: config.role,
+      address,
+      replicationFactor: config.replicationFactor,
+      objects: stats.objects,
+      bytes: stats.bytes,
+      byType: stats.byType,
+      forks: stats.forks,
+      lastSeq: Number(stats.lastSeq),
+      digest: directory.digestSummary().fingerprint,
+      peers: replicator.status(),
+    };
+  };
+
+  const sources = {
+    ...storageConfigSources(options.env ?? process.env),
+    persisted: join(config.configDir, 'admin-changes.json'),
+  };
+  const adminRoutes = (r: Router) => {
+    r.get('/v1/admin/peers', (_req, res) => {
+      res.json({ peers: replicator.status() });
+    });
+    r.post('/v1/admin/peers', async (req, res) => {
+      const { peer } = parseBody(z.object({ peer: z.string() }), req.body);
+      const added = await peers.add(peer);
+      if (added) void replicator.syncPeer(peer.trim().toLowerCase()).catch(() => undefined);
+      res.status(added ? 201 : 200).json({ peer, added, peers: peers.list() });
+    });
+    r.delete('/v1/admin/peers/:peer', async (req, res) => {
+      const removed = await peers.remove(String(req.params.peer));
+      replicator.forget(String(req.params.peer));
+      res.json({ peer: req.params.peer, removed, peers: peers.list() });
+    });
+    r.post('/v1/admin/sync', async (_req, res) => {
+      await replicator.syncAll();
+      res.json(status());
+    });
+    r.get('/v1/admin/config', (_req, res) => {
+      res.json({
+        logLevel: logger.level,
+        syncIntervalMs: config.syncIntervalMs,
+        replicationFactor: config.replicationFactor,
+      });
+    });
+    r.put('/v1/admin/config', async (req, res) => {
+      const changes = parseBody(z.object({ logLevel: z.string().optional() }).strict(), req.body);
+      const next = await saveConfigChanges(storageConfigSchema, sources, changes);
+      setLogLevel(logger, next.logLevel);
+      res.json({ logLevel: next.logLevel });
+    });
+  };
+
+  storageRoutes(router, {
+    directory,
+    replicator,
+    peers,
+    metrics,
+    maxObjectBytes: config.maxObjectBytes,
+    status,
+    admin: config.adminTokenFile ? adminAuth({ tokenFile: config.adminTokenFile }) : refuseAdmin,
+    adminRoutes,
+  });
+
+  const server: ServerHandle = await serve(app, { port: config.port, host: config.host });
+  replicator.start();
+  logger.info(
+    { address, url: server.url, peers: peers.list(), replicationFactor: config.replicationFactor },
+    'storage node listening',
+  );
+
+  return {
+    config,
+    address,
+    url: server.url,
+    directory,
+    replicator,
+    peers,
+    logger,
+    async close() {
+      readiness.shuttingDown();
+      await server.close();
+      await replicator.stop();
+      await store.close();
+    },
+  };
+}
+
+function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new DsmError('E_BAD_REQUEST', `${issue.path.join('.') || 'body'}: ${issue.message}`, {
+      field: issue.path.join('.'),
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { makeNextState } from '@dsm/protocol';
+import { Cluster, eventually, type StorageProcess } from './cluster.js';
+import { postObject, Wallet } from './wallet.js';
+
+describe('fork across nodes', () => {
+  const cluster = new Cluster();
+  let nodes: StorageProcess[];
+
+  beforeAll(async () => {
+    nodes = await cluster.create(3);
+    await cluster.startAll();
+  });
+  afterAll(() => cluster.destroy());
+
+  it('conflicting states sent to two different nodes are both detected, evidence is served everywhere', async () => {
+    const mallory = new Wallet();
+    const [a, b, c] = nodes as [StorageProcess, StorageProcess, StorageProcess];
+    for (const object of mallory.opening()) expect((await postObject(a.url, object)).status).toBe(201);
+    const { objects, tokenId } = mallory.token();
+    for (const object of objects) expect((await postObject(a.url, object)).status).toBe(201);
+    const base = mallory.head;
+    const payVictim1 = mallory.sign(
+      makeNextState(
+        base,
+        { kind: 'token.transfer', token: tokenId, amount: '100', to: new Wallet().identity },
+        Date.now(),
+      ),
+    );
+    const payVictim2 = mallory.sign(
+      makeNextState(
+        base,
+        { kind: 'token.transfer', token: tokenId, amount: '100', to: new Wallet().identity },
+        Date.now() + 1,
+      ),
+    );
+    const [r1, r2] = await Promise.all([postObject(a.url, payVictim1), postObject(b.url, payVictim2)]);
+    // At most one of them can have been acknowledged; the other saw the conflict.
+    expect([r1.status, r2.status].filter((s) => s === 409).length).toBeGreaterThanOrEqual(1);
+    for (const node of nodes) {
+      await eventually(
+        async () => {
+          const res = (await (await fetch(`${node.url}/v1/identities/${mallory.identity}/forks`)).json()) as {
+            forked: boolean;
+            evidence: unknown[];
+          };
+          return res.forked && res.evidence.length >= 1;
+        },
+        15_000,
+        `${node.name} to report the fork`,
+      );
+    }
+    // Later states of the forked identity are refused everywhere.
+    const later = mallory.sign(
+      makeNextState(payVictim1.state, { kind: 'token.burn', token: tokenId, amount: '1' }, Date.now() + 2),
+    );
+    const res = await postObject(c.url, later);
+    expect(res.status).toBe(409);
+    expect(res.body.error!.code).toBe('E_FORK');
+    for (const node of nodes) expect((await node.status()).forks).toBe(1);
+    const metrics = await (await fetch(`${a.url}/metrics`)).text();
+    expect(metrics).toMatch(/^dsm_storage_forks_total 1$/m);
+  });
+});

@@ -1,0 +1,1 @@
+export * from '../src/bench/wallet.js';
