@@ -4,16 +4,8 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { performance } from 'node:perf_hooks';
-import type {
-  CID} from '@dsm/protocol';
-import {
-  DsmError,
-  MEDIA_TYPE_DAG_JSON,
-  dagJsonToCbor,
-  isDsmError,
-  parseId,
-  toDagJson,
-} from '@dsm/protocol';
+import type { CID } from '@dsm/protocol';
+import { DsmError, MEDIA_TYPE_DAG_JSON, dagJsonToCbor, isDsmError, parseId, toDagJson } from '@dsm/protocol';
 import { DAG_CBOR, DAG_JSON, rawBody, requestBytes } from '@dsm/runtime';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
