@@ -12,3 +12,4 @@ export * from './crypto/index.js';
 export * from './policy/index.js';
 export { isMap } from './shape.js';
 export * from './ledger.js';
+export * from './export.js';

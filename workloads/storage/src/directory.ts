@@ -758,11 +758,16 @@ export class Directory {
 
   /** Bytes of an accepted object or of an evidence candidate. */
   async anyBytes(id: CID): Promise<Uint8Array | null> {
-    return (await this.get(id)) ?? this.bytesOf({ seq: 0n, kind: LOG_EVIDENCE, id });
+    return (
+      (await this.get(id)) ??
+      (this.evidenceIds.has(id.toString()) ? this.bytesOf({ seq: 0n, kind: LOG_EVIDENCE, id }) : null)
+    );
   }
 
-  async has(id: CID): Promise<boolean> {
-    return (await this.anyBytes(id)) !== null;
+  /** The ids of `ids` held neither as accepted objects nor as evidence (one MultiGet). */
+  async missing(ids: CID[]): Promise<CID[]> {
+    const found = await this.store.getMany(ids.map((id) => keys.object(id)));
+    return ids.filter((id, i) => found[i] === null && !this.evidenceIds.has(id.toString()));
   }
 
   digestSummary() {

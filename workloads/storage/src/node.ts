@@ -1,7 +1,7 @@
 /** Wires a storage node together: store, directory, peers, replicator, HTTP API, admin, shutdown. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DsmError, backendByName } from '@dsm/protocol';
+import { DsmError, backendByName, decodeObject } from '@dsm/protocol';
 import {
   Store,
   adminAuth,
@@ -73,6 +73,25 @@ export async function startStorageNode(
   });
   const registry = createMetricsRegistry();
   const metrics = storageMetrics(registry, directory, () => replicator);
+  if (config.notify.length > 0) {
+    // Tell core nodes that a transfer arrived so hosted recipients receive it now, not at their next poll.
+    directory.onAppend = (entry, bytes) => {
+      if (entry.kind !== 0) return;
+      const object = decodeObject(bytes);
+      if (object.type !== 'dsm/signed-state@1' || object.state.op.kind !== 'token.transfer') return;
+      const recipient = object.state.op.to.toString();
+      for (const core of config.notify) {
+        fetch(`http://${core}/v1/notifications/inbox`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ recipient, transfer: entry.id.toString() }),
+          signal: AbortSignal.timeout(2000),
+        }).catch((e: unknown) =>
+          logger.debug({ core, err: (e as Error).message }, 'inbox notification failed'),
+        );
+      }
+    };
+  }
   directory.onFork = (evidence) => {
     metrics.forks.inc();
     logger.warn(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { makeNextState } from '@dsm/protocol';
-import { Cluster, eventually, type StorageProcess } from './cluster.js';
-import { postObject, Wallet } from './wallet.js';
+import { Cluster, eventually, type StorageProcess } from '@dsm/testkit';
+import { postObject, Wallet } from '@dsm/testkit';
 
 describe('fork across nodes', () => {
   const cluster = new Cluster();

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as dagCbor from '@ipld/dag-cbor';
 import { createServer, type Server } from 'node:http';
 import { encode, idOf, makeNextState, nodeBackend, signState } from '@dsm/protocol';
-import { Cluster, eventually, freePort, sleep, type StorageProcess } from './cluster.js';
-import { postBytes, postObject, Wallet } from './wallet.js';
+import { Cluster, eventually, freePort, sleep, type StorageProcess } from '@dsm/testkit';
+import { postBytes, postObject, Wallet } from '@dsm/testkit';
 
 describe('hostile input', () => {
   const cluster = new Cluster();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { idOf, type SignedState } from '@dsm/protocol';
-import { Cluster, eventually, sleep, type StorageProcess } from './cluster.js';
-import { postObject, Wallet } from './wallet.js';
+import { Cluster, eventually, sleep, type StorageProcess } from '@dsm/testkit';
+import { postObject, Wallet } from '@dsm/testkit';
 
 /** Writes `value` to the first node that takes it, trying the others in turn (what a client does). */
 async function write(nodes: StorageProcess[], value: unknown, start: number): Promise<string> {

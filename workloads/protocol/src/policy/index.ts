@@ -9,3 +9,4 @@ export type { TimeWindowCondition } from './time-window.js';
 export type { AllowListCondition } from './allow-list.js';
 export type { DenyListCondition } from './deny-list.js';
 export type { CoSignCondition } from './co-sign.js';
+export * from './json.js';

@@ -13,8 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { encode, nodeBackend, STATE_CONTEXT, verifySignature } from '@dsm/protocol';
 import { Store, createLogger } from '@dsm/runtime';
 import { Directory } from '../directory.js';
-import { Cluster, eventually, type StorageProcess } from './cluster.js';
-import { postBytes, Wallet } from './wallet.js';
+import { Cluster, eventually, postBytes, Wallet, type StorageProcess } from '@dsm/testkit';
 
 const quick = process.argv.includes('--quick');
 const WALLETS = 16;

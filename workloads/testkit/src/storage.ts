@@ -1,13 +1,13 @@
 /** Real storage node processes on 127.0.0.1, for integration tests and benchmarks. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ServiceProcess, sleep } from './process.js';
 
-// The built entry point (this file runs from dist/bench in benchmarks, from src/bench under jest).
-const MAIN = join(import.meta.dirname, '../../dist/main.js');
+// The built entry point of the storage service (the same path from testkit/src under jest and from testkit/dist).
+const MAIN = join(import.meta.dirname, '../../storage/dist/main.js');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -20,17 +20,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export class StorageProcess {
-  child?: ChildProcess;
-  output = '';
+export class StorageProcess extends ServiceProcess {
   constructor(
-    readonly name: string,
+    name: string,
     readonly port: number,
     readonly dir: string,
     public peers: string[],
     readonly adminToken: string,
     readonly extraEnv: Record<string, string> = {},
-  ) {}
+  ) {
+    super(name, MAIN);
+  }
 
   get address(): string {
     return `127.0.0.1:${this.port}`;
@@ -43,10 +43,8 @@ export class StorageProcess {
     mkdirSync(this.dir, { recursive: true });
     const tokenFile = join(this.dir, 'admin-token');
     writeFileSync(tokenFile, this.adminToken + '\n', { mode: 0o600 });
-    this.output = '';
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        PATH: process.env.PATH,
+    await this.spawn(
+      {
         DSM_STORAGE_NODE_ID: this.name,
         DSM_STORAGE_HOST: '127.0.0.1',
         DSM_STORAGE_PORT: String(this.port),
@@ -61,46 +59,8 @@ export class StorageProcess {
         DSM_LOG_LEVEL: 'warn',
         ...this.extraEnv,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
-    await this.waitReady();
-  }
-
-  async waitReady(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
-        throw new Error(`${this.name} exited with ${this.child.exitCode}: ${this.output}`);
-      }
-      try {
-        const res = await fetch(`${this.url}/readyz`);
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`${this.name} not ready: ${this.output}`);
-      await sleep(50);
-    }
-  }
-
-  /** kill -9: no shutdown hooks, no flush. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-
-  async stop(): Promise<number | null> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    return exited;
+      `${this.url}/readyz`,
+    );
   }
 
   async status(): Promise<StorageStatus> {
@@ -141,14 +101,25 @@ export class Cluster {
   readonly root = mkdtempSync(join(tmpdir(), 'dsm-storage-'));
   readonly nodes: StorageProcess[] = [];
 
-  /** Creates `count` nodes that all list each other as peers (not started). */
-  async create(count: number, extraEnv: Record<string, string> = {}): Promise<StorageProcess[]> {
+  /** Creates `count` nodes that all list each other as peers (not started); one admin token each unless given. */
+  async create(
+    count: number,
+    extraEnv: Record<string, string> = {},
+    adminToken?: string,
+  ): Promise<StorageProcess[]> {
     const ports = await Promise.all(Array.from({ length: count }, freePort));
     const created = ports.map((port, i) => {
       const name = `storage-${this.nodes.length + i}`;
       const dir = join(this.root, name);
       const peers = ports.filter((p) => p !== port).map((p) => `127.0.0.1:${p}`);
-      return new StorageProcess(name, port, dir, peers, randomBytes(16).toString('hex'), extraEnv);
+      return new StorageProcess(
+        name,
+        port,
+        dir,
+        peers,
+        adminToken ?? randomBytes(16).toString('hex'),
+        extraEnv,
+      );
     });
     this.nodes.push(...created);
     return created;
@@ -162,10 +133,6 @@ export class Cluster {
     await Promise.all(this.nodes.map((n) => n.kill()));
     rmSync(this.root, { recursive: true, force: true });
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Polls `check` until it returns true, at most `timeoutMs`. */

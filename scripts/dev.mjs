@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// `npm run dev`: the whole DSM network as local processes on loopback, no Docker: two storage nodes
+// replicating with each other (R = 2) and a core node. Data, secrets and logs live in one folder
+// (.dsm-dev, or DSM_DEV_DIR). Ctrl-C stops everything cleanly.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const dir = resolve(process.env.DSM_DEV_DIR ?? join(root, '.dsm-dev'));
+const host = '127.0.0.1';
+const ports = {
+  api: Number(process.env.DSM_DEV_API_PORT ?? 7545),
+  p2p: Number(process.env.DSM_DEV_P2P_PORT ?? 8765),
+  storage: [
+    Number(process.env.DSM_DEV_STORAGE_PORT ?? 8766),
+    Number(process.env.DSM_DEV_STORAGE_PORT ?? 8766) + 1,
+  ],
+};
+
+mkdirSync(join(dir, 'logs'), { recursive: true });
+const secret = (name) => {
+  const file = join(dir, name);
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url') + '\n', { mode: 0o600 });
+  return file;
+};
+const adminToken = secret('admin-token');
+const keystoreKey = secret('keystore-key');
+
+const storageAddress = (i) => `${host}:${ports.storage[i]}`;
+const services = [
+  ...[0, 1].map((i) => ({
+    name: `storage-${i}`,
+    main: 'workloads/storage/dist/main.js',
+    url: `http://${storageAddress(i)}`,
+    env: {
+      DSM_STORAGE_NODE_ID: `storage-${i}`,
+      DSM_STORAGE_ROLE: i === 0 ? 'primary' : 'replica',
+      DSM_STORAGE_HOST: host,
+      DSM_STORAGE_PORT: String(ports.storage[i]),
+      DSM_STORAGE_ADVERTISE: storageAddress(i),
+      DSM_STORAGE_SYNC_WITH: storageAddress(1 - i),
+      DSM_STORAGE_REPLICATION_FACTOR: '2',
+      DSM_STORAGE_NOTIFY: `${host}:${ports.p2p}`,
+      DSM_STORAGE_DATA_DIR: join(dir, `storage-${i}`, 'data'),
+      DSM_STORAGE_CONFIG_DIR: join(dir, `storage-${i}`, 'config'),
+      DSM_ADMIN_TOKEN_FILE: adminToken,
+    },
+  })),
+  {
+    name: 'core',
+    main: 'workloads/core/dist/main.js',
+    url: `http://${host}:${ports.api}`,
+    env: {
+      DSM_CORE_HOST: host,
+      DSM_CORE_API_PORT: String(ports.api),
+      DSM_CORE_P2P_PORT: String(ports.p2p),
+      DSM_CORE_DATA_DIR: join(dir, 'core', 'data'),
+      DSM_CORE_CONFIG_DIR: join(dir, 'core', 'config'),
+      DSM_CORE_POLICIES_DIR: join(dir, 'core', 'policies'),
+      DSM_CONNECT_PEERS: [0, 1].map(storageAddress).join(','),
+      DSM_KEYSTORE_KEY_FILE: keystoreKey,
+      DSM_ADMIN_TOKEN_FILE: adminToken,
+    },
+  },
+];
+
+const children = [];
+let stopping = false;
+
+function start(service) {
+  const log = createWriteStream(join(dir, 'logs', `${service.name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, [join(root, service.main)], {
+    env: { PATH: process.env.PATH, DSM_LOG_LEVEL: process.env.DSM_LOG_LEVEL ?? 'info', ...service.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(
+        `${service.name} exited (${signal ?? code}); see ${relative(process.cwd(), join(dir, 'logs', `${service.name}.log`))}`,
+      );
+      void stop(1);
+    }
+  });
+  children.push(child);
+}
+
+async function ready(service, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(`${service.url}/readyz`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${service.name} did not become ready at ${service.url}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping...');
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((r) => {
+          if (child.exitCode !== null) return r();
+          child.once('exit', r);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  console.log('stopped');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+for (const service of services) {
+  if (!existsSync(join(root, service.main))) {
+    console.error(`${service.main} is missing: run npm run build first`);
+    process.exit(1);
+  }
+}
+try {
+  for (const service of services.slice(0, 2)) start(service);
+  await Promise.all(services.slice(0, 2).map((s) => ready(s)));
+  start(services[2]);
+  await ready(services[2]);
+} catch (e) {
+  console.error(e.message);
+  await stop(1);
+}
+
+const rel = relative(process.cwd(), dir) || '.';
+console.log(`DSM network running (data in ${rel}, logs in ${rel}/logs)
+
+  core API            http://${host}:${ports.api}
+  core P2P / admin    http://${host}:${ports.p2p}   (metrics: /metrics)
+  storage primary     http://${storageAddress(0)}
+  storage replica     http://${storageAddress(1)}
+  admin token file    ${rel}/admin-token
+
+Try, in another terminal:
+
+  export DSM_ADMIN_TOKEN_FILE=${rel}/admin-token
+  npx dsm status
+  npx dsm identity create --label alice
+  npx dsm config set --policy-cache-size=2000 --policy-ttl=7200
+  npx dsm topology list
+
+Ctrl-C stops everything.`);

@@ -1,0 +1,117 @@
+/**
+ * Parsing and validation of option values, before anything is sent: a bad value is a usage error
+ * (exit 2) naming the option, the value and what was expected.
+ */
+import { SIGNATURE_SUITES, isAmountText, parseId, type SignatureSuite } from '@dsm/protocol';
+import { LOG_LEVELS, type LogLevel } from '@dsm/runtime';
+import { UsageError } from './errors.js';
+
+function invalid(option: string, value: string, expected: string): UsageError {
+  return new UsageError(`${option}: expected ${expected}, got "${value}"`, { option, value, expected });
+}
+
+/** A decimal integer in [min, max]; "1e3", "2.5", "-1", "" and "0x10" are refused. */
+export function parseInteger(option: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const expected =
+    max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
+  if (!/^[0-9]+$/.test(value.trim())) throw invalid(option, value, expected);
+  const n = Number(value.trim());
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalid(option, value, expected);
+  return n;
+}
+
+export function parseBoolean(option: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw invalid(option, value, 'true or false');
+}
+
+export function parseLogLevel(option: string, value: string): LogLevel {
+  const v = value.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  throw invalid(option, value, `one of ${LOG_LEVELS.join(', ')}`);
+}
+
+export function parseSuite(option: string, value: string): SignatureSuite {
+  if ((SIGNATURE_SUITES as readonly string[]).includes(value)) return value as SignatureSuite;
+  throw invalid(option, value, `one of ${SIGNATURE_SUITES.join(', ')}`);
+}
+
+const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5})$/;
+
+/** `host:port` (a name, an IPv4 address or a bracketed IPv6 address), port 1 to 65535. */
+export function parsePeer(option: string, value: string): string {
+  const match = HOST_PORT.exec(value.trim());
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) throw invalid(option, value, 'host:port');
+  return value.trim();
+}
+
+/** A DSM id (identity, token, transfer, policy anchor) in its text form. */
+export function parseIdText(option: string, value: string): string {
+  try {
+    return parseId(value.trim(), option).toString();
+  } catch {
+    throw invalid(option, value, 'a DSM id (base32 CIDv1, dag-cbor, BLAKE3)');
+  }
+}
+
+/** An amount in base units as decimal text; `positive` refuses "0". */
+export function parseAmountText(option: string, value: string, positive = true): string {
+  const v = value.trim();
+  if (!isAmountText(v) || (positive && v === '0')) {
+    throw invalid(option, value, positive ? 'a positive integer amount' : 'an integer amount');
+  }
+  return v;
+}
+
+export function parseUrl(option: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid(option, value, 'an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid(option, value, 'an http(s) URL');
+  return value;
+}
+
+/** What `config set` sends, in the admin API's names. */
+export interface ConfigChanges {
+  policyCacheSize?: number;
+  policyTtl?: number;
+  logLevel?: LogLevel;
+  autoReceive?: boolean;
+  receivePollMs?: number;
+}
+
+export interface ConfigSetOptions {
+  policyCacheSize?: string;
+  policyTtl?: string;
+  logLevel?: string;
+  autoReceive?: string;
+  receivePollMs?: string;
+}
+
+/** Validates `config set` options; at least one is required. */
+export function configChanges(options: ConfigSetOptions): ConfigChanges {
+  const changes: ConfigChanges = {};
+  if (options.policyCacheSize !== undefined) {
+    changes.policyCacheSize = parseInteger('--policy-cache-size', options.policyCacheSize);
+  }
+  if (options.policyTtl !== undefined) changes.policyTtl = parseInteger('--policy-ttl', options.policyTtl);
+  if (options.logLevel !== undefined) changes.logLevel = parseLogLevel('--log-level', options.logLevel);
+  if (options.autoReceive !== undefined) {
+    changes.autoReceive = parseBoolean('--auto-receive', options.autoReceive);
+  }
+  if (options.receivePollMs !== undefined) {
+    changes.receivePollMs = parseInteger('--receive-poll-ms', options.receivePollMs, 1);
+  }
+  if (Object.keys(changes).length === 0) {
+    throw new UsageError(
+      'config set: give at least one of --policy-cache-size, --policy-ttl, --log-level, --auto-receive, --receive-poll-ms',
+    );
+  }
+  return changes;
+}

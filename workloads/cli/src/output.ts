@@ -1,0 +1,357 @@
+/**
+ * Everything the CLI prints, as pure functions of the data: one JSON document with `--json`, aligned
+ * text for people otherwise. Commands fetch, then hand their result and a renderer from here to `emit`.
+ */
+import type { ErrorReport } from './errors.js';
+import type {
+  Accepted,
+  Balances,
+  ChainPage,
+  CreatedToken,
+  HostedIdentity,
+  IdentityDetails,
+  InboxEntry,
+  PeerChange,
+  ReceivedAll,
+  ServiceStatus,
+  TokenInfo,
+  Topology,
+} from './client.js';
+import type { PolicyCheck } from './policy-file.js';
+
+/** JSON with bigints as decimal text and byte arrays as hex, newline-terminated. */
+export function jsonDocument(value: unknown): string {
+  return (
+    JSON.stringify(
+      value,
+      (_key, v: unknown) => {
+        if (typeof v === 'bigint') return v.toString();
+        if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+        return v;
+      },
+      2,
+    ) + '\n'
+  );
+}
+
+/** `error E_CODE: message`, or the `{error: {code, message, details}}` document in JSON mode. */
+export function errorText(report: Omit<ErrorReport, 'exitCode'>, json: boolean): string {
+  if (json)
+    return jsonDocument({ error: { code: report.code, message: report.message, details: report.details } });
+  return `error ${report.code}: ${report.message}\n`;
+}
+
+/** Columns padded to their widest cell; the last column is not padded. */
+export function table(headers: string[], rows: string[][]): string {
+  const all = [headers, ...rows];
+  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function scalar(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** `label  value` lines, labels padded; undefined values are left out, nested objects indented. */
+export function fields(entries: [string, unknown][], indent = ''): string {
+  const shown = entries.filter(([, v]) => v !== undefined);
+  const width = Math.max(0, ...shown.map(([k]) => k.length));
+  return shown
+    .map(([k, v]) => {
+      if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length > 0) {
+        return `${indent}${k}:\n${fields(Object.entries(v), `${indent}  `)}`;
+      }
+      const text = Array.isArray(v) ? (v.length === 0 ? '-' : v.map(scalar).join(', ')) : scalar(v);
+      return `${indent}${`${k}:`.padEnd(width + 1)}  ${text}`;
+    })
+    .join('\n');
+}
+
+export function renderBalances(balances: Balances): string {
+  const tokens = Object.keys(balances).sort();
+  if (tokens.length === 0) return 'no balances';
+  return table(
+    ['TOKEN', 'AVAILABLE', 'LOCKED'],
+    tokens.map((t) => [t, balances[t]?.available ?? '0', balances[t]?.locked ?? '0']),
+  );
+}
+
+// ---- status
+
+interface StoragePeerStatus {
+  address?: string;
+  up?: boolean;
+  nodeId?: string;
+  behind?: number;
+}
+interface CoreStorageStatus {
+  node?: string;
+  up?: boolean;
+  error?: string;
+}
+
+export function renderStatus(url: string, status: ServiceStatus): string {
+  const head = [status.service, status.version, 'at', url].filter((p) => p !== undefined).join(' ');
+  if (status.service === 'dsm-storage') {
+    const peers = (status.peers as StoragePeerStatus[] | undefined) ?? [];
+    return [
+      head,
+      fields([
+        ['node', status.nodeId],
+        ['role', status.role],
+        ['address', status.address],
+        ['replication factor', status.replicationFactor],
+        ['objects', status.objects],
+        ['bytes', status.bytes],
+        ['forks', status.forks],
+        ['last seq', status.lastSeq],
+      ]),
+      peers.length === 0
+        ? 'peers: none'
+        : table(
+            ['PEER', 'UP', 'NODE', 'BEHIND'],
+            peers.map((p) => [scalar(p.address), p.up ? 'yes' : 'no', scalar(p.nodeId), scalar(p.behind)]),
+          ),
+    ].join('\n');
+  }
+  if (status.service === 'dsm-core' || status.service === 'dsm-core-p2p') {
+    const storage = (status.storage as CoreStorageStatus[] | undefined) ?? [];
+    return [
+      head,
+      fields([
+        ['hosted identities', status.hostedIdentities],
+        ['auto-receive', status.autoReceive],
+        ['policy cache', status.policyCache],
+      ]),
+      storage.length === 0
+        ? 'storage nodes: none'
+        : table(
+            ['STORAGE NODE', 'UP', 'ERROR'],
+            storage.map((s) => [scalar(s.node), s.up ? 'yes' : 'no', s.error ?? '']),
+          ),
+    ].join('\n');
+  }
+  const { service: _service, version: _version, ...rest } = status;
+  return [head, fields(Object.entries(rest))].join('\n');
+}
+
+// ---- config and topology
+
+export function renderConfig(config: Record<string, unknown>): string {
+  return fields(Object.entries(config));
+}
+
+export function renderTopology(topology: Topology): string {
+  const title = topology.service === 'core' ? 'storage nodes of this core node' : 'replication peers';
+  if (topology.peers.length === 0) return `${title}: none`;
+  const rows = topology.peers.map((p) => [
+    p.peer,
+    p.up ? 'yes' : 'no',
+    p.nodeId ?? '-',
+    p.behind !== undefined ? String(p.behind) : '-',
+    p.error ?? '',
+  ]);
+  return `${title}:\n${table(['PEER', 'UP', 'NODE', 'BEHIND', 'ERROR'], rows)}`;
+}
+
+export function renderPeerChange(change: PeerChange, verb: 'added' | 'removed'): string {
+  const what = change.changed ? verb : verb === 'added' ? 'already present' : 'was not present';
+  return `${change.peer}: ${what}\npeers: ${change.peers.length === 0 ? 'none' : change.peers.join(', ')}`;
+}
+
+// ---- identities
+
+export function renderIdentities(identities: HostedIdentity[]): string {
+  if (identities.length === 0) return 'no hosted identities';
+  return table(
+    ['IDENTITY', 'SUITE', 'LABEL', 'CREATED'],
+    identities.map((i) => [i.identity, i.suite, i.label ?? '', i.createdAt]),
+  );
+}
+
+export function renderCreatedIdentity(created: HostedIdentity & Accepted): string {
+  return fields([
+    ['identity', created.identity],
+    ['suite', created.suite],
+    ['label', created.label],
+    ['state', created.stateId],
+    ['replicas', created.replicas],
+  ]);
+}
+
+export function renderIdentity(details: IdentityDetails): string {
+  return [
+    fields([
+      ['identity', details.identity],
+      ['suite', details.suite],
+      ['label', details.label],
+      ['hosted', details.hosted ? 'yes' : 'no'],
+      ['height', details.n],
+      ['head', details.stateId],
+      ['forked', details.forked ? 'YES' : 'no'],
+      ['pending', details.pending === null ? undefined : details.pending],
+    ]),
+    renderBalances(details.balances),
+  ].join('\n');
+}
+
+export function renderInbox(entries: InboxEntry[]): string {
+  if (entries.length === 0) return 'inbox empty';
+  return table(
+    ['TRANSFER', 'FROM', 'TOKEN', 'AMOUNT', 'RECEIVED', 'MEMO'],
+    entries.map((e) => [e.transfer, e.from, e.token, e.amount, e.received ? 'yes' : 'pending', e.memo ?? '']),
+  );
+}
+
+// ---- token operations
+
+export function renderAccepted(result: Accepted): string {
+  const note = result.alreadyReceived ? ' (already received)' : result.resumed ? ' (resumed)' : '';
+  return [
+    `${result.op} accepted at height ${result.n}${note}`,
+    fields([
+      ['identity', result.identity],
+      ['state', result.stateId],
+      ['replicas', result.replicas],
+    ]),
+    renderBalances(result.balances),
+  ].join('\n');
+}
+
+export function renderCreatedToken(result: CreatedToken): string {
+  return [
+    fields([
+      ['token', result.token],
+      ['policy', result.policy],
+    ]),
+    renderAccepted(result),
+  ].join('\n');
+}
+
+export function renderReceived(result: Accepted | ReceivedAll): string {
+  if (!('received' in result)) return renderAccepted(result);
+  if (result.received.length === 0) return `nothing pending for ${result.identity}`;
+  const last = result.received[result.received.length - 1]!;
+  return [
+    `received ${result.received.length} transfer${result.received.length === 1 ? '' : 's'}`,
+    table(
+      ['HEIGHT', 'STATE', 'NOTE'],
+      result.received.map((r) => [String(r.n), r.stateId, r.alreadyReceived ? 'already received' : '']),
+    ),
+    renderBalances(last.balances),
+  ].join('\n');
+}
+
+export function renderToken(token: TokenInfo): string {
+  return fields([
+    ['token', token.token],
+    ['symbol', token.symbol],
+    ['name', token.name],
+    ['decimals', token.decimals],
+    ['issuer', token.issuer],
+    ['policy', token.policy],
+    ['initial supply', token.initialSupply],
+    ['created', token.created ? 'yes' : 'no'],
+    ['issued', token.supply?.issued],
+    ['burned', token.supply?.burned],
+  ]);
+}
+
+// ---- policies
+
+export function renderPolicyCheck(check: PolicyCheck): string {
+  return fields([
+    ['valid', 'yes'],
+    ['anchor', check.anchor],
+    ['author', check.author],
+    ['conditions', check.conditions],
+    ['description', check.description],
+  ]);
+}
+
+/** A policy in DAG-JSON form: links `{"/": id}` are shown as their id. */
+export function renderPolicy(anchor: string, policy: Record<string, unknown>): string {
+  const link = (v: unknown) =>
+    typeof v === 'object' && v !== null && typeof (v as { '/': unknown })['/'] === 'string'
+      ? (v as { '/': string })['/']
+      : v;
+  const conditions = Array.isArray(policy.conditions) ? (policy.conditions as Record<string, unknown>[]) : [];
+  return [
+    fields([
+      ['anchor', anchor],
+      ['author', link(policy.author)],
+      ['description', policy.description],
+    ]),
+    conditions.length === 0
+      ? 'conditions: none (every operation allowed)'
+      : `conditions:\n${conditions
+          .map((c, i) => {
+            const { kind, ...rest } = c;
+            const args = Object.entries(rest)
+              .map(([k, v]) => `${k}=${JSON.stringify(Array.isArray(v) ? v.map(link) : link(v))}`)
+              .join(' ');
+            return `  ${i}. ${String(kind)} ${args}`.trimEnd();
+          })
+          .join('\n')}`,
+  ].join('\n');
+}
+
+// ---- chains
+
+export function renderChain(page: ChainPage): string {
+  if (page.states.length === 0) return `no states of ${page.identity} in this range`;
+  return table(
+    ['N', 'STATE'],
+    page.states.map((s) => [String(s.n), s.stateId]),
+  );
+}
+
+export interface ExportSummary {
+  identity: string;
+  out: string;
+  bytes: number;
+  from: number;
+  states: number;
+  /** Height of the last state in the export, null when it holds none. */
+  to: number | null;
+}
+
+export function renderExport(summary: ExportSummary): string {
+  const range = summary.to === null ? 'no states' : `states ${summary.from}..${summary.to}`;
+  return `wrote ${summary.out}: ${summary.bytes} bytes, ${range} of ${summary.identity}`;
+}
+
+export interface VerifySummary {
+  file: string;
+  identity: string;
+  ok: boolean;
+  /** States in the export, and how many verified before the first failure (all when ok). */
+  states: number;
+  verified: number;
+  foreignVerified: number;
+  /** Height and id of the last verified state. */
+  head: { n: number; stateId: string } | null;
+  failure?: { index: number; n: number | null; rule: string; code: string; message: string };
+}
+
+export function renderVerify(summary: VerifySummary): string {
+  const head = summary.head ? `, head ${summary.head.n} ${summary.head.stateId}` : '';
+  const lines = [
+    `${summary.ok ? 'OK' : 'FAILED'}: ${summary.verified}/${summary.states} states of ${summary.identity} verified${head}`,
+    `foreign states verified: ${summary.foreignVerified}`,
+  ];
+  if (summary.failure) {
+    const f = summary.failure;
+    lines.push(`failure at state ${f.n ?? `#${f.index}`}: rule ${f.rule}, ${f.code}: ${f.message}`);
+  }
+  return lines.join('\n');
+}

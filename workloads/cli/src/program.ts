@@ -1,0 +1,81 @@
+/**
+ * The `dsm` program: global options, the command groups, and one place that turns any failure into
+ * `error E_CODE: message` (or its JSON document) on stderr and an exit code: 1 for errors, 2 for usage.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { registerChain } from './commands/chain.js';
+import { registerConfig } from './commands/config.js';
+import { registerIdentity } from './commands/identity.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
+import { registerTopology } from './commands/topology.js';
+import { DEFAULT_ADMIN_URL, DEFAULT_TIMEOUT_MS, DEFAULT_URL, type Io } from './context.js';
+import { EXIT_OK, EXIT_USAGE, UsageError, reportOf } from './errors.js';
+import { errorText } from './output.js';
+
+export const VERSION = '0.1.0';
+
+export function createProgram(io: Io): Command {
+  const program = new Command('dsm')
+    .description(
+      'Operate a DSM network: status, configuration, topology, identities, tokens, policies, chains.',
+    )
+    .version(VERSION)
+    .addOption(
+      new Option('--url <url>', 'core client API (status: any service)').env('DSM_URL').default(DEFAULT_URL),
+    )
+    .addOption(
+      new Option('--admin-url <url>', 'admin/P2P port of a core or storage node')
+        .env('DSM_ADMIN_URL')
+        .default(DEFAULT_ADMIN_URL),
+    )
+    .addOption(
+      new Option('--token-file <path>', 'file holding the admin bearer token').env('DSM_ADMIN_TOKEN_FILE'),
+    )
+    .addOption(
+      new Option('--timeout <ms>', 'deadline of one HTTP attempt in milliseconds')
+        .env('DSM_TIMEOUT_MS')
+        .default(String(DEFAULT_TIMEOUT_MS)),
+    )
+    .option('--json', 'print one JSON document to stdout (errors as {"error": {...}} on stderr)')
+    .option('-q, --quiet', 'print only the id of what a command made (identity, token, state), for scripts')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Commander's own parse errors are reported by `run` in the CLI's error format.
+      outputError: () => undefined,
+    });
+  // Subcommands inherit exitOverride and the output configuration: every failure reaches `run`.
+  registerStatus(program, io);
+  registerConfig(program, io);
+  registerTopology(program, io);
+  registerIdentity(program, io);
+  registerToken(program, io);
+  registerPolicy(program, io);
+  registerChain(program, io);
+  return program;
+}
+
+/** Runs the CLI on `argv` (as process.argv: node, script, args...) and returns the exit code. */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const program = createProgram(io);
+  try {
+    await program.parseAsync(argv);
+    return EXIT_OK;
+  } catch (error) {
+    const json = program.opts().json === true || argv.slice(2).includes('--json');
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
+      // A group without its subcommand: commander printed the group's help already.
+      if (error.code === 'commander.help') return EXIT_USAGE;
+      const message = error.message.replace(/^error: /, '');
+      io.stderr.write(errorText(reportOf(new UsageError(message, { reason: error.code })), json));
+      return EXIT_USAGE;
+    }
+    const report = reportOf(error);
+    io.stderr.write(errorText(report, json));
+    return report.exitCode;
+  }
+}

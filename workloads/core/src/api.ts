@@ -1,0 +1,319 @@
+/**
+ * The client API (port 7545). Handlers parse the request (zod), call Chains or the storage client, answer.
+ * Amounts are decimal strings; ids are base32 text; protocol objects are DAG-CBOR or DAG-JSON.
+ */
+import * as dagCbor from '@ipld/dag-cbor';
+import {
+  CID,
+  DsmError,
+  MEDIA_TYPE_DAG_JSON,
+  SIGNATURE_SUITES,
+  TOKEN_OP_KINDS,
+  dagJsonToCbor,
+  decodeObject,
+  encode,
+  conditionsFromJson,
+  idOf,
+  isAmountText,
+  isDsmError,
+  makePolicy,
+  parseId,
+  toDagJson,
+  validatePolicy,
+  type Operation,
+} from '@dsm/protocol';
+import { DAG_CBOR, DAG_JSON, rawBody, requestBytes } from '@dsm/runtime';
+import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
+import type { Chains } from './chains.js';
+import { exportSegment } from './export.js';
+import type { StorageClient } from './storage-client.js';
+
+const amount = z.string().refine((v) => isAmountText(v) && v !== '0', 'a positive amount as decimal text');
+const amountOrZero = z.string().refine(isAmountText, 'an amount as decimal text');
+const condition = z.looseObject({ kind: z.string() });
+
+const bodies = {
+  identity: z.strictObject({
+    suite: z.enum(SIGNATURE_SUITES).default('ml-dsa-65'),
+    label: z.string().max(200).optional(),
+  }),
+  token: z.strictObject({
+    symbol: z.string().min(1).max(32),
+    name: z.string().min(1).max(200),
+    decimals: z.number().int().min(0).max(36).default(0),
+    initialSupply: amountOrZero,
+    policy: z.strictObject({ conditions: z.array(condition), description: z.string().optional() }),
+  }),
+  amount: z.strictObject({ token: z.string(), amount }),
+  transfer: z.strictObject({ token: z.string(), amount, to: z.string(), memo: z.string().optional() }),
+  lock: z.strictObject({ token: z.string(), amount, purpose: z.string().max(200).default('') }),
+  receive: z.strictObject({ transfer: z.string() }),
+  policy: z.strictObject({
+    conditions: z.array(condition),
+    description: z.string().optional(),
+    author: z.string().optional(),
+  }),
+};
+
+export function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
+  const result = schema.safeParse(body ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.join('.') || 'body';
+    throw new DsmError('E_BAD_REQUEST', `${field}: ${issue.message}`, { field });
+  }
+  return result.data;
+}
+
+function id(req: Request, name = 'id'): CID {
+  return parseId(String(req.params[name]), name);
+}
+
+function sendObject(req: Request, res: Response, bytes: Uint8Array): void {
+  if (req.accepts([DAG_CBOR, DAG_JSON, 'application/json']) === DAG_CBOR)
+    res.type(DAG_CBOR).send(Buffer.from(bytes));
+  else res.type(MEDIA_TYPE_DAG_JSON).send(Buffer.from(toDagJson(dagCbor.decode(bytes))));
+}
+
+export function coreRoutes(router: Router, chains: Chains, storage: StorageClient): void {
+  const bytesBody = rawBody();
+  const bytesOf = (req: Request) => {
+    const body = requestBytes(req);
+    return req.is(DAG_JSON)
+      ? dagJsonToCbor(body)
+      : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  };
+
+  // ---- identities
+  router.post('/v1/identities', async (req, res) => {
+    const { suite, label } = parse(bodies.identity, req.body);
+    const created = await chains.createIdentity({ suite, ...(label ? { label } : {}) });
+    res.status(201).json({ ...created, genesis: undefined, suite, ...(label ? { label } : {}) });
+  });
+
+  router.get('/v1/identities', async (_req, res) => {
+    res.json({ identities: await chains.hosted() });
+  });
+
+  router.get('/v1/identities/:id', async (req, res) => {
+    const identity = id(req);
+    const genesis = await chains.world.genesis(identity);
+    if (genesis === undefined)
+      throw new DsmError('E_NOT_FOUND', `identity ${identity.toString()} not found`, {
+        identity: identity.toString(),
+      });
+    const head = await chains.head(identity);
+    const forks = await storage.forks(identity);
+    res.json({
+      identity: identity.toString(),
+      suite: genesis.suite,
+      ...(genesis.label ? { label: genesis.label } : {}),
+      hosted: await chains.isHosted(identity),
+      n: head?.state.n ?? null,
+      stateId: head?.stateId.toString() ?? null,
+      balances: head?.state.balances ?? {},
+      forked: forks.forked,
+      pending: (await chains.pendingState(identity)) ?? null,
+    });
+  });
+
+  router.get('/v1/identities/:id/balances', async (req, res) => {
+    const identity = id(req);
+    const head = await chains.head(identity);
+    if (!head)
+      throw new DsmError('E_NOT_FOUND', `no chain for ${identity.toString()}`, {
+        identity: identity.toString(),
+      });
+    res.json({ identity: identity.toString(), n: head.state.n, balances: head.state.balances });
+  });
+
+  /** 404 for an identity nobody has heard of, like GET /v1/identities/:id. */
+  const known = async (req: Request): Promise<CID> => {
+    const identity = id(req);
+    if ((await chains.world.genesis(identity)) === undefined) {
+      throw new DsmError('E_NOT_FOUND', `identity ${identity.toString()} not found`, {
+        identity: identity.toString(),
+      });
+    }
+    return identity;
+  };
+
+  router.get('/v1/identities/:id/chain', async (req, res) => {
+    const identity = await known(req);
+    const q = parse(
+      z.object({
+        from: z.coerce.number().int().min(0).default(0),
+        limit: z.coerce.number().int().min(1).max(10_000).default(100),
+      }),
+      req.query,
+    );
+    res.json({ identity: identity.toString(), states: await storage.chain(identity, q.from, q.limit) });
+  });
+
+  router.get('/v1/identities/:id/states/:n', async (req, res) => {
+    const identity = id(req);
+    const n = parse(z.coerce.number().int().min(0), req.params.n);
+    const bytes = await storage.stateAt(identity, n);
+    if (!bytes)
+      throw new DsmError('E_NOT_FOUND', `state ${n} of ${identity.toString()} not found`, {
+        identity: identity.toString(),
+      });
+    sendObject(req, res, bytes);
+  });
+
+  router.get('/v1/identities/:id/inbox', async (req, res) => {
+    const identity = await known(req);
+    res.json({
+      identity: identity.toString(),
+      entries: await storage.inbox(identity, req.query.pending === 'true'),
+    });
+  });
+
+  router.get('/v1/identities/:id/forks', async (req, res) => {
+    const identity = await known(req);
+    res.json({ identity: identity.toString(), ...(await storage.forks(identity)) });
+  });
+
+  router.get('/v1/identities/:id/export', async (req, res) => {
+    const identity = id(req);
+    const q = parse(z.object({ from: z.coerce.number().int().min(0).default(0) }), req.query);
+    res.type(DAG_CBOR).send(Buffer.from(await exportSegment(storage, chains.world, identity, q.from)));
+  });
+
+  // ---- operations of hosted identities
+  router.post('/v1/identities/:id/tokens', async (req, res) => {
+    const identity = id(req);
+    const body = parse(bodies.token, req.body);
+    const result = await chains.createToken(identity, {
+      symbol: body.symbol,
+      name: body.name,
+      decimals: body.decimals,
+      initialSupply: BigInt(body.initialSupply),
+      conditions: conditionsFromJson(body.policy.conditions),
+      ...(body.policy.description !== undefined ? { description: body.policy.description } : {}),
+    });
+    res.status(201).json(result);
+  });
+
+  const simple = (kind: 'token.mint' | 'token.burn') => async (req: Request, res: Response) => {
+    const identity = id(req);
+    const body = parse(bodies.amount, req.body);
+    const token = parseId(body.token, 'token');
+    res
+      .status(201)
+      .json(await chains.act(identity, async () => ({ op: { kind, token, amount: body.amount } })));
+  };
+  router.post('/v1/identities/:id/mint', simple('token.mint'));
+  router.post('/v1/identities/:id/burn', simple('token.burn'));
+
+  router.post('/v1/identities/:id/transfer', async (req, res) => {
+    const identity = id(req);
+    const body = parse(bodies.transfer, req.body);
+    const op: Operation = {
+      kind: 'token.transfer',
+      token: parseId(body.token, 'token'),
+      amount: body.amount,
+      to: parseId(body.to, 'to'),
+      ...(body.memo !== undefined ? { memo: body.memo } : {}),
+    };
+    res.status(201).json(await chains.act(identity, async () => ({ op })));
+  });
+
+  const locking = (kind: 'token.lock' | 'token.unlock') => async (req: Request, res: Response) => {
+    const identity = id(req);
+    const body = parse(bodies.lock, req.body);
+    const op: Operation = {
+      kind,
+      token: parseId(body.token, 'token'),
+      amount: body.amount,
+      purpose: body.purpose,
+    };
+    res.status(201).json(await chains.act(identity, async () => ({ op })));
+  };
+  router.post('/v1/identities/:id/lock', locking('token.lock'));
+  router.post('/v1/identities/:id/unlock', locking('token.unlock'));
+
+  router.post('/v1/identities/:id/receive', async (req, res) => {
+    const identity = id(req);
+    if (req.body && Object.keys(req.body as object).length > 0) {
+      const { transfer } = parse(bodies.receive, req.body);
+      const result = await chains.receive(identity, parseId(transfer, 'transfer'));
+      res.status(result.alreadyReceived ? 200 : 201).json(result);
+      return;
+    }
+    // No transfer named: receive everything pending for this identity; a refused one is reported, not fatal.
+    const pending = await storage.inbox(identity, true);
+    const received = [];
+    const failed = [];
+    for (const entry of pending) {
+      try {
+        received.push(await chains.receive(identity, CID.parse(entry.transfer)));
+      } catch (e) {
+        if (!isDsmError(e) || e.code === 'E_UNAVAILABLE') throw e;
+        failed.push({ transfer: entry.transfer, error: e.toJSON() });
+      }
+    }
+    res.json({ identity: identity.toString(), received, failed });
+  });
+
+  // ---- client-signed states and their objects
+  router.post('/v1/states', bytesBody, async (req, res) => {
+    res.status(201).json(await chains.submit(bytesOf(req)));
+  });
+
+  router.post('/v1/objects', bytesBody, async (req, res) => {
+    const bytes = bytesOf(req);
+    const object = decodeObject(bytes);
+    if (object.type === 'dsm/signed-state@1')
+      throw new DsmError('E_BAD_REQUEST', 'signed states go to POST /v1/states', { field: 'type' });
+    if (object.type === 'dsm/policy@1') validatePolicy(object);
+    res.status(201).json(await storage.put(encode(object)));
+  });
+
+  // ---- tokens and policies
+  router.get('/v1/tokens/:id', async (req, res) => {
+    const token = id(req);
+    const definition = await chains.world.tokenDefinition(token);
+    if (!definition)
+      throw new DsmError('E_NOT_FOUND', `token ${token.toString()} not found`, { token: token.toString() });
+    const record = await storage.token(token);
+    res.json({
+      token: token.toString(),
+      issuer: definition.issuer.toString(),
+      symbol: definition.symbol,
+      name: definition.name,
+      decimals: definition.decimals,
+      initialSupply: definition.initialSupply,
+      policy: definition.policy.toString(),
+      created: record?.created ?? false,
+      supply: record?.supply ?? null,
+    });
+  });
+
+  router.get('/v1/policies/:id', async (req, res) => {
+    const anchor = id(req);
+    const policy = await chains.world.policy(anchor);
+    if (!policy)
+      throw new DsmError('E_NOT_FOUND', `policy ${anchor.toString()} not found`, {
+        policy: anchor.toString(),
+      });
+    sendObject(req, res, encode(policy));
+  });
+
+  router.post('/v1/policies/validate', async (req, res) => {
+    const body = parse(bodies.policy, req.body);
+    const author = body.author ? parseId(body.author, 'author') : idOf({ anonymous: true });
+    const policy = makePolicy(author, conditionsFromJson(body.conditions), body.description);
+    const valid = validatePolicy(policy);
+    res.json({
+      valid: true,
+      anchor: idOf(policy).toString(),
+      conditions: valid.conditions.map((c) => c.kind),
+    });
+  });
+
+  router.get('/v1/operations', (_req, res) => {
+    res.json({ operations: TOKEN_OP_KINDS });
+  });
+}

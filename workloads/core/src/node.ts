@@ -1,0 +1,191 @@
+/**
+ * Wires a core node: its own RocksDB (keystore, hosted identities, pending states), the storage client,
+ * the World, the chains, the client API on 7545 and the P2P/admin/metrics server on 8765.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DsmError, backendByName } from '@dsm/protocol';
+import {
+  Store,
+  adminAuth,
+  createHttpApp,
+  createLogger,
+  createMetricsRegistry,
+  readSecretFile,
+  saveConfigChanges,
+  serve,
+  setLogLevel,
+  type Logger,
+  type ServerHandle,
+} from '@dsm/runtime';
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { coreRoutes, parse } from './api.js';
+import { Chains } from './chains.js';
+import { RUNTIME_KEYS, coreConfigSchema, coreConfigSources, type CoreConfig } from './config.js';
+import { Keystore } from './keystore.js';
+import { coreMetrics } from './metrics.js';
+import { StorageClient } from './storage-client.js';
+import { StorageWorld } from './world.js';
+
+export const VERSION = '0.1.0';
+
+export interface CoreNode {
+  config: CoreConfig;
+  apiUrl: string;
+  p2pUrl: string;
+  chains: Chains;
+  storage: StorageClient;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+const PEER = /^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/;
+
+const refuseAdmin: RequestHandler = (_req, _res, next) =>
+  next(
+    new DsmError(
+      'E_UNAUTHORIZED',
+      'the admin API is disabled: no admin token file is configured (DSM_ADMIN_TOKEN_FILE)',
+    ),
+  );
+
+export async function startCoreNode(
+  initial: CoreConfig,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
+): Promise<CoreNode> {
+  let config = initial;
+  const logger = options.logger ?? createLogger({ service: 'dsm-core', level: config.logLevel });
+  for (const dir of [config.dataDir, config.configDir, config.policiesDir])
+    await mkdir(dir, { recursive: true });
+  const keystore = new Keystore(readSecretFile(config.keystoreKeyFile, 'keystoreKeyFile'));
+  const db = await Store.open(join(config.dataDir, 'rocksdb'));
+  const storage = new StorageClient(config.storageNodes, config.storageTimeoutMs);
+  const registry = createMetricsRegistry();
+  const world = new StorageWorld(storage, { maxSize: config.policyCacheSize, ttlSeconds: config.policyTtl });
+  const metrics = coreMetrics(registry, world.policies);
+  const backend = backendByName(config.cryptoBackend);
+  const chains = new Chains(db, storage, world, keystore, backend, metrics, {
+    maxClockSkewMs: config.maxClockSkewMs,
+  });
+
+  const status = async () => ({
+    service: 'dsm-core',
+    version: VERSION,
+    hostedIdentities: (await chains.hosted()).length,
+    policyCache: world.policies.stats(),
+    autoReceive: config.autoReceive,
+    storage: await storage.statuses(),
+  });
+
+  // ---- client API (7545)
+  const api = createHttpApp({ service: 'dsm-core', logger, registry });
+  api.readiness.add('storage', async () => (await storage.statuses()).some((s) => s.up));
+  api.router.get('/v1/status', async (_req, res) => {
+    res.json(await status());
+  });
+  coreRoutes(api.router, chains, storage);
+
+  // ---- P2P, admin, metrics (8765)
+  const p2p = createHttpApp({ service: 'dsm-core-p2p', logger, registry, readiness: api.readiness });
+  p2p.router.get('/v1/status', async (_req, res) => {
+    res.json(await status());
+  });
+  p2p.router.post('/v1/notifications/inbox', async (_req, res) => {
+    // A storage node tells us something arrived: receive now instead of at the next poll. The request
+    // carries no data we act on (receives are built from the storage nodes' inboxes), only a nudge.
+    if (config.autoReceive) void receiveNow();
+    res.status(202).json({ accepted: config.autoReceive });
+  });
+  const sources = {
+    ...coreConfigSources(options.env ?? process.env),
+    persisted: join(config.configDir, 'admin-changes.json'),
+  };
+  p2p.router.use(
+    '/v1/admin',
+    config.adminTokenFile ? adminAuth({ tokenFile: config.adminTokenFile }) : refuseAdmin,
+  );
+  p2p.router.get('/v1/admin/config', (_req, res) => {
+    res.json(Object.fromEntries(RUNTIME_KEYS.map((k) => [k, config[k]])));
+  });
+  p2p.router.put('/v1/admin/config', async (req, res) => {
+    const changes = parse(
+      z.strictObject({
+        policyCacheSize: z.number().optional(),
+        policyTtl: z.number().optional(),
+        logLevel: z.string().optional(),
+        autoReceive: z.boolean().optional(),
+        receivePollMs: z.number().optional(),
+      }),
+      req.body,
+    );
+    config = { ...config, ...(await saveConfigChanges(coreConfigSchema, sources, changes)) };
+    world.policies.resize(config.policyCacheSize);
+    world.policies.setTtl(config.policyTtl);
+    setLogLevel(logger, config.logLevel);
+    logger.info({ changes: Object.keys(changes) }, 'configuration changed');
+    res.json(Object.fromEntries(RUNTIME_KEYS.map((k) => [k, config[k]])));
+  });
+  p2p.router.get('/v1/admin/topology', async (_req, res) => {
+    res.json({ storageNodes: await storage.statuses() });
+  });
+  p2p.router.post('/v1/admin/topology', async (req, res) => {
+    const { peer } = parse(z.strictObject({ peer: z.string().regex(PEER, 'host:port') }), req.body);
+    const added = storage.add(peer.toLowerCase());
+    await saveConfigChanges(coreConfigSchema, sources, { storageNodes: storage.list() });
+    res.status(added ? 201 : 200).json({ peer, added, storageNodes: storage.list() });
+  });
+  p2p.router.delete('/v1/admin/topology/:peer', async (req, res) => {
+    const peer = String(req.params.peer).toLowerCase();
+    if (storage.list().length === 1 && storage.list()[0] === peer) {
+      throw new DsmError('E_CONFLICT', 'cannot remove the last storage node', { peer });
+    }
+    const removed = storage.remove(peer);
+    await saveConfigChanges(coreConfigSchema, sources, { storageNodes: storage.list() });
+    res.json({ peer, removed, storageNodes: storage.list() });
+  });
+
+  const apiServer: ServerHandle = await serve(api.app, { port: config.apiPort, host: config.host });
+  const p2pServer: ServerHandle = await serve(p2p.app, { port: config.p2pPort, host: config.host });
+
+  // ---- auto-receive
+  let receiving: Promise<void> | undefined;
+  const receiveNow = () => {
+    receiving ??= chains
+      .receiveAll()
+      .then((n) => {
+        if (n > 0) logger.info({ received: n }, 'received incoming transfers');
+      })
+      .catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'auto-receive failed'))
+      .finally(() => {
+        receiving = undefined;
+      });
+    return receiving;
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const loop = () => {
+    if (config.autoReceive) void receiveNow();
+    timer = setTimeout(loop, config.receivePollMs);
+    timer.unref();
+  };
+  loop();
+
+  logger.info({ api: apiServer.url, p2p: p2pServer.url, storage: storage.list() }, 'core node listening');
+  return {
+    get config() {
+      return config;
+    },
+    apiUrl: apiServer.url,
+    p2pUrl: p2pServer.url,
+    chains,
+    storage,
+    logger,
+    async close() {
+      api.readiness.shuttingDown();
+      if (timer) clearTimeout(timer);
+      await Promise.all([apiServer.close(), p2pServer.close()]);
+      await receiving;
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * The World of protocol §4 answered from the storage nodes, with caches: immutable content (genesis, token
+ * definitions, accepted states) by id, and verified policies in the run-time-sized LRU + TTL cache of §6.
+ */
+import {
+  CID,
+  PolicyCache,
+  decodeObject,
+  idOf,
+  validatePolicy,
+  type DsmObject,
+  type Genesis,
+  type Policy,
+  type State,
+  type TokenDefinition,
+  type ValidPolicy,
+  type World,
+} from '@dsm/protocol';
+import type { StorageClient } from './storage-client.js';
+
+export interface PolicyEntry {
+  policy: Policy;
+  valid?: ValidPolicy;
+}
+
+class Bounded<V> extends Map<string, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+  override set(key: string, value: V): this {
+    if (!this.has(key) && this.size >= this.max) this.delete(this.keys().next().value!);
+    return super.set(key, value);
+  }
+}
+
+export class StorageWorld implements World {
+  private readonly content = new Bounded<DsmObject>(20_000);
+  private readonly creations = new Bounded<CID>(20_000);
+  readonly policies: PolicyCache<Policy>;
+
+  constructor(
+    private readonly storage: StorageClient,
+    policyCache: { maxSize: number; ttlSeconds: number },
+    private readonly onPolicyFetch?: (hit: boolean) => void,
+  ) {
+    this.policies = new PolicyCache<Policy>({ ...policyCache, now: Date.now });
+  }
+
+  /** Content behind a link, checked by id (storage recomputes it) and type, or undefined. */
+  async object<T extends DsmObject>(id: CID, type: T['type']): Promise<T | undefined> {
+    const key = id.toString();
+    let object = this.content.get(key);
+    if (object === undefined) {
+      const bytes = await this.storage.get(id);
+      if (bytes === undefined) return undefined;
+      object = decodeObject(bytes);
+      this.content.set(key, object);
+    }
+    return object.type === type ? (object as T) : undefined;
+  }
+
+  genesis(identity: CID): Promise<Genesis | undefined> {
+    return this.object<Genesis>(identity, 'dsm/genesis@1');
+  }
+
+  tokenDefinition(token: CID): Promise<TokenDefinition | undefined> {
+    return this.object<TokenDefinition>(token, 'dsm/token@1');
+  }
+
+  async tokenCreation(token: CID): Promise<CID | undefined> {
+    const cached = this.creations.get(token.toString());
+    if (cached) return cached;
+    const record = await this.storage.token(token);
+    if (!record?.creation) return undefined;
+    const creation = CID.parse(record.creation);
+    this.creations.set(token.toString(), creation);
+    return creation;
+  }
+
+  async policy(anchor: CID): Promise<Policy | undefined> {
+    const key = anchor.toString();
+    const cached = this.policies.get(key);
+    this.onPolicyFetch?.(cached !== undefined);
+    if (cached) return cached;
+    const policy = await this.object<Policy>(anchor, 'dsm/policy@1');
+    if (policy) this.policies.set(key, policy);
+    return policy;
+  }
+
+  /** Parsed conditions are cached alongside (policies are immutable content). */
+  private readonly parsed = new WeakMap<Policy, ValidPolicy>();
+  validPolicy(_anchor: CID, policy: Policy): ValidPolicy {
+    let valid = this.parsed.get(policy);
+    if (!valid) {
+      valid = validatePolicy(policy);
+      this.parsed.set(policy, valid);
+    }
+    return valid;
+  }
+
+  async acceptedState(stateId: CID): Promise<State | undefined> {
+    const key = stateId.toString();
+    const cached = this.content.get(key);
+    if (cached?.type === 'dsm/signed-state@1') return cached.state;
+    const bytes = await this.storage.get(stateId);
+    if (bytes === undefined) return undefined;
+    const object = decodeObject(bytes);
+    if (object.type !== 'dsm/signed-state@1') return undefined;
+    // Storage returns only accepted states by id (candidates of forks need ?evidence=true).
+    this.content.set(key, object);
+    return object.state;
+  }
+
+  async isForked(identity: CID): Promise<boolean> {
+    return (await this.storage.head(identity))?.forked ?? false;
+  }
+
+  async conflictingState(identity: CID, n: number, stateId: CID): Promise<CID | undefined> {
+    const head = await this.storage.head(identity);
+    if (head === undefined || n > head.n) return undefined;
+    const bytes = await this.storage.stateAt(identity, n);
+    if (bytes === undefined) return undefined;
+    const object = decodeObject(bytes);
+    if (object.type !== 'dsm/signed-state@1') return undefined;
+    const existing = idOf(object.state);
+    return existing.equals(stateId) ? undefined : existing;
+  }
+
+  /** Remembers content this node just wrote (saves a round trip when it is read back). */
+  remember(id: CID, object: DsmObject): void {
+    this.content.set(id.toString(), object);
+  }
+}

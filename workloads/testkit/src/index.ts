@@ -1,0 +1,4 @@
+export * from './storage.js';
+export * from './network.js';
+export * from './wallet.js';
+export * from './process.js';
