@@ -6,7 +6,7 @@
  * Every byte from a peer goes through the same ingest as a client write: peers are never trusted.
  */
 import * as dagCbor from '@ipld/dag-cbor';
-import { CID, DsmError, isDsmError } from '@dsm/protocol';
+import { CID, DsmError, decodeSignedState, idOfBytes, isDsmError } from '@dsm/protocol';
 import { HttpClient, readU64be, u64be, type Logger } from '@dsm/runtime';
 import { differingBuckets, type DigestSummary } from './digest.js';
 import { MISSING_DEPENDENCY, type Directory, type IngestResult } from './directory.js';
@@ -234,7 +234,9 @@ export class Replicator {
         state.nodeId = page.nodeId;
         fresh += page.entries.length;
         if (page.entries.length > 0) {
-          this.report(peer, await this.directory.ingestMany(page.entries.map((e) => e.bytes)));
+          // Most of a peer's log already reached us by push: ingest (exclusively) only what is missing.
+          const unseen = await this.unseen(page.entries.map((e) => e.bytes));
+          if (unseen.length > 0) this.report(peer, await this.directory.ingestMany(unseen));
           cursor = BigInt(page.entries[page.entries.length - 1]!.seq);
         }
         state.behind = Number(BigInt(page.last) - cursor);
@@ -302,6 +304,14 @@ export class Replicator {
     }
   }
 
+  /** The objects of a log page this node holds neither as accepted objects nor as evidence. */
+  private async unseen(list: Uint8Array[]): Promise<Uint8Array[]> {
+    const ids = list.map((bytes) => objectId(bytes));
+    const known = ids.filter((id): id is CID => id !== undefined);
+    const missing = new Set((await this.directory.missing(known)).map(String));
+    return list.filter((_, i) => ids[i] === undefined || missing.has(ids[i]!.toString()));
+  }
+
   private async cursor(peer: string): Promise<bigint> {
     const value = await this.directory.store.get(keys.cursor(peer));
     return value === null ? 0n : readU64be(value);
@@ -329,4 +339,14 @@ export class Replicator {
       };
     });
   }
+}
+
+/** The id an object is stored under (the state id for signed states), or undefined for bytes that do not decode. */
+function objectId(bytes: Uint8Array): CID | undefined {
+  try {
+    return decodeSignedState(bytes).stateId;
+  } catch (e) {
+    if (!isDsmError(e, 'E_DECODE') || e.details.field !== 'type') return undefined;
+  }
+  return idOfBytes(bytes);
 }
