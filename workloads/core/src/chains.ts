@@ -36,7 +36,7 @@ import {
   type TokenDefinition,
   type World,
 } from '@dsm/protocol';
-import { key, keyPrefix, type Store } from '@dsm/runtime';
+import { KeyedLocks, key, keyPrefix, type Store } from '@dsm/runtime';
 import type { Keystore, SecretKeys } from './keystore.js';
 import type { CoreMetrics } from './metrics.js';
 import type { StorageClient } from './storage-client.js';
@@ -76,20 +76,9 @@ const KEYS = {
   pending: (identity: CID) => key('pending', identity.bytes),
 };
 
-class KeyedQueue {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  run<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(name) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
-    this.tails.set(name, next);
-    return next.finally(() => {
-      if (this.tails.get(name) === next) this.tails.delete(name);
-    });
-  }
-}
-
 export class Chains {
-  private readonly queue = new KeyedQueue();
+  /** One identity's operations run one at a time. */
+  private readonly queue = new KeyedLocks();
   /** Decrypted keys of hosted identities (decrypted on first use; the keystore on disk stays sealed). */
   private readonly secrets = new Map<string, SecretKeys>();
   /** Last known head of each identity this node wrote for. */

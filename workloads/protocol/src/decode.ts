@@ -29,6 +29,7 @@ import type {
 } from './objects.js';
 import {
   GENESIS_TYPE,
+  OP_KINDS,
   OBJECT_TYPES,
   POLICY_TYPE,
   SIGNED_STATE_TYPE,
@@ -77,16 +78,7 @@ export function checkGenesis(value: unknown, field = ''): Genesis {
 
 function checkOperation(value: unknown, field: string): Operation {
   const m = map(value, field);
-  const kind = literal(m.kind, join(field, 'kind'), [
-    'genesis',
-    'token.create',
-    'token.mint',
-    'token.burn',
-    'token.transfer',
-    'token.receive',
-    'token.lock',
-    'token.unlock',
-  ] as const);
+  const kind = literal(m.kind, join(field, 'kind'), OP_KINDS);
   const f = (key: string) => join(field, key);
   switch (kind) {
     case 'genesis':

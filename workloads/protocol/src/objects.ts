@@ -34,6 +34,7 @@ export const TOKEN_OP_KINDS = [
 ] as const;
 export type TokenOpKind = (typeof TOKEN_OP_KINDS)[number];
 export type OpKind = 'genesis' | TokenOpKind;
+export const OP_KINDS: readonly OpKind[] = ['genesis', ...TOKEN_OP_KINDS];
 /** Kinds that carry an `amount` (the only ones `amountLimit` may name). */
 export const AMOUNT_OP_KINDS = [
   'token.mint',

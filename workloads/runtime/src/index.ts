@@ -74,3 +74,4 @@ export {
   type ResponseKind,
 } from './client.js';
 export { GracefulShutdown, type Closer, type ShutdownOptions } from './shutdown.js';
+export { KeyedLocks } from './locks.js';

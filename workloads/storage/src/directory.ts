@@ -35,7 +35,7 @@ import { readU64be, u64be, type Store, type WriteBatch } from '@dsm/runtime';
 import { SetDigest } from './digest.js';
 import { Gate } from './gate.js';
 import { keys } from './keys.js';
-import { KeyedLocks } from './locks.js';
+import { KeyedLocks } from '@dsm/runtime';
 
 export interface IngestResult {
   id: CID;
