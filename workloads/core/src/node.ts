@@ -62,7 +62,11 @@ export async function startCoreNode(
   const db = await Store.open(join(config.dataDir, 'rocksdb'));
   const storage = new StorageClient(config.storageNodes, config.storageTimeoutMs);
   const registry = createMetricsRegistry();
-  const world = new StorageWorld(storage, { maxSize: config.policyCacheSize, ttlSeconds: config.policyTtl });
+  const world = new StorageWorld(
+    storage,
+    { maxSize: config.policyCacheSize, ttlSeconds: config.policyTtl },
+    config.policiesDir,
+  );
   const metrics = coreMetrics(registry, world.policies);
   const backend = backendByName(config.cryptoBackend);
   const chains = new Chains(db, storage, world, keystore, backend, metrics, {

@@ -2,8 +2,11 @@
  * The World of protocol §4 answered from the storage nodes, with caches: immutable content (genesis, token
  * definitions, accepted states) by id, and verified policies in the run-time-sized LRU + TTL cache of §6.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
   CID,
+  encode,
   PolicyCache,
   decodeObject,
   idOf,
@@ -16,6 +19,7 @@ import {
   type ValidPolicy,
   type World,
 } from '@dsm/protocol';
+import { writeFileAtomic } from '@dsm/runtime';
 import type { StorageClient } from './storage-client.js';
 
 export interface PolicyEntry {
@@ -41,7 +45,8 @@ export class StorageWorld implements World {
   constructor(
     private readonly storage: StorageClient,
     policyCache: { maxSize: number; ttlSeconds: number },
-    private readonly onPolicyFetch?: (hit: boolean) => void,
+    /** Verified policy documents kept on disk (`<anchor>.cbor`), so a restart does not refetch them. */
+    private readonly policiesDir?: string,
   ) {
     this.policies = new PolicyCache<Policy>({ ...policyCache, now: Date.now });
   }
@@ -80,11 +85,30 @@ export class StorageWorld implements World {
   async policy(anchor: CID): Promise<Policy | undefined> {
     const key = anchor.toString();
     const cached = this.policies.get(key);
-    this.onPolicyFetch?.(cached !== undefined);
     if (cached) return cached;
-    const policy = await this.object<Policy>(anchor, 'dsm/policy@1');
-    if (policy) this.policies.set(key, policy);
+    const policy = (await this.policyFromDisk(anchor)) ?? (await this.object<Policy>(anchor, 'dsm/policy@1'));
+    if (policy) {
+      this.policies.set(key, policy);
+      if (this.policiesDir) await writeFileAtomic(join(this.policiesDir, `${key}.cbor`), encode(policy));
+    }
     return policy;
+  }
+
+  /** A policy document from the policies volume, trusted only if it still hashes to its anchor. */
+  private async policyFromDisk(anchor: CID): Promise<Policy | undefined> {
+    if (!this.policiesDir) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(join(this.policiesDir, `${anchor.toString()}.cbor`));
+    } catch {
+      return undefined;
+    }
+    try {
+      const object = decodeObject(bytes);
+      return object.type === 'dsm/policy@1' && idOf(object).equals(anchor) ? object : undefined;
+    } catch {
+      return undefined; // a damaged file: fetch it again
+    }
   }
 
   /** Parsed conditions are cached alongside (policies are immutable content). */

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { decodeExport, nodeBackend, verifyExport } from '@dsm/protocol';
 import { eventually, Network, sleep } from '@dsm/testkit';
 
@@ -44,6 +46,8 @@ describe('core node over real storage nodes', () => {
     const created = await token(alice, []);
     expect(created.status).toBe(201);
     const tokenId = created.body.token as string;
+    // The verified policy document is kept on the policies volume under its anchor.
+    expect(existsSync(join(net.core.dir, 'policies', `${created.body.policy as string}.cbor`))).toBe(true);
     const sent = await transfer(alice, tokenId, '250', bob);
     expect(sent.status).toBe(201);
     await eventually(
