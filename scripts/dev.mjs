@@ -26,6 +26,7 @@ const secret = (name) => {
   return file;
 };
 const adminToken = secret('admin-token');
+const apiToken = secret('api-token');
 const keystoreKey = secret('keystore-key');
 
 const storageAddress = (i) => `${host}:${ports.storage[i]}`;
@@ -62,6 +63,7 @@ const services = [
       DSM_CONNECT_PEERS: [0, 1].map(storageAddress).join(','),
       DSM_KEYSTORE_KEY_FILE: keystoreKey,
       DSM_ADMIN_TOKEN_FILE: adminToken,
+      DSM_API_TOKEN_FILE: apiToken,
     },
   },
 ];
@@ -145,11 +147,12 @@ console.log(`DSM network running (data in ${rel}, logs in ${rel}/logs)
   core P2P / admin    http://${host}:${ports.p2p}   (metrics: /metrics)
   storage primary     http://${storageAddress(0)}
   storage replica     http://${storageAddress(1)}
-  admin token file    ${rel}/admin-token
+  admin token file    ${rel}/admin-token   (DSM_ADMIN_TOKEN_FILE: config, topology)
+  API token file      ${rel}/api-token     (DSM_API_TOKEN_FILE: acting for hosted identities)
 
 Try, in another terminal:
 
-  export DSM_ADMIN_TOKEN_FILE=${rel}/admin-token
+  export DSM_ADMIN_TOKEN_FILE=${rel}/admin-token DSM_API_TOKEN_FILE=${rel}/api-token
   npx dsm status
   npx dsm identity create --label alice
   npx dsm config set --policy-cache-size=2000 --policy-ttl=7200

@@ -14,6 +14,8 @@ export interface Endpoints {
   adminUrl: string;
   /** File holding the admin bearer token. */
   tokenFile?: string;
+  /** File holding the core's API token (custodial operations on hosted identities). */
+  apiTokenFile?: string;
   /** Deadline of one HTTP attempt. */
   timeoutMs: number;
 }
@@ -297,8 +299,19 @@ function adminToken(tokenFile: string | undefined): string | undefined {
   return readSecretFile(tokenFile, 'admin token file (--token-file, DSM_ADMIN_TOKEN_FILE)');
 }
 
+/** Without an API token file no Authorization header is sent, and custodial operations answer E_UNAUTHORIZED. */
 export function coreApi(endpoints: Endpoints): CoreApi {
-  return new CoreApi(new HttpClient({ baseUrl: endpoints.url, timeoutMs: endpoints.timeoutMs }));
+  const token =
+    endpoints.apiTokenFile === undefined || endpoints.apiTokenFile === ''
+      ? undefined
+      : readSecretFile(endpoints.apiTokenFile, 'API token file (--api-token-file, DSM_API_TOKEN_FILE)');
+  return new CoreApi(
+    new HttpClient({
+      baseUrl: endpoints.url,
+      timeoutMs: endpoints.timeoutMs,
+      ...(token !== undefined ? { token } : {}),
+    }),
+  );
 }
 
 /** Without a token file no Authorization header is sent, and the node answers E_UNAUTHORIZED. */

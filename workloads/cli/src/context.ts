@@ -18,6 +18,7 @@ export interface GlobalOptions {
   url: string;
   adminUrl: string;
   tokenFile?: string;
+  apiTokenFile?: string;
   timeout: string;
   json?: boolean;
   quiet?: boolean;
@@ -40,6 +41,9 @@ export class Context {
       timeoutMs: parseInteger('--timeout', globals.timeout, 1),
       ...(globals.tokenFile !== undefined && globals.tokenFile !== ''
         ? { tokenFile: globals.tokenFile }
+        : {}),
+      ...(globals.apiTokenFile !== undefined && globals.apiTokenFile !== ''
+        ? { apiTokenFile: globals.apiTokenFile }
         : {}),
     };
   }

@@ -34,6 +34,11 @@ export function createProgram(io: Io): Command {
       new Option('--token-file <path>', 'file holding the admin bearer token').env('DSM_ADMIN_TOKEN_FILE'),
     )
     .addOption(
+      new Option('--api-token-file <path>', "file holding the core's API token (custodial operations)").env(
+        'DSM_API_TOKEN_FILE',
+      ),
+    )
+    .addOption(
       new Option('--timeout <ms>', 'deadline of one HTTP attempt in milliseconds')
         .env('DSM_TIMEOUT_MS')
         .default(String(DEFAULT_TIMEOUT_MS)),

@@ -30,7 +30,11 @@ describe('dsm against a real network', () => {
 
   beforeAll(async () => {
     await network.start();
-    env = { DSM_URL: network.coreUrl, DSM_ADMIN_URL: network.coreP2pUrl };
+    env = {
+      DSM_URL: network.coreUrl,
+      DSM_ADMIN_URL: network.coreP2pUrl,
+      DSM_API_TOKEN_FILE: network.coreApiTokenFile,
+    };
     admin = { ...env, DSM_ADMIN_TOKEN_FILE: network.coreTokenFile };
   }, 90_000);
 

@@ -30,6 +30,9 @@ export class Network {
   get coreTokenFile(): string {
     return join(this.kit.core.dir, 'admin-token');
   }
+  get coreApiTokenFile(): string {
+    return this.kit.core.apiTokenFile;
+  }
   get storageTokenFile(): string {
     return join(this.kit.storage[0]!.dir, 'admin-token');
   }

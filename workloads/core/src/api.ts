@@ -23,7 +23,7 @@ import {
   type Operation,
 } from '@dsm/protocol';
 import { DAG_CBOR, DAG_JSON, rawBody, requestBytes } from '@dsm/runtime';
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Chains } from './chains.js';
 import { exportSegment } from './export.js';
@@ -46,7 +46,18 @@ const bodies = {
     policy: z.strictObject({ conditions: z.array(condition), description: z.string().optional() }),
   }),
   amount: z.strictObject({ token: z.string(), amount }),
-  transfer: z.strictObject({ token: z.string(), amount, to: z.string(), memo: z.string().optional() }),
+  transfer: z.strictObject({
+    token: z.string(),
+    amount,
+    to: z.string(),
+    memo: z
+      .string()
+      .refine(
+        (m) => Buffer.byteLength(m, 'utf8') >= 1 && Buffer.byteLength(m, 'utf8') <= 256,
+        '1 to 256 UTF-8 bytes',
+      )
+      .optional(),
+  }),
   lock: z.strictObject({ token: z.string(), amount, purpose: z.string().max(200).default('') }),
   receive: z.strictObject({ transfer: z.string() }),
   policy: z.strictObject({
@@ -76,7 +87,12 @@ function sendObject(req: Request, res: Response, bytes: Uint8Array): void {
   else res.type(MEDIA_TYPE_DAG_JSON).send(Buffer.from(toDagJson(dagCbor.decode(bytes))));
 }
 
-export function coreRoutes(router: Router, chains: Chains, storage: StorageClient): void {
+export function coreRoutes(
+  router: Router,
+  chains: Chains,
+  storage: StorageClient,
+  custodial: RequestHandler,
+): void {
   const bytesBody = rawBody();
   const bytesOf = (req: Request) => {
     const body = requestBytes(req);
@@ -86,6 +102,10 @@ export function coreRoutes(router: Router, chains: Chains, storage: StorageClien
   };
 
   // ---- identities
+  // Acting for a hosted identity spends its tokens: only holders of the API token may.
+  router.post('/v1/identities', custodial);
+  router.post('/v1/identities/:id/:operation', custodial);
+
   router.post('/v1/identities', async (req, res) => {
     const { suite, label } = parse(bodies.identity, req.body);
     const created = await chains.createIdentity({ suite, ...(label ? { label } : {}) });

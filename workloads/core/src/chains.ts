@@ -81,6 +81,8 @@ export class Chains {
   private readonly queue = new KeyedLocks();
   /** Decrypted keys of hosted identities (decrypted on first use; the keystore on disk stays sealed). */
   private readonly secrets = new Map<string, SecretKeys>();
+  /** Transfers auto-receive gave up on (refused by a rule that will not change). */
+  private readonly refused = new Set<string>();
   /** Last known head of each identity this node wrote for. */
   private readonly heads = new Map<string, { state: State; stateId: CID }>();
 
@@ -216,10 +218,15 @@ export class Chains {
     const { signed } = decodeSignedState(bytes);
     const identity = signed.state.identity;
     return this.queue.run(identity.toString(), async () => {
-      await this.finishPending(identity);
+      const resumed = await this.finishPending(identity);
+      const stateId = idOf(signed.state);
+      if (resumed && resumed.accepted.stateId === stateId.toString())
+        return { ...resumed.accepted, resumed: true };
       const genesis = await this.requireGenesis(identity);
-      const head = signed.state.n === 0 ? null : ((await this.head(identity)) ?? null);
-      return this.commit(genesis, identity, head, signed);
+      const head = await this.head(identity);
+      // A client that lost our answer sends the same state again: it is already the head, answer as before.
+      if (head?.stateId.equals(stateId)) return { ...accepted(head.state, stateId, []), resumed: true };
+      return this.commit(genesis, identity, signed.state.n === 0 ? null : (head ?? null), signed);
     });
   }
 
@@ -271,7 +278,8 @@ export class Chains {
     const ack = await this.storage.put(bytes);
     // Not synced: a pending record that survives a crash is only written again (idempotently).
     await this.db.batch().delete(KEYS.pending(identity)).write();
-    this.heads.set(identity.toString(), { state: signed.state, stateId });
+    // Only identities this node acts for are cached: anyone may advance a self-custody chain elsewhere.
+    if (await this.isHosted(identity)) this.heads.set(identity.toString(), { state: signed.state, stateId });
     this.metrics.transition(signed.state.op.kind);
     return accepted(signed.state, stateId, ack.replicas);
   }
@@ -305,7 +313,7 @@ export class Chains {
       return undefined;
     }
     await this.db.batch().delete(KEYS.pending(identity)).write({ sync: true });
-    this.heads.set(identity.toString(), { state: signed.state, stateId });
+    if (await this.isHosted(identity)) this.heads.set(identity.toString(), { state: signed.state, stateId });
     this.metrics.transition(signed.state.op.kind);
     return { op: signed.state.op, accepted: accepted(signed.state, stateId, ack.replicas) };
   }
@@ -435,13 +443,16 @@ export class Chains {
       const identity = CID.parse(hosted.identity);
       const pending = await this.storage.inbox(identity, true);
       for (const entry of pending) {
+        if (this.refused.has(entry.transfer)) continue;
         try {
           await this.receive(identity, CID.parse(entry.transfer));
           count++;
         } catch (e) {
-          // A refused receive (sender forked, policy) stays in the inbox; the next poll tries again.
           if (!isDsmError(e)) throw e;
           if (e.code === 'E_UNAVAILABLE') return count;
+          // Refused for good (sender forked, policy): it stays in the inbox for a receive on request,
+          // but the poll stops signing a new attempt every round.
+          this.refused.add(entry.transfer);
         }
       }
     }

@@ -28,6 +28,12 @@ export const coreConfigSchema = z.object({
   keystoreKeyFile: z.string().min(1, 'a file holding the keystore key'),
   /** Bearer token for the admin endpoints on the P2P port; without it they refuse every request. */
   adminTokenFile: z.string().optional(),
+  /**
+   * Bearer token for custodial operations (creating hosted identities and acting for them); without it they
+   * refuse every request. Reads, client-signed states and content objects need none: signatures and ids
+   * authenticate those.
+   */
+  apiTokenFile: z.string().optional(),
   cryptoBackend: z.enum(['default', 'node', 'noble']),
 });
 
@@ -50,6 +56,7 @@ export const CORE_ENV = {
   logLevel: 'DSM_LOG_LEVEL',
   keystoreKeyFile: 'DSM_KEYSTORE_KEY_FILE',
   adminTokenFile: 'DSM_ADMIN_TOKEN_FILE',
+  apiTokenFile: 'DSM_API_TOKEN_FILE',
   cryptoBackend: 'DSM_CRYPTO_BACKEND',
 } as const;
 

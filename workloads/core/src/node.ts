@@ -88,7 +88,16 @@ export async function startCoreNode(
   api.router.get('/v1/status', async (_req, res) => {
     res.json(await status());
   });
-  coreRoutes(api.router, chains, storage);
+  const custodial: RequestHandler = config.apiTokenFile
+    ? adminAuth({ tokenFile: config.apiTokenFile, name: 'api' })
+    : (_req, _res, next) =>
+        next(
+          new DsmError(
+            'E_UNAUTHORIZED',
+            'custodial operations are disabled: no API token file is configured (DSM_API_TOKEN_FILE)',
+          ),
+        );
+  coreRoutes(api.router, chains, storage, custodial);
 
   // ---- P2P, admin, metrics (8765)
   const p2p = createHttpApp({ service: 'dsm-core-p2p', logger, registry, readiness: api.readiness });

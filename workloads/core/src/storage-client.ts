@@ -99,8 +99,29 @@ export class StorageClient {
     return this.orNotFound(() => this.first((c) => c.getBytes(`/v1/objects/${id.toString()}`)));
   }
 
+  /**
+   * The head as the most advanced storage node knows it (any node may lag, e.g. just restarted): every
+   * reachable node is asked and the highest wins; forked if any node says so.
+   */
   async head(identity: CID): Promise<{ n: number; stateId: string; forked: boolean } | undefined> {
-    return this.orNotFound(() => this.first((c) => c.get(`/v1/identities/${identity.toString()}/head`)));
+    const answers = await Promise.all(
+      this.nodes.map((node) =>
+        this.client(node)
+          .get<{ n: number; stateId: string; forked: boolean }>(`/v1/identities/${identity.toString()}/head`)
+          .then(
+            (head) => ({ head }),
+            (e: unknown) => (isDsmError(e, 'E_NOT_FOUND') ? { head: undefined } : { error: e }),
+          ),
+      ),
+    );
+    const heads = answers.flatMap((a) => ('head' in a && a.head ? [a.head] : []));
+    if (heads.length === 0) {
+      const failure = answers.find((a) => 'error' in a);
+      if (failure && answers.every((a) => 'error' in a)) throw (failure as { error: unknown }).error;
+      return undefined;
+    }
+    const best = heads.reduce((a, b) => (b.n > a.n ? b : a));
+    return { ...best, forked: heads.some((h) => h.forked) };
   }
 
   async stateAt(identity: CID, n: number): Promise<Uint8Array | undefined> {

@@ -10,6 +10,7 @@ import {
   PolicyCache,
   decodeObject,
   idOf,
+  idOfBytes,
   validatePolicy,
   type DsmObject,
   type Genesis,
@@ -57,8 +58,8 @@ export class StorageWorld implements World {
     let object = this.content.get(key);
     if (object === undefined) {
       const bytes = await this.storage.get(id);
-      if (bytes === undefined) return undefined;
-      object = decodeObject(bytes);
+      object = bytes && verifiedContent(id, bytes);
+      if (object === undefined) return undefined;
       this.content.set(key, object);
     }
     return object.type === type ? (object as T) : undefined;
@@ -127,9 +128,8 @@ export class StorageWorld implements World {
     const cached = this.content.get(key);
     if (cached?.type === 'dsm/signed-state@1') return cached.state;
     const bytes = await this.storage.get(stateId);
-    if (bytes === undefined) return undefined;
-    const object = decodeObject(bytes);
-    if (object.type !== 'dsm/signed-state@1') return undefined;
+    const object = bytes && verifiedContent(stateId, bytes);
+    if (object?.type !== 'dsm/signed-state@1') return undefined;
     // Storage returns only accepted states by id (candidates of forks need ?evidence=true).
     this.content.set(key, object);
     return object.state;
@@ -154,4 +154,19 @@ export class StorageWorld implements World {
   remember(id: CID, object: DsmObject): void {
     this.content.set(id.toString(), object);
   }
+}
+
+/**
+ * Content from a storage node, trusted only if it is what the link names (§1): the recomputed id (the state
+ * id for signed states) must equal it; anything else counts as missing.
+ */
+function verifiedContent(id: CID, bytes: Uint8Array): DsmObject | undefined {
+  let object: DsmObject;
+  try {
+    object = decodeObject(bytes);
+  } catch {
+    return undefined;
+  }
+  const actual = object.type === 'dsm/signed-state@1' ? idOf(object.state) : idOfBytes(bytes);
+  return actual.equals(id) ? object : undefined;
 }

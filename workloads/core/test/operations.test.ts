@@ -150,6 +150,13 @@ describe('core node over real storage nodes', () => {
     expect((await transfer(alice, 'not-an-id', '1', bob)).body.error!.code).toBe('E_DECODE');
     expect((await transfer(alice, bob, '1', bob)).body.error!.code).toBe('E_UNKNOWN_TOKEN');
     expect((await transfer(alice, bob, '-1', bob)).body.error!.code).toBe('E_BAD_REQUEST');
+    const longMemo = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, {
+      token: bob,
+      amount: '1',
+      to: bob,
+      memo: 'x'.repeat(257),
+    });
+    expect(longMemo.body.error).toMatchObject({ code: 'E_BAD_REQUEST', details: { field: 'memo' } });
     // A replayed state: alice's state 1 submitted again.
     const replay = await fetch(`${net.core.url}/v1/identities/${alice}/states/1`, {
       headers: { accept: 'application/vnd.ipld.dag-cbor' },
@@ -162,6 +169,26 @@ describe('core node over real storage nodes', () => {
     expect(replayed.status).toBe(400);
     expect(replayed.body.error!.code).toBe('E_LINK');
     expect((await net.core.call<Json>('GET', `/v1/identities/${alice}`)).body.n).toBe(before);
+  });
+
+  it('custodial operations need the API token; reads and client-signed states do not', async () => {
+    const tokenId = (await token(alice, [])).body.token as string;
+    for (const t of [null, 'wrong']) {
+      const res = await net.core.call<Json>(
+        'POST',
+        `/v1/identities/${alice}/transfer`,
+        { token: tokenId, amount: '1', to: bob },
+        { token: t },
+      );
+      expect(res.status).toBe(401);
+      expect(res.body.error!.code).toBe('E_UNAUTHORIZED');
+      expect(
+        (await net.core.call<Json>('POST', '/v1/identities', { label: 'eve' }, { token: t })).status,
+      ).toBe(401);
+    }
+    expect(
+      (await net.core.call('GET', `/v1/identities/${alice}/balances`, undefined, { token: null })).status,
+    ).toBe(200);
   });
 
   it('admin endpoints reject missing and wrong tokens', async () => {

@@ -186,6 +186,18 @@ describe('DAG-JSON', () => {
     expect(toHex(dagJsonToCbor(reordered))).toBe(toHex(encode(workedGenesis)));
     expect(idOf(decodeObject(dagJsonToCbor(reordered))).toString()).toBe(idOf(workedGenesis).toString());
   });
+  it('rejects floats in DAG-JSON, even ones JavaScript would read as integers', () => {
+    const json = toDagJsonString({ type: 'dsm/token@1', decimals: 2, name: 'a "2.0" 1e5 string' });
+    expect(() => dagJsonToCbor(json)).not.toThrow();
+    expect(decodeFailure(() => dagJsonToCbor(json.replace('"decimals":2', '"decimals":2.0'))).code).toBe(
+      'E_DECODE',
+    );
+    expect(decodeFailure(() => dagJsonToCbor(json.replace('"decimals":2', '"decimals":2e0'))).code).toBe(
+      'E_DECODE',
+    );
+    expect(decodeFailure(() => dagJsonToCbor('{"a":[1,-0.5]}')).message).toMatch(/floats are not allowed/);
+  });
+
   it('rejects malformed JSON with E_DECODE', () => {
     expect(decodeFailure(() => dagJsonToCbor('{"type":')).code).toBe('E_DECODE');
   });

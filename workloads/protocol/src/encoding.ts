@@ -126,8 +126,34 @@ export function decodeStrict(bytes: Uint8Array, maxBytes = DEFAULT_MAX_OBJECT_BY
 }
 
 /** Parses DAG-JSON into the data model and returns its canonical DAG-CBOR bytes (all ids use those). */
+/**
+ * Offset of the first JSON number written with a fraction or an exponent, outside strings, or -1. JavaScript
+ * reads `2.0` as the integer 2, so a float would otherwise slip into an integer field (§1: floats are E_DECODE).
+ */
+export function firstFloat(text: string): number {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if ((c === '-' || (c! >= '0' && c! <= '9')) && (i === 0 || !/[0-9.eE+-]/.test(text[i - 1]!))) {
+      let j = i + 1;
+      while (j < text.length && /[0-9.eE+-]/.test(text[j]!)) j++;
+      if (/[.eE]/.test(text.slice(i, j))) return i;
+      i = j - 1;
+    }
+  }
+  return -1;
+}
+
 export function dagJsonToCbor(json: Uint8Array | string, maxBytes = DEFAULT_MAX_OBJECT_BYTES): Uint8Array {
   const input = typeof json === 'string' ? new TextEncoder().encode(json) : json;
+  const text = typeof json === 'string' ? json : new TextDecoder().decode(json);
+  const float = firstFloat(text);
+  if (float >= 0)
+    throw decodeError('$', `floats are not allowed (number at offset ${float})`, { offset: float });
   let value: unknown;
   try {
     value = dagJson.decode(input);

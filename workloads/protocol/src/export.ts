@@ -10,7 +10,7 @@ import type { CID } from 'multiformats/cid';
 import { verifySignature, type SignatureBackend } from './crypto/backend.js';
 import { checkGenesis, checkPolicy, checkSignedState, checkTokenDefinition } from './decode.js';
 import { DEFAULT_MAX_OBJECT_BYTES, decodeStrict, encode, idOf } from './encoding.js';
-import { decodeError } from './errors.js';
+import { DsmError, decodeError } from './errors.js';
 import type { Genesis, Policy, SignedState, State, TokenDefinition } from './objects.js';
 import { validatePolicy, type ValidPolicy } from './policy/policy.js';
 import { amount, exactKeys, join, link, list, literal, map } from './shape.js';
@@ -104,6 +104,34 @@ export async function verifyExport(
   let checkpoint: Checkpoint | null = null;
   if (bundle.checkpoint) {
     const state = bundle.checkpoint.state.state;
+    // The checkpoint is trusted for what the chain did before it, but it must at least be this identity's
+    // own signed state.
+    const signed =
+      state.identity.equals(bundle.identity) &&
+      (await verifySignature(
+        backend,
+        bundle.genesis.suite,
+        bundle.genesis.publicKey,
+        idOf(state).bytes,
+        bundle.checkpoint.state.sig,
+        STATE_CONTEXT,
+      ));
+    if (!signed) {
+      const error = new DsmError(
+        'E_SIGNATURE',
+        `the checkpoint (state ${state.n}) is not signed by ${bundle.identity.toString()}`,
+        {
+          rule: 'V3',
+          n: state.n,
+        },
+      );
+      return {
+        verified: 0,
+        checkpoint: null,
+        failure: { index: -1, n: state.n, rule: 'V3', error },
+        foreignVerified,
+      };
+    }
     checkpoint = {
       state,
       stateId: idOf(state),

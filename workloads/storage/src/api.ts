@@ -220,6 +220,8 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
       }),
       req,
     );
+    if (BigInt(after) > (1n << 64n) - 1n)
+      throw new DsmError('E_BAD_REQUEST', 'after must be a 64-bit sequence number', { field: 'after' });
     const entries = await directory.log(BigInt(after), limit);
     res.type(DAG_CBOR).send(
       Buffer.from(

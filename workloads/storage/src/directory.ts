@@ -120,6 +120,7 @@ class Page {
   /** Object keys (hex) known absent from disk when the page started: no need to ask the store again. */
   readonly absent = new Set<string>();
   readonly after: (() => void)[] = [];
+  readonly seqs: bigint[] = [];
   constructor(readonly batch: WriteBatch) {}
 }
 
@@ -150,6 +151,7 @@ export class Directory {
   private totalBytes = 0;
   private forkCount = 0;
   private nextSeq = 1n;
+  private readonly inflight = new Set<bigint>();
   /** Called after every accepted object or evidence, with its log entry (notifications). */
   onAppend?: (entry: LogEntry, bytes: Uint8Array) => void;
   /** Called when an identity becomes forked. */
@@ -272,6 +274,7 @@ export class Directory {
         await this.reloadForks();
         throw e;
       } finally {
+        for (const seq of page.seqs) this.inflight.delete(seq);
         this.page = null;
       }
     });
@@ -314,24 +317,38 @@ export class Directory {
   }
 
   /**
-   * Writes `puts` durably (or into the current page), updates the in-memory caches with `cache` as soon as
-   * later reads must see the write, and runs `after` once it is on disk.
+   * Takes the next log sequence number, writes `build(seq)` durably (or into the current page), updates the
+   * in-memory caches with `cache` as soon as later reads must see the write, and runs `after` once it is on
+   * disk. Until then the seq is in flight: the log is served only up to the lowest seq still in flight, so a
+   * peer never reads past an entry that may still land.
    */
-  private async commit(puts: Put[], cache: () => void, after: () => void): Promise<void> {
+  private async commit(
+    build: (seq: bigint) => Put[],
+    cache: () => void,
+    after: (seq: bigint) => void,
+  ): Promise<void> {
+    const seq = this.nextSeq++;
+    this.inflight.add(seq);
+    const puts = build(seq);
     if (this.page) {
       for (const [key, value] of puts) {
         this.page.pending.set(toHex(key), value);
         this.page.batch.put(key, value);
       }
       cache();
-      this.page.after.push(after);
+      this.page.seqs.push(seq);
+      this.page.after.push(() => after(seq));
       return;
     }
-    const batch = this.store.batch();
-    for (const [key, value] of puts) batch.put(key, value);
-    await batch.write({ sync: true });
+    try {
+      const batch = this.store.batch();
+      for (const [key, value] of puts) batch.put(key, value);
+      await batch.write({ sync: true });
+    } finally {
+      this.inflight.delete(seq);
+    }
     cache();
-    after();
+    after(seq);
   }
 
   /** Forgets every cache that a failed page may have filled with writes that did not land. */
@@ -348,14 +365,13 @@ export class Directory {
   ): Promise<IngestResult> {
     return this.locks.run(`object:${id.toString()}`, async () => {
       if ((await this.read(keys.object(id))) !== null) return { id, type: object.type, stored: false };
-      const seq = this.nextSeq++;
       await this.commit(
-        [
+        (seq) => [
           [keys.object(id), bytes],
           [keys.log(seq), logValue(LOG_OBJECT, id)],
         ],
         () => this.content.set(id.toString(), object),
-        () => this.afterStore(id, object.type, bytes, { seq, kind: LOG_OBJECT, id }),
+        (seq) => this.afterStore(id, object.type, bytes, { seq, kind: LOG_OBJECT, id }),
       );
       return { id, type: object.type, stored: true };
     });
@@ -448,49 +464,41 @@ export class Directory {
           await this.keepEvidence(identity, state.n, CID.parse(e.details.existing), stateId, bytes);
         throw markMissing(e);
       }
-      const seq = this.nextSeq++;
-      const puts: Put[] = [
-        [keys.object(stateId), bytes],
-        [keys.height(identity, state.n), stateId.bytes],
-        [keys.log(seq), logValue(LOG_OBJECT, stateId)],
-      ];
-      if (head === null || state.n > head.n)
-        puts.push([keys.head(identity), Buffer.concat([stateId.bytes, u64be(state.n)])]);
-      switch (op.kind) {
-        case 'token.create': {
-          const token = (await this.world.tokenDefinition(op.token))!;
-          puts.push([keys.creation(op.token), stateId.bytes]);
-          puts.push([keys.supply(op.token), encodeSupply({ issued: token.initialSupply, burned: '0' })]);
-          break;
-        }
-        case 'token.mint':
-        case 'token.burn': {
-          const supply = (await this.supply(op.token)) ?? { issued: '0', burned: '0' };
-          const field = op.kind === 'token.mint' ? 'issued' : 'burned';
-          puts.push([
-            keys.supply(op.token),
-            encodeSupply({ ...supply, [field]: (BigInt(supply[field]) + BigInt(op.amount)).toString() }),
-          ]);
-          break;
-        }
-        case 'token.transfer':
-          puts.push([keys.inbox(op.to, seq), stateId.bytes]);
-          break;
-        case 'token.receive':
-          puts.push([keys.received(op.transfer), stateId.bytes]);
-          break;
-        default:
-          break;
+      // Everything that needs a read happens before the seq is taken; building the batch is synchronous.
+      const extra: Put[] = [];
+      if (op.kind === 'token.create') {
+        const token = (await this.world.tokenDefinition(op.token))!;
+        extra.push([keys.creation(op.token), stateId.bytes]);
+        extra.push([keys.supply(op.token), encodeSupply({ issued: token.initialSupply, burned: '0' })]);
+      } else if (op.kind === 'token.mint' || op.kind === 'token.burn') {
+        const supply = (await this.supply(op.token)) ?? { issued: '0', burned: '0' };
+        const field = op.kind === 'token.mint' ? 'issued' : 'burned';
+        extra.push([
+          keys.supply(op.token),
+          encodeSupply({ ...supply, [field]: (BigInt(supply[field]) + BigInt(op.amount)).toString() }),
+        ]);
+      } else if (op.kind === 'token.receive') {
+        extra.push([keys.received(op.transfer), stateId.bytes]);
       }
       const advancesHead = head === null || state.n > head.n;
       await this.commit(
-        puts,
+        (seq) => [
+          [keys.object(stateId), bytes],
+          [keys.height(identity, state.n), stateId.bytes],
+          [keys.log(seq), logValue(LOG_OBJECT, stateId)],
+          ...(advancesHead
+            ? [[keys.head(identity), Buffer.concat([stateId.bytes, u64be(state.n)])] as Put]
+            : []),
+          ...(op.kind === 'token.transfer' ? [[keys.inbox(op.to, seq), stateId.bytes] as Put] : []),
+          ...extra,
+        ],
         () => {
           if (advancesHead) this.heads.set(identity.toString(), { head: { stateId, n: state.n }, state });
           if (op.kind === 'token.create')
             this.creations.set(op.token.toString(), { stateId, identity, n: state.n });
         },
-        () => this.afterStore(stateId, 'dsm/signed-state@1', bytes, { seq, kind: LOG_OBJECT, id: stateId }),
+        (seq) =>
+          this.afterStore(stateId, 'dsm/signed-state@1', bytes, { seq, kind: LOG_OBJECT, id: stateId }),
       );
       return { ...result, stored: true };
     };
@@ -507,10 +515,9 @@ export class Directory {
     bytes: Uint8Array,
   ): Promise<void> {
     const already = this.forkedSet.has(identity.toString());
-    const seq = this.nextSeq++;
     const evidence: ForkEvidence = { identity, n, existing, candidate, candidateBytes: bytes };
     await this.commit(
-      [
+      (seq) => [
         [keys.evidence(identity, candidate), dagCbor.encode({ existing, n, bytes })],
         [keys.forked(identity), existing.bytes],
         [keys.log(seq), logValue(LOG_EVIDENCE, candidate)],
@@ -519,7 +526,7 @@ export class Directory {
         this.forkedSet.add(identity.toString());
         this.evidenceIds.add(candidate.toString());
       },
-      () => {
+      (seq) => {
         this.digest.add(candidate);
         if (!already) {
           this.forkCount++;
@@ -718,9 +725,11 @@ export class Directory {
   /** Log entries after `after`, in order, with the bytes to send (evidence: the candidate envelope). */
   async log(after: bigint, limit: number): Promise<(LogEntry & { bytes: Uint8Array })[]> {
     const out: (LogEntry & { bytes: Uint8Array })[] = [];
+    const last = this.lastSeq;
+    if (after >= last) return [];
     for await (const { key, value } of this.store.iterate({
       gt: keys.log(after),
-      lt: keys.log((1n << 64n) - 1n),
+      lte: keys.log(last),
       limit,
     })) {
       const entry: LogEntry = {
@@ -774,8 +783,11 @@ export class Directory {
     return this.digest.summary();
   }
 
+  /** The highest seq below which every log entry is on disk (what the log may serve). */
   get lastSeq(): bigint {
-    return this.nextSeq - 1n;
+    let lowest = this.nextSeq;
+    for (const seq of this.inflight) if (seq < lowest) lowest = seq;
+    return lowest - 1n;
   }
 
   stats(): DirectoryStats {

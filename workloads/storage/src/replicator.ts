@@ -14,6 +14,10 @@ import { keys } from './keys.js';
 import { peerUrl, type PeerSet } from './peers.js';
 
 export const PEER_HEADER = 'x-dsm-peer';
+const MAX_PAGES_PER_ROUND = 1000;
+/** At most this many objects are fetched by one digest comparison (the next one continues). */
+const MAX_RECONCILE_FETCH = 10_000;
+const FETCH_CONCURRENCY = 16;
 
 export interface PeerStatus {
   address: string;
@@ -220,7 +224,8 @@ export class Replicator {
     try {
       let cursor = await this.cursor(peer);
       let fresh = 0;
-      for (;;) {
+      // Bounded: a peer cannot keep one round going forever.
+      for (let pages = 0; pages < MAX_PAGES_PER_ROUND; pages++) {
         const page = dagCbor.decode(
           await state.client.getBytes('/v1/replication/log', {
             query: { after: cursor.toString(), limit: this.options.batchSize },
@@ -232,6 +237,14 @@ export class Replicator {
         };
         state.up = true;
         state.nodeId = page.nodeId;
+        // A peer's log only moves forward: a page that does not is not trusted at all.
+        let previous = cursor;
+        for (const entry of page.entries) {
+          const seq = BigInt(entry.seq);
+          if (seq <= previous)
+            throw new DsmError('E_BAD_REQUEST', `peer ${peer} served log entries out of order`, { peer });
+          previous = seq;
+        }
         fresh += page.entries.length;
         if (page.entries.length > 0) {
           // Most of a peer's log already reached us by push: ingest (exclusively) only what is missing.
@@ -243,9 +256,10 @@ export class Replicator {
         await this.directory.store.batch().put(keys.cursor(peer), u64be(cursor)).write();
         if (page.entries.length < this.options.batchSize) break;
       }
-      // Caught up with a quiet log (nothing new this round): every tenth such round, and the first,
-      // compare digests to find gaps the log cannot show. While writes flow, digests differ anyway.
-      if (fresh === 0 && state.rounds++ % 10 === 0) await this.reconcile(peer, state);
+      // Compare digests to find gaps the log cannot show: on the first round and every tenth quiet one,
+      // and every fiftieth round whatever the traffic (so steady writes cannot postpone repair forever).
+      const round = state.rounds++;
+      if ((fresh === 0 && round % 10 === 0) || round % 50 === 0) await this.reconcile(peer, state);
       state.inSyncAt = this.now();
       state.lastSyncAt = this.now();
       state.lastError = undefined;
@@ -286,10 +300,8 @@ export class Replicator {
     }
     if (missing.length === 0) return;
     this.options.logger.info({ peer, missing: missing.length }, 'digest comparison found objects to fetch');
-    let pending = await Promise.all(
-      missing.map(async (id) =>
-        state.client.getBytes(`/v1/objects/${id.toString()}`, { query: { evidence: 'true' } }),
-      ),
+    let pending = await mapLimited(missing.slice(0, MAX_RECONCILE_FETCH), FETCH_CONCURRENCY, (id) =>
+      state.client.getBytes(`/v1/objects/${id.toString()}`, { query: { evidence: 'true' } }),
     );
     // Fetched objects arrive in no particular order: take what we can until nothing more goes in.
     while (pending.length > 0) {
@@ -349,4 +361,19 @@ function objectId(bytes: Uint8Array): CID | undefined {
     if (!isDsmError(e, 'E_DECODE') || e.details.field !== 'type') return undefined;
   }
   return idOfBytes(bytes);
+}
+
+/** Like Promise.all over `items.map(work)`, with at most `limit` calls running at once. */
+async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await work(items[i]!);
+      }
+    }),
+  );
+  return out;
 }

@@ -19,6 +19,13 @@ export class CoreProcess extends ServiceProcess {
     super('core', CORE_MAIN);
   }
 
+  /** Bearer token of custodial operations (sent by `call`). */
+  readonly apiToken = randomBytes(16).toString('hex');
+
+  get apiTokenFile(): string {
+    return join(this.dir, 'api-token');
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.apiPort}`;
   }
@@ -31,6 +38,7 @@ export class CoreProcess extends ServiceProcess {
     const tokenFile = join(this.dir, 'admin-token');
     const keyFile = join(this.dir, 'keystore-key');
     writeFileSync(tokenFile, this.adminToken + '\n', { mode: 0o600 });
+    writeFileSync(this.apiTokenFile, this.apiToken + '\n', { mode: 0o600 });
     writeFileSync(keyFile, 'test keystore key, long enough\n', { mode: 0o600 });
     await this.spawn(
       {
@@ -43,6 +51,7 @@ export class CoreProcess extends ServiceProcess {
         DSM_CONNECT_PEERS: this.storageNodes.join(','),
         DSM_KEYSTORE_KEY_FILE: keyFile,
         DSM_ADMIN_TOKEN_FILE: tokenFile,
+        DSM_API_TOKEN_FILE: this.apiTokenFile,
         DSM_LOG_LEVEL: 'warn',
         DSM_RECEIVE_POLL_MS: '200',
         DSM_STORAGE_TIMEOUT_MS: '3000',
@@ -53,14 +62,20 @@ export class CoreProcess extends ServiceProcess {
   }
 
   /** JSON call to the client API; returns status and parsed body. */
+  /** JSON call to the client API, with the API token unless `token` says otherwise; status and parsed body. */
   async call<T = Record<string, unknown>>(
     method: string,
     path: string,
     body?: unknown,
+    options: { token?: string | null } = {},
   ): Promise<{ status: number; body: T }> {
+    const token = options.token === undefined ? this.apiToken : options.token;
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();

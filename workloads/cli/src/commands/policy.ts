@@ -35,9 +35,13 @@ export function registerPolicy(program: Command, io: Io): void {
       const text = await ctx.core().policy(checked);
       // Content addressing: what came back must hash to the anchor asked for.
       if (!idOfBytes(dagJsonToCbor(text)).equals(parseId(checked))) {
-        throw new DsmError('E_LINK', `the policy returned for ${checked} does not hash to that anchor`, {
-          anchor: checked,
-        });
+        throw new DsmError(
+          'E_POLICY_UNAVAILABLE',
+          `the policy returned for ${checked} does not hash to that anchor`,
+          {
+            anchor: checked,
+          },
+        );
       }
       const object = JSON.parse(text) as Record<string, unknown>;
       ctx.emit({ anchor: checked, policy: object }, (r) => renderPolicy(r.anchor, r.policy));
