@@ -75,14 +75,19 @@ export class StorageClient {
    */
   private async first<T>(work: (client: HttpClient) => Promise<T>): Promise<T> {
     const failures: string[] = [];
+    let last: DsmError | undefined;
     for (const node of this.nodes) {
       try {
         return await work(this.client(node));
       } catch (e) {
-        if (!isDsmError(e, 'E_UNAVAILABLE')) throw e;
+        // A node that lacks a dependency (it lags behind its peers) is no answer either: ask the next one.
+        if (!isDsmError(e) || (e.code !== 'E_UNAVAILABLE' && e.details.missing !== true)) throw e;
         failures.push(`${node}: ${e.message}`);
+        last = e;
       }
     }
+    // Every node lacked a dependency: that is the answer (the object really depends on something unknown).
+    if (last && last.code !== 'E_UNAVAILABLE') throw last;
     throw new DsmError('E_UNAVAILABLE', 'no storage node could take the request; retry later', {
       nodes: this.nodes,
       failures,

@@ -456,7 +456,10 @@ export class Directory {
           identity,
           checkpoint,
           signed: prepared,
-          world: this.world,
+          world:
+            parent !== null && head !== null && parent.n < head.n
+              ? this.worldAsOf(identity, parent.n)
+              : this.world,
           backend: this.options.backend,
         });
       } catch (e) {
@@ -553,16 +556,43 @@ export class Directory {
     const received = new Set<string>();
     const issued = new Map<string, bigint>();
     const op = state.op;
-    if (op.kind === 'token.receive' && (await this.read(keys.received(op.transfer))) !== null)
-      received.add(op.transfer.toString());
+    // Facts as of the parent: a second successor (a fork candidate) must be judged like the first was.
+    if (op.kind === 'token.receive') {
+      const marker = await this.read(keys.received(op.transfer));
+      const by = marker && (await this.signedState(idFromBytes(marker)));
+      if (by && by.state.identity.equals(identity) && by.state.n <= parent.n)
+        received.add(op.transfer.toString());
+    }
     if (op.kind !== 'genesis') {
       const creation = await this.creationRecord(op.token);
       // Tokens this identity created before this state: their issued supply feeds supplyCap.
       if (creation !== undefined && creation.identity.equals(identity) && creation.n <= parent.n) {
-        issued.set(op.token.toString(), BigInt((await this.supply(op.token))?.issued ?? '0'));
+        let supply = BigInt((await this.supply(op.token))?.issued ?? '0');
+        const head = await this.head(identity);
+        for (let n = parent.n + 1; head !== null && n <= head.n; n++) {
+          const id = await this.stateIdAt(identity, n);
+          const later = id && (await this.signedState(id));
+          if (later?.state.op.kind === 'token.mint' && later.state.op.token.equals(op.token))
+            supply -= BigInt(later.state.op.amount);
+        }
+        issued.set(op.token.toString(), supply);
       }
     }
     return { state: parentState, stateId: parent.stateId, received, issued };
+  }
+
+  /** The World for a fork candidate: this identity's token creations after `n` did not exist yet. */
+  private worldAsOf(identity: CID, n: number): World {
+    return Object.create(this.world, {
+      tokenCreation: {
+        value: async (token: CID) => {
+          const creation = await this.creationRecord(token);
+          return creation && !(creation.identity.equals(identity) && creation.n > n)
+            ? creation.stateId
+            : undefined;
+        },
+      },
+    }) as World;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { makeNextState } from '@dsm/protocol';
+import { idOf, makeNextState } from '@dsm/protocol';
 import { Cluster, eventually, type StorageProcess } from '@dsm/testkit';
 import { postObject, Wallet } from '@dsm/testkit';
 
@@ -60,5 +60,37 @@ describe('fork across nodes', () => {
     for (const node of nodes) expect((await node.status()).forks).toBe(1);
     const metrics = await (await fetch(`${a.url}/metrics`)).text();
     expect(metrics).toMatch(/^dsm_storage_forks_total 1$/m);
+  });
+
+  it('a second receive of the same transfer on a sibling state is a fork with evidence, not a duplicate', async () => {
+    const [a, b] = nodes as [StorageProcess, StorageProcess];
+    const alice = new Wallet();
+    const mallory = new Wallet();
+    for (const object of [...alice.opening(), ...mallory.opening()])
+      expect((await postObject(a.url, object)).status).toBe(201);
+    const { objects, tokenId } = alice.token();
+    for (const object of objects) expect((await postObject(a.url, object)).status).toBe(201);
+    const sent = alice.next({ kind: 'token.transfer', token: tokenId, amount: '5', to: mallory.identity });
+    expect((await postObject(a.url, sent)).status).toBe(201);
+    const base = mallory.head;
+    const op = {
+      kind: 'token.receive' as const,
+      token: tokenId,
+      amount: '5',
+      from: alice.identity,
+      transfer: idOf(sent.state),
+    };
+    const first = mallory.sign(makeNextState(base, op, Date.now()));
+    const second = mallory.sign(makeNextState(base, op, Date.now() + 5));
+    expect((await postObject(a.url, first)).status).toBe(201);
+    const res = await postObject(b.url, second);
+    expect(res.status).toBe(409);
+    expect(res.body.error!.code).toBe('E_FORK');
+    const forks = (await (await fetch(`${b.url}/v1/identities/${mallory.identity}/forks`)).json()) as {
+      forked: boolean;
+      evidence: unknown[];
+    };
+    expect(forks).toMatchObject({ forked: true });
+    expect(forks.evidence).toHaveLength(1);
   });
 });
