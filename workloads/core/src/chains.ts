@@ -359,9 +359,8 @@ export class Chains {
     const issued = new Map<string, bigint>();
     const op = state.op;
     if (op.kind === 'token.receive') {
-      const entries = await this.storage.inbox(identity, false);
-      if (entries.some((e) => e.transfer === op.transfer.toString() && e.received))
-        received.add(op.transfer.toString());
+      const entry = await this.storage.transfer(op.transfer);
+      if (entry?.to === identity.toString() && entry.received) received.add(op.transfer.toString());
     }
     // Only a mint can use the issued supply (supplyCap); other kinds never read it.
     if (op.kind === 'token.mint') {
@@ -404,8 +403,8 @@ export class Chains {
 
   /** Receives one transfer addressed to a hosted identity; an already received one answers as such. */
   async receive(identity: CID, transferId: CID): Promise<Accepted & { alreadyReceived?: boolean }> {
-    const entries = await this.storage.inbox(identity, false);
-    const entry = entries.find((e) => e.transfer === transferId.toString());
+    const found = await this.storage.transfer(transferId);
+    const entry = found?.to === identity.toString() ? found : undefined;
     if (entry === undefined) {
       throw new DsmError(
         'E_RECEIVE',

@@ -153,6 +153,13 @@ export class StorageClient {
     return res.entries;
   }
 
+  /** One transfer with its recipient and whether (and by which state) it was received. */
+  async transfer(transfer: CID): Promise<(InboxEntry & { to: string }) | undefined> {
+    return this.orNotFound(() =>
+      this.first((c) => c.get<InboxEntry & { to: string }>(`/v1/transfers/${transfer.toString()}`)),
+    );
+  }
+
   async token(token: CID): Promise<TokenRecord | undefined> {
     return this.orNotFound(() => this.first((c) => c.get<TokenRecord>(`/v1/tokens/${token.toString()}`)));
   }

@@ -160,9 +160,21 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     sendObject(req, res, bytes);
   });
 
+  router.get('/v1/transfers/:id', async (req, res) => {
+    const id = idParam(req);
+    const entry = await directory.transfer(id);
+    if (!entry) throw notFound('transfer', { transfer: id.toString() });
+    const { seq: _seq, ...rest } = inboxJson(entry);
+    res.json({ ...rest, to: entry.to.toString() });
+  });
+
   router.get('/v1/identities/:id/inbox', async (req, res) => {
     const identity = idParam(req);
-    const entries = await directory.inbox(identity, { pendingOnly: req.query.pending === 'true' });
+    const { limit } = query(
+      z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(1000) }).loose(),
+      req,
+    );
+    const entries = await directory.inbox(identity, { pendingOnly: req.query.pending === 'true', limit });
     res.json({ identity: identity.toString(), entries: entries.map(inboxJson) });
   });
 

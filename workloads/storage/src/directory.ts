@@ -730,6 +730,24 @@ export class Directory {
     return out;
   }
 
+  /** One transfer as an inbox entry of its recipient (one read for the receive marker), or undefined. */
+  async transfer(transfer: CID): Promise<(InboxEntry & { to: CID }) | undefined> {
+    const signed = await this.signedState(transfer);
+    const op = signed?.state.op;
+    if (!signed || op?.kind !== 'token.transfer') return undefined;
+    const receivedBy = await this.read(keys.received(transfer));
+    return {
+      transfer,
+      seq: 0n,
+      from: signed.state.identity,
+      to: op.to,
+      token: op.token,
+      amount: op.amount,
+      ...(op.memo !== undefined ? { memo: op.memo } : {}),
+      ...(receivedBy !== null ? { receivedBy: idFromBytes(receivedBy) } : {}),
+    };
+  }
+
   async forks(identity: CID): Promise<ForkEvidence[]> {
     const out: ForkEvidence[] = [];
     for await (const { key, value } of this.store.prefix(keys.evidencePrefix(identity))) {
