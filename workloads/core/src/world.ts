@@ -20,7 +20,7 @@ import {
   type ValidPolicy,
   type World,
 } from '@dsm/protocol';
-import { writeFileAtomic } from '@dsm/runtime';
+import { BoundedMap, writeFileAtomic } from '@dsm/runtime';
 import type { StorageClient } from './storage-client.js';
 
 export interface PolicyEntry {
@@ -28,19 +28,9 @@ export interface PolicyEntry {
   valid?: ValidPolicy;
 }
 
-class Bounded<V> extends Map<string, V> {
-  constructor(private readonly max: number) {
-    super();
-  }
-  override set(key: string, value: V): this {
-    if (!this.has(key) && this.size >= this.max) this.delete(this.keys().next().value!);
-    return super.set(key, value);
-  }
-}
-
 export class StorageWorld implements World {
-  private readonly content = new Bounded<DsmObject>(20_000);
-  private readonly creations = new Bounded<CID>(20_000);
+  private readonly content = new BoundedMap<string, DsmObject>(20_000);
+  private readonly creations = new BoundedMap<string, CID>(20_000);
   readonly policies: PolicyCache<Policy>;
 
   constructor(

@@ -75,3 +75,4 @@ export {
 } from './client.js';
 export { GracefulShutdown, type Closer, type ShutdownOptions } from './shutdown.js';
 export { KeyedLocks } from './locks.js';
+export { BoundedMap } from './bounded-map.js';

@@ -31,11 +31,10 @@ import {
   type ValidPolicy,
   type World,
 } from '@dsm/protocol';
-import { readU64be, u64be, type Store, type WriteBatch } from '@dsm/runtime';
+import { BoundedMap, KeyedLocks, readU64be, u64be, type Store, type WriteBatch } from '@dsm/runtime';
 import { SetDigest } from './digest.js';
 import { Gate } from './gate.js';
 import { keys } from './keys.js';
-import { KeyedLocks } from '@dsm/runtime';
 
 export interface IngestResult {
   id: CID;
@@ -102,17 +101,6 @@ const LOG_OBJECT = 0;
 const LOG_EVIDENCE = 1;
 /** Errors that mean "something this object depends on is not here (yet)", not "this object is bad". */
 export const MISSING_DEPENDENCY = 'missing';
-
-/** A Map that forgets its oldest entry past `max` (caches of things that are also on disk). */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly max: number) {
-    super();
-  }
-  override set(key: K, value: V): this {
-    if (!this.has(key) && this.size >= this.max) this.delete(this.keys().next().value!);
-    return super.set(key, value);
-  }
-}
 
 /** Writes of a replication page: applied in one durable batch, visible to the page's own reads first. */
 class Page {
