@@ -44,6 +44,11 @@ const bodies = {
     decimals: z.number().int().min(0).max(36).default(0),
     initialSupply: amountOrZero,
     policy: z.strictObject({ conditions: z.array(condition), description: z.string().optional() }),
+    /** 64 hex characters; send the same one when retrying so the token is created once. */
+    nonce: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, '32 bytes as 64 hex characters')
+      .optional(),
   }),
   amount: z.strictObject({ token: z.string(), amount }),
   transfer: z.strictObject({
@@ -212,8 +217,9 @@ export function coreRoutes(
       initialSupply: BigInt(body.initialSupply),
       conditions: conditionsFromJson(body.policy.conditions),
       ...(body.policy.description !== undefined ? { description: body.policy.description } : {}),
+      ...(body.nonce !== undefined ? { nonce: new Uint8Array(Buffer.from(body.nonce, 'hex')) } : {}),
     });
-    res.status(201).json(result);
+    res.status(result.resumed ? 200 : 201).json(result);
   });
 
   const simple = (kind: 'token.mint' | 'token.burn') => async (req: Request, res: Response) => {

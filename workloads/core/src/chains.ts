@@ -67,6 +67,8 @@ export interface TokenSpec {
   initialSupply: bigint;
   conditions: RawCondition[];
   description?: string;
+  /** The definition's 32-byte nonce. A retry with the same nonce names the same token and is not applied twice. */
+  nonce?: Uint8Array;
 }
 
 const KEYS = {
@@ -386,9 +388,20 @@ export class Chains {
       decimals: spec.decimals,
       initialSupply: spec.initialSupply,
       policy: idOf(policy),
-      nonce: randomBytes(32),
+      nonce: spec.nonce ?? randomBytes(32),
     });
     const tokenId = idOf(token);
+    const created = await this.world.tokenCreation(tokenId);
+    const creator = created && (await this.world.acceptedState(created));
+    if (created && creator?.identity.equals(identity)) {
+      // The same request again (same nonce): answer with the create that happened.
+      return {
+        ...accepted(creator, created, []),
+        token: tokenId.toString(),
+        policy: idOf(policy).toString(),
+        resumed: true,
+      };
+    }
     await this.storage.put(encode(policy));
     await this.storage.put(encode(token));
     this.world.remember(idOf(policy), policy);

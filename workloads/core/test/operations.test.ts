@@ -121,6 +121,22 @@ describe('core node over real storage nodes', () => {
     expect(res.body.error).toMatchObject({ code: 'E_POLICY', details: { kind } });
   });
 
+  it('a retried token create with the same nonce creates the token once', async () => {
+    const body = {
+      symbol: 'N',
+      name: 'Nonce',
+      initialSupply: '10',
+      policy: { conditions: [] },
+      nonce: 'ab'.repeat(32),
+    };
+    const first = await net.core.call<Json>('POST', `/v1/identities/${carol}/tokens`, body);
+    const again = await net.core.call<Json>('POST', `/v1/identities/${carol}/tokens`, body);
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ token: first.body.token, stateId: first.body.stateId, resumed: true });
+    expect(await balance(carol, first.body.token as string)).toEqual({ available: '10', locked: '0' });
+  });
+
   it('exports a chain segment that verifies offline', async () => {
     const res = await fetch(`${net.core.url}/v1/identities/${alice}/export?from=2`);
     expect(res.status).toBe(200);
