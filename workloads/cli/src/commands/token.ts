@@ -70,46 +70,56 @@ export function registerToken(program: Command, io: Io): void {
       },
     );
 
-  for (const [op, description] of [
-    ['mint', 'issue new units of a token (issuer; the policy decides)'],
-    ['burn', 'destroy units the identity holds'],
-  ] as const) {
-    token
+  // mint, burn, transfer, lock, unlock: one hosted identity acting on one token with an amount.
+  const operation = (
+    op: 'mint' | 'burn' | 'transfer' | 'lock' | 'unlock',
+    description: string,
+    as: string,
+    extra: {
+      options?: (command: Command) => Command;
+      body?: (options: Record<string, string | undefined>) => Record<string, string>;
+    } = {},
+  ) => {
+    const command = token
       .command(op)
       .description(description)
-      .requiredOption('--as <identity>', 'hosted identity')
+      .requiredOption('--as <identity>', as)
       .requiredOption('--token <token>', 'token id')
-      .requiredOption('--amount <amount>', 'base units')
-      .action(async (options: AmountOptions, command: Command) => {
+      .requiredOption('--amount <amount>', 'base units');
+    (extra.options?.(command) ?? command).action(
+      async (options: AmountOptions & Record<string, string | undefined>, cmd: Command) => {
         const identity = parseIdText('--as', options.as);
         const body = {
           token: parseIdText('--token', options.token),
           amount: parseAmountText('--amount', options.amount),
+          ...extra.body?.(options),
         };
-        const ctx = contextOf(command, io);
+        const ctx = contextOf(cmd, io);
         ctx.emit(await ctx.core().operate(identity, op, body), renderAccepted, (r) => r.stateId);
-      });
-  }
+      },
+    );
+  };
 
-  token
-    .command('transfer')
-    .description('send units to another identity (it receives them from its inbox)')
-    .requiredOption('--as <identity>', 'sending hosted identity')
-    .requiredOption('--token <token>', 'token id')
-    .requiredOption('--amount <amount>', 'base units')
-    .requiredOption('--to <identity>', 'recipient identity')
-    .option('--memo <memo>', 'text carried with the transfer')
-    .action(async (options: AmountOptions & { to: string; memo?: string }, command: Command) => {
-      const identity = parseIdText('--as', options.as);
-      const body = {
-        token: parseIdText('--token', options.token),
-        amount: parseAmountText('--amount', options.amount),
-        to: parseIdText('--to', options.to),
-        ...(options.memo !== undefined ? { memo: options.memo } : {}),
-      };
-      const ctx = contextOf(command, io);
-      ctx.emit(await ctx.core().operate(identity, 'transfer', body), renderAccepted, (r) => r.stateId);
-    });
+  operation('mint', 'issue new units of a token (issuer; the policy decides)', 'hosted identity');
+  operation('burn', 'destroy units the identity holds', 'hosted identity');
+  operation(
+    'transfer',
+    'send units to another identity (it receives them from its inbox)',
+    'sending hosted identity',
+    {
+      options: (c) =>
+        c
+          .requiredOption('--to <identity>', 'recipient identity')
+          .option('--memo <memo>', 'text carried with the transfer'),
+      body: (o) => ({ to: parseIdText('--to', o.to!), ...(o.memo !== undefined ? { memo: o.memo } : {}) }),
+    },
+  );
+  const purpose = {
+    options: (c: Command) => c.option('--purpose <purpose>', 'why (up to 200 characters)', ''),
+    body: (o: Record<string, string | undefined>) => ({ purpose: o.purpose ?? '' }),
+  };
+  operation('lock', 'move available units to locked', 'hosted identity', purpose);
+  operation('unlock', 'move locked units back to available', 'hosted identity', purpose);
 
   token
     .command('receive')
@@ -123,29 +133,6 @@ export function registerToken(program: Command, io: Io): void {
       const ctx = contextOf(command, io);
       ctx.emit(await ctx.core().receive(identity, transfer), renderReceived);
     });
-
-  for (const [op, description] of [
-    ['lock', 'move available units to locked'],
-    ['unlock', 'move locked units back to available'],
-  ] as const) {
-    token
-      .command(op)
-      .description(description)
-      .requiredOption('--as <identity>', 'hosted identity')
-      .requiredOption('--token <token>', 'token id')
-      .requiredOption('--amount <amount>', 'base units')
-      .option('--purpose <purpose>', 'why (up to 200 characters)', '')
-      .action(async (options: AmountOptions & { purpose: string }, command: Command) => {
-        const identity = parseIdText('--as', options.as);
-        const body = {
-          token: parseIdText('--token', options.token),
-          amount: parseAmountText('--amount', options.amount),
-          purpose: options.purpose,
-        };
-        const ctx = contextOf(command, io);
-        ctx.emit(await ctx.core().operate(identity, op, body), renderAccepted, (r) => r.stateId);
-      });
-  }
 
   token
     .command('show')
