@@ -168,6 +168,10 @@ export class MemoryLedger implements World {
   isForked(identity: CID): boolean {
     return this.forked.has(identity.toString());
   }
+  forkHeight(identity: CID): number | undefined {
+    const heights = this.forks.filter((f) => f.identity === identity.toString()).map((f) => f.n);
+    return heights.length === 0 ? undefined : Math.min(...heights);
+  }
   conflictingState(identity: CID, n: number, stateId: CID): CID | undefined {
     const existing = this.heights.get(identity.toString())?.get(n);
     if (existing === undefined || existing === stateId.toString()) return undefined;

@@ -29,6 +29,12 @@ export interface World {
   acceptedState(stateId: CID): MaybePromise<State | undefined>;
   isForked(identity: CID): MaybePromise<boolean>;
   /**
+   * The lowest height at which a fork of `identity` is known, if any. Lets chain verification tell an
+   * already accepted chain's states up to the fork (valid) from the later ones (E_FORK). Optional: without
+   * it, re-verification judges the chain's own states by the fork oracle alone.
+   */
+  forkHeight?(identity: CID): MaybePromise<number | undefined>;
+  /**
    * The fork oracle (V7): the id of another already accepted state of `identity` at height `n`
    * whose id differs from `stateId`, if one is known.
    */
@@ -417,12 +423,17 @@ export async function verifyChain(input: ChainToVerify): Promise<ChainResult> {
   const transfers = new Map<string, State>();
   const created = new Map<string, CID>();
   const base = input.world;
+  // Re-verifying an accepted chain: its states up to the fork were accepted before the fork existed;
+  // only those above it are "later states of a forked identity" (§4 V7).
+  const forkedAt = (await base.isForked(identity)) ? await base.forkHeight?.(identity) : undefined;
+  let current = 0;
   const world: World = {
     tokenDefinition: (id) => base.tokenDefinition(id),
     tokenCreation: (id) => created.get(id.toString()) ?? base.tokenCreation(id),
     policy: (anchor) => base.policy(anchor),
     acceptedState: (id) => transfers.get(id.toString()) ?? base.acceptedState(id),
-    isForked: (id) => base.isForked(id),
+    isForked: (id) =>
+      id.equals(identity) ? forkedAt !== undefined && current > forkedAt : base.isForked(id),
     conflictingState: (id, n, stateId) => base.conflictingState(id, n, stateId),
     ...(base.validPolicy
       ? { validPolicy: (anchor: CID, policy: Policy) => base.validPolicy!(anchor, policy) }
@@ -434,6 +445,7 @@ export async function verifyChain(input: ChainToVerify): Promise<ChainResult> {
     let accepted: Accepted;
     try {
       if (item instanceof DsmError) throw item;
+      current = item.signed.state.n;
       accepted = await verifyState({
         genesis: input.genesis,
         identity,

@@ -309,6 +309,25 @@ describe('one rejection per error code', () => {
     const r = await rejection(bob.receive(sent));
     expect(r.code).toBe('E_FORK');
     expect(r.details.rule).toBe('preconditions');
+    // Re-verifying the accepted chain: its states up to the fork were valid when accepted; only a state
+    // above the fork height is a "later state of a forked identity".
+    const accepted = await verifyChain({
+      genesis: ledger.genesis(alice.identity)!,
+      states: alice.chain,
+      world: ledger,
+      backend: nodeBackend,
+    });
+    expect(accepted.failure).toBeUndefined();
+    expect(accepted.verified).toBe(alice.chain.length);
+    const later = alice.build(mint());
+    const beyond = await verifyChain({
+      genesis: ledger.genesis(alice.identity)!,
+      states: [...alice.chain, later],
+      world: ledger,
+      backend: nodeBackend,
+    });
+    expect(beyond.failure).toMatchObject({ n: later.state.n, rule: 'V7' });
+    expect(beyond.failure!.error.code).toBe('E_FORK');
   });
 
   it('is idempotent for a state already accepted', async () => {
