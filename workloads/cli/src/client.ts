@@ -71,6 +71,9 @@ export interface InboxEntry {
   memo?: string;
   received: boolean;
   receivedBy?: string;
+  /** Added by the CLI (units.ts), not sent by the core. */
+  decimals?: number;
+  amountDisplay?: string;
 }
 
 export interface ReceivedAll {
@@ -87,7 +90,9 @@ export interface TokenInfo {
   initialSupply: string;
   policy: string;
   created: boolean;
-  supply: { issued: string; burned: string } | null;
+  supply: { issued: string; burned: string; issuedDisplay?: string; burnedDisplay?: string } | null;
+  /** Added by the CLI (units.ts), not sent by the core. */
+  initialSupplyDisplay?: string;
 }
 
 export interface ChainPage {
@@ -105,11 +110,15 @@ export interface TokenSpec {
 
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
 
+/**
+ * Every call that changes state carries the command's idempotency key: HttpClient then resends it after
+ * a timeout, a reset or a 5xx, and the core answers a resend with the outcome of the first.
+ */
 export class CoreApi {
   constructor(private readonly http: HttpClient) {}
 
-  createIdentity(body: { suite?: string; label?: string }): Promise<HostedIdentity & Accepted> {
-    return this.http.post('/v1/identities', body);
+  createIdentity(body: { suite?: string; label?: string }, key: string): Promise<HostedIdentity & Accepted> {
+    return this.http.post('/v1/identities', body, { idempotencyKey: key });
   }
   async identities(): Promise<HostedIdentity[]> {
     return (await this.http.get<{ identities: HostedIdentity[] }>('/v1/identities')).identities;
@@ -129,19 +138,21 @@ export class CoreApi {
   exportChain(id: string, from: number): Promise<Uint8Array> {
     return this.http.getBytes(`/v1/identities/${path(id)}/export`, { query: { from } });
   }
-  createToken(id: string, spec: TokenSpec): Promise<CreatedToken> {
-    return this.http.post(`/v1/identities/${path(id)}/tokens`, spec);
+  createToken(id: string, spec: TokenSpec, key: string): Promise<CreatedToken> {
+    return this.http.post(`/v1/identities/${path(id)}/tokens`, spec, { idempotencyKey: key });
   }
   /** mint, burn, transfer, lock, unlock. */
   operate(
     id: string,
     op: 'mint' | 'burn' | 'transfer' | 'lock' | 'unlock',
     body: Record<string, string>,
+    key: string,
   ): Promise<Accepted> {
-    return this.http.post(`/v1/identities/${path(id)}/${op}`, body);
+    return this.http.post(`/v1/identities/${path(id)}/${op}`, body, { idempotencyKey: key });
   }
-  receive(id: string, transfer?: string): Promise<Accepted | ReceivedAll> {
-    return this.http.post(`/v1/identities/${path(id)}/receive`, transfer !== undefined ? { transfer } : {});
+  receive(id: string, transfer: string | undefined, key: string): Promise<Accepted | ReceivedAll> {
+    const body = transfer !== undefined ? { transfer } : {};
+    return this.http.post(`/v1/identities/${path(id)}/receive`, body, { idempotencyKey: key });
   }
   token(id: string): Promise<TokenInfo> {
     return this.http.get(`/v1/tokens/${path(id)}`);
@@ -299,6 +310,13 @@ function adminToken(tokenFile: string | undefined): string | undefined {
   return readSecretFile(tokenFile, 'admin token file (--token-file, DSM_ADMIN_TOKEN_FILE)');
 }
 
+/**
+ * Attempts after the first for calls to the core, and the first backoff ceiling (doubling): keyed
+ * operations are safe to resend, and a second or two lets a core node restart or a storage node recover.
+ */
+const CORE_RETRIES = 3;
+const CORE_BASE_DELAY_MS = 250;
+
 /** Without an API token file no Authorization header is sent, and custodial operations answer E_UNAUTHORIZED. */
 export function coreApi(endpoints: Endpoints): CoreApi {
   const token =
@@ -309,6 +327,8 @@ export function coreApi(endpoints: Endpoints): CoreApi {
     new HttpClient({
       baseUrl: endpoints.url,
       timeoutMs: endpoints.timeoutMs,
+      retries: CORE_RETRIES,
+      baseDelayMs: CORE_BASE_DELAY_MS,
       ...(token !== undefined ? { token } : {}),
     }),
   );

@@ -4,6 +4,7 @@ import { adminApi, coreApi, type AdminApi, type CoreApi, type Endpoints } from '
 import { parseInteger, parseUrl } from './options.js';
 import { jsonDocument } from './output.js';
 import type { ProgressStream } from './progress.js';
+import type { Units } from './units.js';
 
 export interface Io {
   stdout: { write(text: string): unknown };
@@ -22,12 +23,18 @@ export interface GlobalOptions {
   timeout: string;
   json?: boolean;
   quiet?: boolean;
+  raw?: boolean;
 }
 
 export class Context {
   readonly endpoints: Endpoints;
   readonly json: boolean;
   readonly quiet: boolean;
+  /** Amounts in base units, in and out (`--raw`); otherwise in each token's decimals. */
+  readonly raw: boolean;
+  private coreClient?: CoreApi;
+  /** Token decimals, read at most once per command run. */
+  private readonly decimalsOf = new Map<string, Promise<number>>();
 
   constructor(
     globals: GlobalOptions,
@@ -35,6 +42,7 @@ export class Context {
   ) {
     this.json = globals.json === true;
     this.quiet = globals.quiet === true && !this.json;
+    this.raw = globals.raw === true;
     this.endpoints = {
       url: parseUrl('--url', globals.url),
       adminUrl: parseUrl('--admin-url', globals.adminUrl),
@@ -49,7 +57,42 @@ export class Context {
   }
 
   core(): CoreApi {
-    return coreApi(this.endpoints);
+    this.coreClient ??= coreApi(this.endpoints);
+    return this.coreClient;
+  }
+
+  /** The token's decimals from its definition (`GET /v1/tokens/:id`); its failure is the command's. */
+  decimals(token: string): Promise<number> {
+    let decimals = this.decimalsOf.get(token);
+    if (decimals === undefined) {
+      decimals = this.core()
+        .token(token)
+        .then((t) => t.decimals);
+      this.decimalsOf.set(token, decimals);
+    }
+    return decimals;
+  }
+
+  /** What a command knows already (the token it just created) need not be read. */
+  knowDecimals(token: string, decimals: number): void {
+    this.decimalsOf.set(token, Promise.resolve(decimals));
+  }
+
+  /**
+   * How to print the amounts of these tokens. Best effort: a definition that cannot be read leaves its
+   * amounts in base units (marked) rather than failing a command whose operation already happened.
+   */
+  async units(tokens: Iterable<string>): Promise<Units> {
+    if (this.raw) return 'raw';
+    const known = await Promise.all(
+      [...new Set(tokens)].map((token) =>
+        this.decimals(token).then(
+          (decimals): [string, number] => [token, decimals],
+          () => undefined,
+        ),
+      ),
+    );
+    return new Map(known.filter((k) => k !== undefined));
   }
 
   admin(): AdminApi {

@@ -20,12 +20,24 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A state-changing command that got no answer (E_UNAVAILABLE: unreachable, timed out, 503 after the
+ * retries) may or may not have happened. Its error carries the command's idempotency key, since running
+ * the command again with that key is safe: the core answers with the first outcome if there was one.
+ */
+export function withIdempotencyKey(error: unknown, key: string): unknown {
+  if (!(error instanceof DsmError) || error.code !== 'E_UNAVAILABLE') return error;
+  return new DsmError(error.code, error.message, { ...error.details, idempotencyKey: key });
+}
+
 /** What is printed for an error, whatever threw it. */
 export interface ErrorReport {
   code: string;
   message: string;
   details: Record<string, unknown>;
   exitCode: number;
+  /** A line for people on what to do next (not in the JSON document: `details` has the facts). */
+  hint?: string;
 }
 
 export function reportOf(error: unknown): ErrorReport {
@@ -33,11 +45,15 @@ export function reportOf(error: unknown): ErrorReport {
     return { code: error.code, message: error.message, details: { ...error.details }, exitCode: EXIT_USAGE };
   }
   if (error instanceof DsmError) {
+    const key = error.details.idempotencyKey;
     return {
       code: error.code,
       message: error.message,
       details: { ...error.details },
       exitCode: EXIT_FAILURE,
+      ...(error.code === 'E_UNAVAILABLE' && typeof key === 'string'
+        ? { hint: `the outcome is unknown: run the same command again with --idempotency-key ${key}` }
+        : {}),
     };
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -7,9 +7,12 @@ export {
   type GlobalOptions,
   type Io,
 } from './context.js';
+export * from './amount.js';
 export * from './client.js';
 export * from './errors.js';
+export * from './idempotency.js';
 export * from './options.js';
 export * from './output.js';
 export * from './policy-file.js';
 export * from './progress.js';
+export * from './units.js';

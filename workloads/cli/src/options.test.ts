@@ -2,8 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { idOf } from '@dsm/protocol';
 import { UsageError } from './errors.js';
 import {
+  checkDecimalAmount,
   configChanges,
   parseAmountText,
+  parseDecimalAmount,
+  parseIdempotencyKey,
   parseBoolean,
   parseIdText,
   parseInteger,
@@ -97,6 +100,30 @@ describe('ids, amounts, urls', () => {
     );
     for (const bad of ['abc', '-5', '1.5', '01', ''])
       expect(() => parseAmountText('--amount', bad)).toThrow(UsageError);
+  });
+
+  it("reads amounts in a token's decimals as base units", () => {
+    expect(parseDecimalAmount('--amount', '25', 2)).toBe('2500');
+    expect(parseDecimalAmount('--amount', ' 25.5 ', 2)).toBe('2550');
+    expect(parseDecimalAmount('--supply', '0', 2, false)).toBe('0');
+    expect(usage(() => parseDecimalAmount('--amount', '25.001', 2)).message).toBe(
+      '--amount: expected a positive amount with at most 2 decimals, got "25.001"',
+    );
+    expect(usage(() => parseDecimalAmount('--amount', '0.0', 1)).message).toContain('a positive amount');
+    expect(usage(() => parseDecimalAmount('--supply', '1.5', 0, false)).message).toBe(
+      '--supply: expected an amount without decimals, got "1.5"',
+    );
+    expect(() => checkDecimalAmount('--amount', '25.123456')).not.toThrow();
+    for (const bad of ['1e3', '-1', '.5', '1.', '1,5', '0'])
+      expect(usage(() => checkDecimalAmount('--amount', bad)).message).toContain('such as 25 or 25.50');
+  });
+
+  it('takes visible ASCII idempotency keys', () => {
+    expect(parseIdempotencyKey('--idempotency-key', 'nightly-run/42')).toBe('nightly-run/42');
+    for (const bad of ['', 'a b', 'ключ', 'x'.repeat(256)])
+      expect(usage(() => parseIdempotencyKey('--idempotency-key', bad)).details).toMatchObject({
+        option: '--idempotency-key',
+      });
   });
 
   it('accepts http(s) urls only', () => {

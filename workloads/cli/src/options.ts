@@ -4,6 +4,7 @@
  */
 import { SIGNATURE_SUITES, isAmountText, parseId, type SignatureSuite } from '@dsm/protocol';
 import { LOG_LEVELS, type LogLevel } from '@dsm/runtime';
+import { parseUnits } from './amount.js';
 import { UsageError } from './errors.js';
 
 function invalid(option: string, value: string, expected: string): UsageError {
@@ -57,13 +58,50 @@ export function parseIdText(option: string, value: string): string {
   }
 }
 
-/** An amount in base units as decimal text; `positive` refuses "0". */
+/** An amount in base units as decimal text (`--raw`); `positive` refuses "0". */
 export function parseAmountText(option: string, value: string, positive = true): string {
   const v = value.trim();
   if (!isAmountText(v) || (positive && v === '0')) {
     throw invalid(option, value, positive ? 'a positive integer amount' : 'an integer amount');
   }
   return v;
+}
+
+/** The most decimals a token can have (`token create --decimals`). */
+export const MAX_DECIMALS = 36;
+
+function amountExpected(positive: boolean, decimals?: number): string {
+  const what = positive ? 'a positive amount' : 'an amount';
+  if (decimals === undefined) return `${what} such as 25 or 25.50`;
+  return decimals === 0 ? `${what} without decimals` : `${what} with at most ${decimals} decimals`;
+}
+
+/**
+ * An amount in the token's decimals ("25", "25.5" or "25.00" with 2 decimals) as base-unit text
+ * ("2500"); more fractional digits than the token has is a usage error. `positive` refuses zero.
+ */
+export function parseDecimalAmount(option: string, value: string, decimals: number, positive = true): string {
+  const units = parseUnits(value.trim(), decimals);
+  if (units === undefined || (positive && units === 0n)) {
+    throw invalid(option, value, amountExpected(positive, decimals));
+  }
+  return units.toString();
+}
+
+/** Refuses, before the token's decimals are read, an amount no token could accept. */
+export function checkDecimalAmount(option: string, value: string, positive = true): void {
+  const units = parseUnits(value.trim(), MAX_DECIMALS);
+  if (units === undefined || (positive && units === 0n)) {
+    throw invalid(option, value, amountExpected(positive));
+  }
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** A user's own idempotency key: 1 to 255 visible ASCII characters (what an HTTP header carries as is). */
+export function parseIdempotencyKey(option: string, value: string): string {
+  if (!IDEMPOTENCY_KEY.test(value)) throw invalid(option, value, '1 to 255 visible ASCII characters');
+  return value;
 }
 
 export function parseUrl(option: string, value: string): string {

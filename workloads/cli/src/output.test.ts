@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { DsmError } from '@dsm/protocol';
 import { kindOf, peersOfCore, peersOfStorage } from './client.js';
-import { UsageError, reportOf } from './errors.js';
+import { UsageError, reportOf, withIdempotencyKey } from './errors.js';
 import {
   errorText,
   fields,
@@ -43,6 +43,27 @@ describe('JSON output', () => {
     expect(JSON.parse(errorText(report, true))).toEqual({
       error: { code: 'E_UNAUTHORIZED', message: 'admin endpoint: no token', details: { status: 401 } },
     });
+  });
+
+  it('tells how to re-run a command whose outcome is unknown, with its key', () => {
+    const unavailable = new DsmError('E_UNAVAILABLE', 'POST http://c/v1/x: no answer within 10 ms', {
+      url: 'u',
+    });
+    const report = reportOf(withIdempotencyKey(unavailable, 'k-1'));
+    expect(errorText(report, false)).toBe(
+      'error E_UNAVAILABLE: POST http://c/v1/x: no answer within 10 ms\n' +
+        'the outcome is unknown: run the same command again with --idempotency-key k-1\n',
+    );
+    expect(JSON.parse(errorText(report, true))).toEqual({
+      error: {
+        code: 'E_UNAVAILABLE',
+        message: unavailable.message,
+        details: { url: 'u', idempotencyKey: 'k-1' },
+      },
+    });
+    const refused = new DsmError('E_BALANCE', 'not enough');
+    expect(withIdempotencyKey(refused, 'k-1')).toBe(refused);
+    expect(reportOf(unavailable).hint).toBeUndefined();
   });
 
   it('maps usage errors to exit 2 and anything else to E_INTERNAL', () => {
@@ -91,6 +112,9 @@ describe('text layout', () => {
 
   it('shows balances sorted by token, or says there are none', () => {
     expect(renderBalances({})).toBe('no balances');
+    expect(
+      renderBalances({ a: { available: '2500', locked: '0' } }, new Map([['a', 2]])).split('\n'),
+    ).toEqual(['TOKEN  AVAILABLE  LOCKED', 'a      25.00      0.00']);
     expect(
       renderBalances({ b: { available: '1', locked: '2' }, a: { available: '30', locked: '0' } }).split('\n'),
     ).toEqual(['TOKEN  AVAILABLE  LOCKED', 'a      30         0', 'b      1          2']);

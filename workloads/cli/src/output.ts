@@ -18,6 +18,7 @@ import type {
   Topology,
 } from './client.js';
 import type { PolicyCheck } from './policy-file.js';
+import { amountText, type Units } from './units.js';
 
 /** JSON with bigints as decimal text and byte arrays as hex, newline-terminated. */
 export function jsonDocument(value: unknown): string {
@@ -34,11 +35,11 @@ export function jsonDocument(value: unknown): string {
   );
 }
 
-/** `error E_CODE: message`, or the `{error: {code, message, details}}` document in JSON mode. */
+/** `error E_CODE: message` (and the hint on its own line), or the `{error: {code, message, details}}` document in JSON mode. */
 export function errorText(report: Omit<ErrorReport, 'exitCode'>, json: boolean): string {
   if (json)
     return jsonDocument({ error: { code: report.code, message: report.message, details: report.details } });
-  return `error ${report.code}: ${report.message}\n`;
+  return `error ${report.code}: ${report.message}\n${report.hint !== undefined ? `${report.hint}\n` : ''}`;
 }
 
 /** Columns padded to their widest cell; the last column is not padded. */
@@ -76,12 +77,17 @@ export function fields(entries: [string, unknown][], indent = ''): string {
     .join('\n');
 }
 
-export function renderBalances(balances: Balances): string {
+/** Amounts are base units unless `units` gives the tokens' decimals (so are all renderers below). */
+export function renderBalances(balances: Balances, units: Units = 'raw'): string {
   const tokens = Object.keys(balances).sort();
   if (tokens.length === 0) return 'no balances';
   return table(
     ['TOKEN', 'AVAILABLE', 'LOCKED'],
-    tokens.map((t) => [t, balances[t]?.available ?? '0', balances[t]?.locked ?? '0']),
+    tokens.map((t) => [
+      t,
+      amountText(balances[t]?.available ?? '0', t, units),
+      amountText(balances[t]?.locked ?? '0', t, units),
+    ]),
   );
 }
 
@@ -188,7 +194,7 @@ export function renderCreatedIdentity(created: HostedIdentity & Accepted): strin
   ]);
 }
 
-export function renderIdentity(details: IdentityDetails): string {
+export function renderIdentity(details: IdentityDetails, units: Units = 'raw'): string {
   return [
     fields([
       ['identity', details.identity],
@@ -200,21 +206,28 @@ export function renderIdentity(details: IdentityDetails): string {
       ['forked', details.forked ? 'YES' : 'no'],
       ['pending', details.pending === null ? undefined : details.pending],
     ]),
-    renderBalances(details.balances),
+    renderBalances(details.balances, units),
   ].join('\n');
 }
 
-export function renderInbox(entries: InboxEntry[]): string {
+export function renderInbox(entries: InboxEntry[], units: Units = 'raw'): string {
   if (entries.length === 0) return 'inbox empty';
   return table(
     ['TRANSFER', 'FROM', 'TOKEN', 'AMOUNT', 'RECEIVED', 'MEMO'],
-    entries.map((e) => [e.transfer, e.from, e.token, e.amount, e.received ? 'yes' : 'pending', e.memo ?? '']),
+    entries.map((e) => [
+      e.transfer,
+      e.from,
+      e.token,
+      amountText(e.amount, e.token, units),
+      e.received ? 'yes' : 'pending',
+      e.memo ?? '',
+    ]),
   );
 }
 
 // ---- token operations
 
-export function renderAccepted(result: Accepted): string {
+export function renderAccepted(result: Accepted, units: Units = 'raw'): string {
   const note = result.alreadyReceived ? ' (already received)' : result.resumed ? ' (resumed)' : '';
   return [
     `${result.op} accepted at height ${result.n}${note}`,
@@ -223,22 +236,22 @@ export function renderAccepted(result: Accepted): string {
       ['state', result.stateId],
       ['replicas', result.replicas],
     ]),
-    renderBalances(result.balances),
+    renderBalances(result.balances, units),
   ].join('\n');
 }
 
-export function renderCreatedToken(result: CreatedToken): string {
+export function renderCreatedToken(result: CreatedToken, units: Units = 'raw'): string {
   return [
     fields([
       ['token', result.token],
       ['policy', result.policy],
     ]),
-    renderAccepted(result),
+    renderAccepted(result, units),
   ].join('\n');
 }
 
-export function renderReceived(result: Accepted | ReceivedAll): string {
-  if (!('received' in result)) return renderAccepted(result);
+export function renderReceived(result: Accepted | ReceivedAll, units: Units = 'raw'): string {
+  if (!('received' in result)) return renderAccepted(result, units);
   if (result.received.length === 0) return `nothing pending for ${result.identity}`;
   const last = result.received[result.received.length - 1]!;
   return [
@@ -247,11 +260,15 @@ export function renderReceived(result: Accepted | ReceivedAll): string {
       ['HEIGHT', 'STATE', 'NOTE'],
       result.received.map((r) => [String(r.n), r.stateId, r.alreadyReceived ? 'already received' : '']),
     ),
-    renderBalances(last.balances),
+    renderBalances(last.balances, units),
   ].join('\n');
 }
 
-export function renderToken(token: TokenInfo): string {
+/** A token carries its own decimals: `units` only says whether to use them (not with --raw). */
+export function renderToken(token: TokenInfo, units: Units = 'raw'): string {
+  const own: Units = units === 'raw' ? 'raw' : new Map([[token.token, token.decimals]]);
+  const amount = (value: string | undefined) =>
+    value === undefined ? undefined : amountText(value, token.token, own);
   return fields([
     ['token', token.token],
     ['symbol', token.symbol],
@@ -259,10 +276,10 @@ export function renderToken(token: TokenInfo): string {
     ['decimals', token.decimals],
     ['issuer', token.issuer],
     ['policy', token.policy],
-    ['initial supply', token.initialSupply],
+    ['initial supply', amount(token.initialSupply)],
     ['created', token.created ? 'yes' : 'no'],
-    ['issued', token.supply?.issued],
-    ['burned', token.supply?.burned],
+    ['issued', amount(token.supply?.issued)],
+    ['burned', amount(token.supply?.burned)],
   ]);
 }
 

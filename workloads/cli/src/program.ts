@@ -45,6 +45,7 @@ export function createProgram(io: Io): Command {
     )
     .option('--json', 'print one JSON document to stdout (errors as {"error": {...}} on stderr)')
     .option('-q, --quiet', 'print only the id of what a command made (identity, token, state), for scripts')
+    .option('--raw', "amounts in base units, in and out (default: in each token's decimals)")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

@@ -179,7 +179,7 @@ describe('dsm against a real network', () => {
         '--decimals',
         '2',
         '--supply',
-        '100000',
+        '1000.00',
         '--policy',
         file,
         '--json',
@@ -188,13 +188,20 @@ describe('dsm against a real network', () => {
     expect(created.policy).toBe(check.anchor);
     expect(created.n).toBe(1);
     expect(created.balances[created.token]!.available).toBe('100000');
+    expect(created.balances[created.token]).toMatchObject({ decimals: 2, availableDisplay: '1000.00' });
     ids.token = created.token;
     ids.policy = created.policy;
 
     const token = json<{ symbol: string; issuer: string; supply: { issued: string } }>(
       await dsm('token', 'show', ids.token, '--json'),
     );
-    expect(token).toMatchObject({ symbol: 'GLD', issuer: ids.alice, supply: { issued: '100000' } });
+    expect(token).toMatchObject({
+      symbol: 'GLD',
+      issuer: ids.alice,
+      decimals: 2,
+      supply: { issued: '100000', issuedDisplay: '1000.00' },
+    });
+    expect((await dsm('token', 'show', ids.token)).stdout).toMatch(/initial supply: +1000\.00/);
     const policy = await dsm('policy', 'show', ids.policy);
     expect(policy.code).toBe(0);
     expect(policy.stdout).toContain('description:  capped gold');
@@ -217,7 +224,7 @@ describe('dsm against a real network', () => {
         '--token',
         ids.token,
         '--amount',
-        '1500',
+        '15.00',
         '--to',
         ids.bob,
         '--memo',
@@ -236,6 +243,7 @@ describe('dsm against a real network', () => {
       expect.objectContaining({
         transfer: ids.transfer,
         amount: '1500',
+        amountDisplay: '15.00',
         memo: 'for the bike',
         received: false,
       }),
@@ -254,10 +262,25 @@ describe('dsm against a real network', () => {
     expect(bob).toEqual({
       identity: ids.bob,
       n: 1,
+      balances: {
+        [ids.token]: {
+          available: '1500',
+          locked: '0',
+          decimals: 2,
+          availableDisplay: '15.00',
+          lockedDisplay: '0.00',
+        },
+      },
+    });
+    expect(json(await dsm('identity', 'balances', ids.bob, '--json', '--raw'))).toEqual({
+      identity: ids.bob,
+      n: 1,
       balances: { [ids.token]: { available: '1500', locked: '0' } },
     });
     const human = await dsm('identity', 'balances', ids.alice);
-    expect(human.stdout).toMatch(new RegExp(`${ids.token} +98500 +0`));
+    expect(human.stdout).toMatch(new RegExp(`${ids.token} +985\\.00 +0\\.00`));
+    const raw = await dsm('identity', 'balances', ids.alice, '--raw');
+    expect(raw.stdout).toMatch(new RegExp(`${ids.token} +98500 +0`));
 
     const locked = json<{ balances: Record<string, { locked: string }> }>(
       await dsm(
@@ -268,19 +291,18 @@ describe('dsm against a real network', () => {
         '--token',
         ids.token,
         '--amount',
-        '500',
+        '5',
         '--purpose',
         'escrow',
         '--json',
       ),
     );
     expect(locked.balances[ids.token]!.locked).toBe('500');
-    expect((await dsm('token', 'mint', '--as', ids.alice, '--token', ids.token, '--amount', '10')).code).toBe(
-      0,
-    );
-    expect((await dsm('token', 'burn', '--as', ids.alice, '--token', ids.token, '--amount', '10')).code).toBe(
-      0,
-    );
+    const mint = ['token', 'mint', '--as', ids.alice, '--token', ids.token];
+    expect((await dsm(...mint, '--amount', '0.10')).code).toBe(0);
+    expect(
+      (await dsm('--raw', 'token', 'burn', '--as', ids.alice, '--token', ids.token, '--amount', '10')).code,
+    ).toBe(0);
   });
 
   it('protocol refusals: over the policy limit E_POLICY, a mint by another E_OPERATION, a receive of no transfer E_RECEIVE', async () => {
@@ -292,7 +314,7 @@ describe('dsm against a real network', () => {
       '--token',
       ids.token,
       '--amount',
-      '6000',
+      '60.00',
       '--to',
       ids.bob,
       '--json',
@@ -300,7 +322,7 @@ describe('dsm against a real network', () => {
     expect(over.code).toBe(1);
     expect(errorOf(over)).toMatchObject({ code: 'E_POLICY' });
     expect(errorOf(over).message).toContain('amountLimit');
-    const mint = await dsm('token', 'mint', '--as', ids.bob, '--token', ids.token, '--amount', '1');
+    const mint = await dsm('token', 'mint', '--as', ids.bob, '--token', ids.token, '--amount', '0.01');
     expect(mint.code).toBe(1);
     expect(mint.stderr).toBe("error E_OPERATION: token.mint must be in the issuer's chain\n");
     const notInInbox = await dsm('token', 'receive', '--as', ids.bob, '--transfer', ids.alice, '--json');
@@ -421,13 +443,13 @@ describe('dsm against a real network', () => {
       '--token',
       ids.token,
       '--amount',
-      '1.5',
+      '1.505',
       '--to',
       ids.bob,
     );
     expect(amount).toMatchObject({
       code: 2,
-      stderr: 'error E_USAGE: --amount: expected a positive integer amount, got "1.5"\n',
+      stderr: 'error E_USAGE: --amount: expected a positive amount with at most 2 decimals, got "1.505"\n',
     });
     expect(
       (await dsm('token', 'create', '--as', ids.alice, '--symbol', 'X', '--name', 'X')).stderr,
@@ -467,7 +489,7 @@ describe('dsm against a real network', () => {
       '--token',
       ids.token,
       '--amount',
-      '999999',
+      '9999.99',
       '--json',
     );
     expect(tooMuch.code).toBe(1);

@@ -96,7 +96,7 @@ describe('README walkthrough', () => {
     if (code !== 0) throw new Error(`the walkthrough failed (exit ${code}):\n${output.slice(-3000)}`);
     expect(output).toMatch(/error E_POLICY: policy condition 0 \(amountLimit\) failed/);
     expect(output).toMatch(/refused by the policy, as it should be/);
-    expect(output).toMatch(/\b2500\b/);
+    expect(output).toMatch(/\b25\.00\b/);
     expect(output).toMatch(/OK: 2\/2 states of bafyr4i\w+ verified/);
     expect(output).toMatch(/policyCacheSize:\s+2000/);
     expect(output).toMatch(/policyTtl:\s+7200/);

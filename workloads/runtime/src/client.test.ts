@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DsmError, isDsmError } from '@dsm/protocol';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { HttpClient, parseErrorBody } from './client.js';
 import { createHttpApp, rawBody, requestBytes, serve, type ServerHandle } from './http.js';
@@ -237,6 +239,99 @@ describe('HttpClient', () => {
     expect(hits.get('busy')).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 300)); // let the slow handler finish
     expect(hits.get('slow-abort')).toBe(1);
+  });
+});
+
+describe('HttpClient with an idempotency key', () => {
+  interface Seen {
+    method: string;
+    path: string;
+    key: string | undefined;
+    body: string;
+  }
+  const seen: Seen[] = [];
+  let raw: Server;
+  let rawBase: string;
+  const attemptsOf = (path: string) => seen.filter((s) => s.path === path);
+
+  // A bare node:http server, so the first attempt can fail the way a network does: a dropped socket.
+  beforeAll(async () => {
+    raw = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const path = req.url ?? '';
+        const key = req.headers['idempotency-key'];
+        seen.push({ method: req.method ?? '', path, key: typeof key === 'string' ? key : undefined, body });
+        const n = attemptsOf(path).length;
+        const reply = (status: number, value: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        };
+        if (path.startsWith('/drop/') && n === 1) req.socket.destroy();
+        else if (path.startsWith('/unavailable/') && n === 1)
+          reply(503, { error: { code: 'E_UNAVAILABLE' } });
+        else if (path.startsWith('/unavailable/') && n === 2) reply(502, {});
+        else if (path.startsWith('/slow/') && n === 1) setTimeout(() => reply(200, { attempt: n }), 300);
+        else reply(200, { attempt: n });
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    rawBase = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    raw.closeAllConnections();
+    await new Promise((resolve) => raw.close(resolve));
+  });
+
+  it('resends a POST whose connection was dropped, with the same key and the same body', async () => {
+    const client = new HttpClient({ baseUrl: rawBase, baseDelayMs: 1 });
+    const body = { token: 't', amount: '2500' };
+    expect(await client.post('/drop/keyed', body, { idempotencyKey: 'k-1' })).toEqual({ attempt: 2 });
+    const attempts = attemptsOf('/drop/keyed');
+    expect(attempts).toHaveLength(2);
+    expect(attempts.map((a) => a.key)).toEqual(['"k-1"', '"k-1"']);
+    expect(attempts.map((a) => JSON.parse(a.body) as unknown)).toEqual([body, body]);
+  });
+
+  it('does not resend a dropped POST without a key: its outcome is unknown', async () => {
+    const client = new HttpClient({ baseUrl: rawBase, baseDelayMs: 1 });
+    const err = await rejection(client.post('/drop/bare', { amount: '1' }));
+    expect(err.code).toBe('E_UNAVAILABLE');
+    expect(attemptsOf('/drop/bare')).toHaveLength(1);
+  });
+
+  it('retries a keyed POST through 503 and 502 with the same key', async () => {
+    const client = new HttpClient({ baseUrl: rawBase, retries: 3, baseDelayMs: 1 });
+    expect(await client.post('/unavailable/keyed', { a: 1 }, { idempotencyKey: 'k-2' })).toEqual({
+      attempt: 3,
+    });
+    const attempts = attemptsOf('/unavailable/keyed');
+    expect(new Set(attempts.map((a) => `${a.key} ${a.body}`))).toEqual(new Set(['"k-2" {"a":1}']));
+  });
+
+  it('resends a keyed POST that timed out', async () => {
+    const client = new HttpClient({ baseUrl: rawBase, timeoutMs: 100, baseDelayMs: 1 });
+    expect(await client.post('/slow/keyed', {}, { idempotencyKey: 'k-3' })).toEqual({ attempt: 2 });
+    expect(attemptsOf('/slow/keyed').map((a) => a.key)).toEqual(['"k-3"', '"k-3"']);
+  });
+
+  it('treats an Idempotency-Key header given as is the same way', async () => {
+    const client = new HttpClient({ baseUrl: rawBase, baseDelayMs: 1 });
+    const headers = { 'Idempotency-Key': '"own"' };
+    expect(await client.post('/drop/header', {}, { headers })).toEqual({ attempt: 2 });
+    expect(attemptsOf('/drop/header').map((a) => a.key)).toEqual(['"own"', '"own"']);
+  });
+
+  it('sends the key as an RFC 8941 string and refuses one that cannot be sent', async () => {
+    const client = new HttpClient({ baseUrl: rawBase });
+    await client.post('/escaped', {}, { idempotencyKey: 'a "b" \\ c' });
+    expect(attemptsOf('/escaped')[0]?.key).toBe('"a \\"b\\" \\\\ c"');
+    for (const key of ['', 'tab\there', 'ünïcode']) {
+      const err = await rejection(client.post('/refused', {}, { idempotencyKey: key }));
+      expect(err).toMatchObject({ code: 'E_BAD_REQUEST', details: { field: 'idempotencyKey' } });
+    }
+    expect(attemptsOf('/refused')).toHaveLength(0);
   });
 });
 

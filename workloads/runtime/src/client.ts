@@ -2,7 +2,8 @@
  * How services (and the CLI) call each other: fetch with a deadline per attempt, retries with
  * exponential backoff and full jitter where a retry cannot do harm, and every failure surfaced
  * as a DsmError: the server's own `{error: {code, message, details}}` when it sent one,
- * E_UNAVAILABLE when the peer could not be reached or did not answer in time.
+ * E_UNAVAILABLE when the peer could not be reached or did not answer in time. A POST with an
+ * `Idempotency-Key` is retried like a GET: the server answers a repeat with the first outcome.
  */
 import { DsmError, type DsmErrorCode, type ErrorDetails } from '@dsm/protocol';
 import type { z } from 'zod';
@@ -39,7 +40,15 @@ export interface RequestOptions<T = unknown> {
   responseType?: ResponseKind;
   /** Validates a JSON response; a mismatch is an E_INTERNAL error (the peer broke its contract). */
   schema?: z.ZodType<T>;
-  /** Override the method's default (GET, HEAD, PUT, DELETE, OPTIONS are idempotent). */
+  /**
+   * Sent as the `Idempotency-Key` header (IETF httpapi draft: a structured-field string), the same on
+   * every attempt, and makes the request idempotent: timeouts, resets, 429 and 502/503/504 are retried.
+   */
+  idempotencyKey?: string;
+  /**
+   * Override the default: GET, HEAD, PUT, DELETE, OPTIONS and any request carrying an
+   * `Idempotency-Key` header are idempotent.
+   */
   idempotent?: boolean;
   timeoutMs?: number;
   retries?: number;
@@ -102,10 +111,11 @@ export class HttpClient {
     options: RequestOptions<T> = {},
   ): Promise<ClientResponse<T>> {
     const upper = method.toUpperCase();
-    const idempotent = options.idempotent ?? IDEMPOTENT.has(upper);
     const retries = options.retries ?? this.options.retries ?? 2;
     const url = this.url(path, options.query);
+    // Built once: every attempt sends the same headers (the same key) and the same body.
     const init = this.init(upper, options);
+    const idempotent = options.idempotent ?? (IDEMPOTENT.has(upper) || hasIdempotencyKey(init.headers));
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.attempt<T>(url, init, idempotent, options);
       if ('body' in outcome) return outcome;
@@ -162,7 +172,10 @@ export class HttpClient {
     return url;
   }
 
-  private init(method: string, options: RequestOptions<unknown>): RequestInit {
+  private init(
+    method: string,
+    options: RequestOptions<unknown>,
+  ): RequestInit & { headers: Record<string, string> } {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers };
     if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
     let body: string | Uint8Array | undefined;
@@ -175,6 +188,9 @@ export class HttpClient {
     }
     if (options.responseType === 'bytes')
       headers.accept = `${DAG_CBOR}, application/octet-stream, application/json`;
+    if (options.idempotencyKey !== undefined) {
+      headers['idempotency-key'] = idempotencyKeyHeader(options.idempotencyKey);
+    }
     return { method, headers: { ...headers, ...options.headers }, body };
   }
 
@@ -184,6 +200,25 @@ export class HttpClient {
     const max = this.options.maxDelayMs ?? 2000;
     return Math.random() * Math.min(max, base * 2 ** attempt);
   }
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+/**
+ * The `Idempotency-Key` field value for `key`: an RFC 8941 string (quoted, `\` and `"` escaped), as
+ * the IETF httpapi draft defines the field. Only printable ASCII fits in one.
+ */
+function idempotencyKeyHeader(key: string): string {
+  if (!PRINTABLE_ASCII.test(key)) {
+    throw new DsmError('E_BAD_REQUEST', 'an idempotency key is 1 or more printable ASCII characters', {
+      field: 'idempotencyKey',
+    });
+  }
+  return `"${key.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+function hasIdempotencyKey(headers: Record<string, string>): boolean {
+  return Object.keys(headers).some((name) => name.toLowerCase() === 'idempotency-key');
 }
 
 async function readBody<T>(response: Response, options: RequestOptions<T>, target: string): Promise<T> {

@@ -1,19 +1,36 @@
 /**
  * `dsm token create|mint|burn|transfer|receive|lock|unlock|show`: token operations of identities hosted by
- * the core node. Amounts are integers in base units (a token with 2 decimals counts 1.00 as "100").
+ * the core node. Amounts are in the token's decimals ("25.00" of a 2-decimal token is 2500 base units on
+ * the wire), base units with --raw. Each state-changing command sends one idempotency key.
  */
 import { parseId } from '@dsm/protocol';
 import type { Command } from 'commander';
-import { contextOf, type Io } from '../context.js';
-import { parseAmountText, parseIdText, parseInteger } from '../options.js';
+import { contextOf, type Context, type Io } from '../context.js';
+import { addIdempotencyKeyOption, idempotencyKeyOf, keyed, type KeyOptions } from '../idempotency.js';
+import {
+  MAX_DECIMALS,
+  checkDecimalAmount,
+  parseAmountText,
+  parseDecimalAmount,
+  parseIdText,
+  parseInteger,
+} from '../options.js';
 import { renderAccepted, renderCreatedToken, renderReceived, renderToken } from '../output.js';
 import { checkPolicy, readPolicyFile, type PolicyFile } from '../policy-file.js';
 import { UsageError } from '../errors.js';
+import { receivedWithDisplay, tokenWithDisplay, tokensOf, withBalancesDisplay } from '../units.js';
 
-interface AmountOptions {
+interface AmountOptions extends KeyOptions {
   as: string;
   token: string;
   amount: string;
+}
+
+/** `--amount` as base-unit text: checked for shape first, then against the token's decimals. */
+async function amountOf(ctx: Context, value: string, token: string): Promise<string> {
+  if (ctx.raw) return parseAmountText('--amount', value);
+  checkDecimalAmount('--amount', value);
+  return parseDecimalAmount('--amount', value, await ctx.decimals(token));
 }
 
 function text(option: string, value: string, max: number): string {
@@ -26,49 +43,59 @@ function text(option: string, value: string, max: number): string {
 export function registerToken(program: Command, io: Io): void {
   const token = program.command('token').description('token operations of hosted identities');
 
-  token
+  const create = token
     .command('create')
     .description('create a token issued by --as under a CTPA policy (checked offline first)')
     .requiredOption('--as <identity>', 'issuing hosted identity')
     .requiredOption('--symbol <symbol>', 'ticker, 1 to 32 characters')
     .requiredOption('--name <name>', 'full name, 1 to 200 characters')
-    .option('--decimals <d>', 'decimal places for display, 0 to 36', '0')
-    .requiredOption('--supply <amount>', 'initial supply in base units, credited to the issuer')
+    .option('--decimals <d>', `decimal places, 0 to ${MAX_DECIMALS}`, '0')
+    .requiredOption(
+      '--supply <amount>',
+      'initial supply in --decimals (base units with --raw), to the issuer',
+    )
     .option(
       '--policy <file.json>',
       'policy file {"conditions": [...], "description": "..."}; none = empty policy',
-    )
-    .action(
-      async (
-        options: {
-          as: string;
-          symbol: string;
-          name: string;
-          decimals: string;
-          supply: string;
-          policy?: string;
-        },
-        command: Command,
-      ) => {
-        const issuer = parseIdText('--as', options.as);
-        const spec = {
-          symbol: text('--symbol', options.symbol, 32),
-          name: text('--name', options.name, 200),
-          decimals: parseInteger('--decimals', options.decimals, 0, 36),
-          initialSupply: parseAmountText('--supply', options.supply, false),
-        };
-        const ctx = contextOf(command, io);
-        const policy: PolicyFile =
-          options.policy !== undefined ? await readPolicyFile(options.policy) : { conditions: [] };
-        // Refused here, with the condition and field named, before anything reaches the node.
-        checkPolicy(policy, parseId(issuer, '--as'));
-        ctx.emit(
-          await ctx.core().createToken(issuer, { ...spec, policy }),
-          renderCreatedToken,
-          (r) => r.token,
-        );
-      },
     );
+  addIdempotencyKeyOption(create).action(
+    async (
+      options: KeyOptions & {
+        as: string;
+        symbol: string;
+        name: string;
+        decimals: string;
+        supply: string;
+        policy?: string;
+      },
+      command: Command,
+    ) => {
+      const ctx = contextOf(command, io);
+      const issuer = parseIdText('--as', options.as);
+      const decimals = parseInteger('--decimals', options.decimals, 0, MAX_DECIMALS);
+      const spec = {
+        symbol: text('--symbol', options.symbol, 32),
+        name: text('--name', options.name, 200),
+        decimals,
+        initialSupply: ctx.raw
+          ? parseAmountText('--supply', options.supply, false)
+          : parseDecimalAmount('--supply', options.supply, decimals, false),
+      };
+      const key = idempotencyKeyOf(options);
+      const policy: PolicyFile =
+        options.policy !== undefined ? await readPolicyFile(options.policy) : { conditions: [] };
+      // Refused here, with the condition and field named, before anything reaches the node.
+      checkPolicy(policy, parseId(issuer, '--as'));
+      const created = await keyed(key, (k) => ctx.core().createToken(issuer, { ...spec, policy }, k));
+      ctx.knowDecimals(created.token, decimals);
+      const units = await ctx.units(tokensOf(created));
+      ctx.emit(
+        withBalancesDisplay(created, units),
+        (r) => renderCreatedToken(r, units),
+        (r) => r.token,
+      );
+    },
+  );
 
   // mint, burn, transfer, lock, unlock: one hosted identity acting on one token with an amount.
   const operation = (
@@ -85,17 +112,22 @@ export function registerToken(program: Command, io: Io): void {
       .description(description)
       .requiredOption('--as <identity>', as)
       .requiredOption('--token <token>', 'token id')
-      .requiredOption('--amount <amount>', 'base units');
-    (extra.options?.(command) ?? command).action(
+      .requiredOption('--amount <amount>', "in the token's decimals, e.g. 25.50 (base units with --raw)");
+    addIdempotencyKeyOption(extra.options?.(command) ?? command).action(
       async (options: AmountOptions & Record<string, string | undefined>, cmd: Command) => {
-        const identity = parseIdText('--as', options.as);
-        const body = {
-          token: parseIdText('--token', options.token),
-          amount: parseAmountText('--amount', options.amount),
-          ...extra.body?.(options),
-        };
         const ctx = contextOf(cmd, io);
-        ctx.emit(await ctx.core().operate(identity, op, body), renderAccepted, (r) => r.stateId);
+        const identity = parseIdText('--as', options.as);
+        const tokenId = parseIdText('--token', options.token);
+        const rest = extra.body?.(options);
+        const key = idempotencyKeyOf(options);
+        const body = { token: tokenId, amount: await amountOf(ctx, options.amount, tokenId), ...rest };
+        const result = await keyed(key, (k) => ctx.core().operate(identity, op, body, k));
+        const units = await ctx.units(tokensOf(result));
+        ctx.emit(
+          withBalancesDisplay(result, units),
+          (r) => renderAccepted(r, units),
+          (r) => r.stateId,
+        );
       },
     );
   };
@@ -121,18 +153,23 @@ export function registerToken(program: Command, io: Io): void {
   operation('lock', 'move available units to locked', 'hosted identity', purpose);
   operation('unlock', 'move locked units back to available', 'hosted identity', purpose);
 
-  token
+  const receive = token
     .command('receive')
     .description('receive one transfer from the inbox, or every pending one')
     .requiredOption('--as <identity>', 'receiving hosted identity')
-    .option('--transfer <id>', 'the transfer state id (default: all pending)')
-    .action(async (options: { as: string; transfer?: string }, command: Command) => {
+    .option('--transfer <id>', 'the transfer state id (default: all pending)');
+  addIdempotencyKeyOption(receive).action(
+    async (options: KeyOptions & { as: string; transfer?: string }, command: Command) => {
+      const ctx = contextOf(command, io);
       const identity = parseIdText('--as', options.as);
       const transfer =
         options.transfer !== undefined ? parseIdText('--transfer', options.transfer) : undefined;
-      const ctx = contextOf(command, io);
-      ctx.emit(await ctx.core().receive(identity, transfer), renderReceived);
-    });
+      const key = idempotencyKeyOf(options);
+      const result = await keyed(key, (k) => ctx.core().receive(identity, transfer, k));
+      const units = await ctx.units(tokensOf(result));
+      ctx.emit(receivedWithDisplay(result, units), (r) => renderReceived(r, units));
+    },
+  );
 
   token
     .command('show')
@@ -141,6 +178,7 @@ export function registerToken(program: Command, io: Io): void {
     .action(async (id: string, _options: object, command: Command) => {
       const checked = parseIdText('<token>', id);
       const ctx = contextOf(command, io);
-      ctx.emit(await ctx.core().token(checked), renderToken);
+      const units = await ctx.units([]);
+      ctx.emit(tokenWithDisplay(await ctx.core().token(checked), units), (r) => renderToken(r, units));
     });
 }
