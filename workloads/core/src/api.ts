@@ -22,10 +22,11 @@ import {
   validatePolicy,
   type Operation,
 } from '@dsm/protocol';
-import { DAG_CBOR, DAG_JSON, rawBody, requestBytes } from '@dsm/runtime';
+import { DAG_CBOR, DAG_JSON, DEFAULT_RAW_LIMIT, KeyedLocks, rawBody, requestBytes } from '@dsm/runtime';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
-import type { Chains } from './chains.js';
+import type { Answer, Chains } from './chains.js';
+import { requestKeyOf, type RequestKey } from './request-keys.js';
 import { exportSegment } from './export.js';
 import type { StorageClient } from './storage-client.js';
 
@@ -92,18 +93,45 @@ function sendObject(req: Request, res: Response, bytes: Uint8Array): void {
   else res.type(MEDIA_TYPE_DAG_JSON).send(Buffer.from(toDagJson(dagCbor.decode(bytes))));
 }
 
+/** §1 measures an object by its DAG-CBOR bytes; DAG-JSON spells the same object in up to ~4× as many. */
+const TRANSPORT_LIMIT = 4 * DEFAULT_RAW_LIMIT;
+
+type KeyedHandler = (req: Request, res: Response, request: RequestKey | undefined) => Promise<void>;
+
 export function coreRoutes(
   router: Router,
   chains: Chains,
   storage: StorageClient,
   custodial: RequestHandler,
 ): void {
-  const bytesBody = rawBody();
+  const bytesBody = rawBody({ limit: TRANSPORT_LIMIT });
   const bytesOf = (req: Request) => {
     const body = requestBytes(req);
     return req.is(DAG_JSON)
-      ? dagJsonToCbor(body)
+      ? dagJsonToCbor(body, DEFAULT_RAW_LIMIT)
       : new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  };
+
+  // Custodial POSTs honour Idempotency-Key: requests with one key run one at a time, and a retry is
+  // answered with what the first one did (see request-keys.ts).
+  const keyLocks = new KeyedLocks();
+  const keyed =
+    (handler: KeyedHandler) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const path = req.originalUrl.split('?')[0]!;
+      const request = requestKeyOf(req.get('idempotency-key'), req.method, path, req.body);
+      if (request === undefined) return handler(req, res, undefined);
+      await keyLocks.run(request.key, async () => {
+        const replayed = await chains.replay(request);
+        if (replayed === undefined) return handler(req, res, request);
+        res.setHeader('idempotent-replayed', 'true');
+        res.status(replayed.status).json(replayed.body);
+      });
+    };
+  /** Answers that are not one new state are remembered under the key as they were sent. */
+  const reply = async (res: Response, request: RequestKey | undefined, status: number, body: unknown) => {
+    if (request) await chains.requests.saveResponse(request, { status, body });
+    res.status(status).json(body);
   };
 
   // ---- identities
@@ -111,11 +139,14 @@ export function coreRoutes(
   router.post('/v1/identities', custodial);
   router.post('/v1/identities/:id/:operation', custodial);
 
-  router.post('/v1/identities', async (req, res) => {
-    const { suite, label } = parse(bodies.identity, req.body);
-    const created = await chains.createIdentity({ suite, ...(label ? { label } : {}) });
-    res.status(201).json({ ...created, genesis: undefined, suite, ...(label ? { label } : {}) });
-  });
+  router.post(
+    '/v1/identities',
+    keyed(async (req, res, request) => {
+      const { suite, label } = parse(bodies.identity, req.body);
+      const created: Answer = await chains.createIdentity({ suite, ...(label ? { label } : {}) }, request);
+      res.status(201).json(created);
+    }),
+  );
 
   router.get('/v1/identities', async (_req, res) => {
     res.json({ identities: await chains.hosted() });
@@ -207,85 +238,105 @@ export function coreRoutes(
   });
 
   // ---- operations of hosted identities
-  router.post('/v1/identities/:id/tokens', async (req, res) => {
-    const identity = id(req);
-    const body = parse(bodies.token, req.body);
-    const result = await chains.createToken(identity, {
-      symbol: body.symbol,
-      name: body.name,
-      decimals: body.decimals,
-      initialSupply: BigInt(body.initialSupply),
-      conditions: conditionsFromJson(body.policy.conditions),
-      ...(body.policy.description !== undefined ? { description: body.policy.description } : {}),
-      ...(body.nonce !== undefined ? { nonce: new Uint8Array(Buffer.from(body.nonce, 'hex')) } : {}),
-    });
-    res.status(result.resumed ? 200 : 201).json(result);
-  });
+  router.post(
+    '/v1/identities/:id/tokens',
+    keyed(async (req, res, request) => {
+      const identity = id(req);
+      const body = parse(bodies.token, req.body);
+      const result = await chains.createToken(
+        identity,
+        {
+          symbol: body.symbol,
+          name: body.name,
+          decimals: body.decimals,
+          initialSupply: BigInt(body.initialSupply),
+          conditions: conditionsFromJson(body.policy.conditions),
+          ...(body.policy.description !== undefined ? { description: body.policy.description } : {}),
+          ...(body.nonce !== undefined ? { nonce: new Uint8Array(Buffer.from(body.nonce, 'hex')) } : {}),
+        },
+        request,
+      );
+      res.status(result.resumed ? 200 : 201).json(result);
+    }),
+  );
 
-  const simple = (kind: 'token.mint' | 'token.burn') => async (req: Request, res: Response) => {
-    const identity = id(req);
-    const body = parse(bodies.amount, req.body);
-    const token = parseId(body.token, 'token');
-    res
-      .status(201)
-      .json(await chains.act(identity, async () => ({ op: { kind, token, amount: body.amount } })));
-  };
+  const simple = (kind: 'token.mint' | 'token.burn') =>
+    keyed(async (req, res, request) => {
+      const identity = id(req);
+      const body = parse(bodies.amount, req.body);
+      const token = parseId(body.token, 'token');
+      res
+        .status(201)
+        .json(
+          await chains.act(identity, async () => ({ op: { kind, token, amount: body.amount } }), request),
+        );
+    });
   router.post('/v1/identities/:id/mint', simple('token.mint'));
   router.post('/v1/identities/:id/burn', simple('token.burn'));
 
-  router.post('/v1/identities/:id/transfer', async (req, res) => {
-    const identity = id(req);
-    const body = parse(bodies.transfer, req.body);
-    const op: Operation = {
-      kind: 'token.transfer',
-      token: parseId(body.token, 'token'),
-      amount: body.amount,
-      to: parseId(body.to, 'to'),
-      ...(body.memo !== undefined ? { memo: body.memo } : {}),
-    };
-    res.status(201).json(await chains.act(identity, async () => ({ op })));
-  });
+  router.post(
+    '/v1/identities/:id/transfer',
+    keyed(async (req, res, request) => {
+      const identity = id(req);
+      const body = parse(bodies.transfer, req.body);
+      const op: Operation = {
+        kind: 'token.transfer',
+        token: parseId(body.token, 'token'),
+        amount: body.amount,
+        to: parseId(body.to, 'to'),
+        ...(body.memo !== undefined ? { memo: body.memo } : {}),
+      };
+      res.status(201).json(await chains.act(identity, async () => ({ op }), request));
+    }),
+  );
 
-  const locking = (kind: 'token.lock' | 'token.unlock') => async (req: Request, res: Response) => {
-    const identity = id(req);
-    const body = parse(bodies.lock, req.body);
-    const op: Operation = {
-      kind,
-      token: parseId(body.token, 'token'),
-      amount: body.amount,
-      purpose: body.purpose,
-    };
-    res.status(201).json(await chains.act(identity, async () => ({ op })));
-  };
+  const locking = (kind: 'token.lock' | 'token.unlock') =>
+    keyed(async (req, res, request) => {
+      const identity = id(req);
+      const body = parse(bodies.lock, req.body);
+      const op: Operation = {
+        kind,
+        token: parseId(body.token, 'token'),
+        amount: body.amount,
+        purpose: body.purpose,
+      };
+      res.status(201).json(await chains.act(identity, async () => ({ op }), request));
+    });
   router.post('/v1/identities/:id/lock', locking('token.lock'));
   router.post('/v1/identities/:id/unlock', locking('token.unlock'));
 
-  router.post('/v1/identities/:id/receive', async (req, res) => {
-    const identity = id(req);
-    if (req.body && Object.keys(req.body as object).length > 0) {
-      const { transfer } = parse(bodies.receive, req.body);
-      const result = await chains.receive(identity, parseId(transfer, 'transfer'));
-      res.status(result.alreadyReceived ? 200 : 201).json(result);
-      return;
-    }
-    // No transfer named: receive everything pending for this identity; a refused one is reported, not fatal.
-    const pending = await storage.inbox(identity, true);
-    const received = [];
-    const failed = [];
-    for (const entry of pending) {
-      try {
-        received.push(await chains.receive(identity, CID.parse(entry.transfer)));
-      } catch (e) {
-        if (!isDsmError(e) || e.code === 'E_UNAVAILABLE') throw e;
-        failed.push({ transfer: entry.transfer, error: e.toJSON() });
+  router.post(
+    '/v1/identities/:id/receive',
+    keyed(async (req, res, request) => {
+      const identity = id(req);
+      if (req.body && Object.keys(req.body as object).length > 0) {
+        const { transfer } = parse(bodies.receive, req.body);
+        const result = await chains.receive(identity, parseId(transfer, 'transfer'), request);
+        if (result.alreadyReceived) await reply(res, request, 200, result);
+        else res.status(201).json(result);
+        return;
       }
-    }
-    res.json({ identity: identity.toString(), received, failed });
-  });
+      // No transfer named: receive everything pending for this identity; a refused one is reported, not fatal.
+      const pending = await storage.inbox(identity, true);
+      const received = [];
+      const failed = [];
+      for (const entry of pending) {
+        try {
+          received.push(await chains.receive(identity, CID.parse(entry.transfer)));
+        } catch (e) {
+          if (!isDsmError(e) || e.code === 'E_UNAVAILABLE') throw e;
+          failed.push({ transfer: entry.transfer, error: e.toJSON() });
+        }
+      }
+      await reply(res, request, 200, { identity: identity.toString(), received, failed });
+    }),
+  );
 
   // ---- client-signed states and their objects
   router.post('/v1/states', bytesBody, async (req, res) => {
-    res.status(201).json(await chains.submit(bytesOf(req)));
+    // 200 when nothing new was accepted (the state was already there), as storage answers.
+    const result = await chains.submit(bytesOf(req));
+    res.status(result.resumed ? 200 : 201).json(result);
   });
 
   router.post('/v1/objects', bytesBody, async (req, res) => {
@@ -293,8 +344,10 @@ export function coreRoutes(
     const object = decodeObject(bytes);
     if (object.type === 'dsm/signed-state@1')
       throw new DsmError('E_BAD_REQUEST', 'signed states go to POST /v1/states', { field: 'type' });
-    if (object.type === 'dsm/policy@1') validatePolicy(object);
-    res.status(201).json(await storage.put(encode(object)));
+    // Policies are content like any other: an invalid one is stored too, so that a token bound to it is
+    // refused with E_POLICY where §4 places that check (§10), the same answer storage gives.
+    const ack = await storage.put(encode(object));
+    res.status(ack.stored ? 201 : 200).json(ack);
   });
 
   // ---- tokens and policies

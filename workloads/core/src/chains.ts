@@ -22,7 +22,6 @@ import {
   makeToken,
   nextEntropy,
   signState,
-  toHex,
   validatePolicy,
   verifyState,
   type Checkpoint,
@@ -38,6 +37,7 @@ import {
 } from '@dsm/protocol';
 import { KeyedLocks, key, keyPrefix, type Store } from '@dsm/runtime';
 import type { Keystore, SecretKeys } from './keystore.js';
+import { RequestKeys, type KeyRecord, type RequestKey } from './request-keys.js';
 import type { CoreMetrics } from './metrics.js';
 import type { StorageClient } from './storage-client.js';
 import type { StorageWorld } from './world.js';
@@ -76,7 +76,38 @@ const KEYS = {
   hostedPrefix: () => keyPrefix('hosted'),
   keystore: (identity: CID) => key('keystore', identity.bytes),
   pending: (identity: CID) => key('pending', identity.bytes),
+  pendingPrefix: () => keyPrefix('pending'),
 };
+
+/**
+ * A state this node signed (or accepted) and wrote durably before the storage nodes had it: the signed
+ * state, the request key that produced it, and for a new identity its genesis (which must reach storage
+ * first). Finished (written, or dropped if refused for good) before the identity's next operation.
+ */
+interface Pending {
+  signed: Uint8Array;
+  key?: string;
+  genesis?: Uint8Array;
+}
+
+function encodePending(pending: Pending): Uint8Array {
+  return dagCbor.encode(pending);
+}
+
+function decodePending(bytes: Uint8Array): Pending {
+  const value = dagCbor.decode(bytes) as Pending | Record<string, unknown>;
+  // Records of 0.1.0 held the bare signed state.
+  if (value !== null && typeof value === 'object' && value.signed instanceof Uint8Array)
+    return value as Pending;
+  return { signed: bytes };
+}
+
+/** What finishing a pending state came to. */
+type Finished =
+  { accepted: Accepted; signed: SignedState } | { refused: DsmError; signed: SignedState } | undefined;
+
+/** The answer to a request whose result is one new state (identity and token creation add their ids). */
+export type Answer = Accepted & { suite?: SignatureSuite; label?: string; token?: string; policy?: string };
 
 export class Chains {
   /** One identity's operations run one at a time. */
@@ -87,6 +118,7 @@ export class Chains {
   private readonly refused = new Set<string>();
   /** Last known head of each identity this node wrote for. */
   private readonly heads = new Map<string, { state: State; stateId: CID }>();
+  readonly requests: RequestKeys;
 
   constructor(
     private readonly db: Store,
@@ -96,15 +128,23 @@ export class Chains {
     private readonly backend: CryptoBackend,
     private readonly metrics: CoreMetrics,
     private readonly options: { maxClockSkewMs: number },
-  ) {}
+  ) {
+    this.requests = new RequestKeys(db);
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Hosted identities
 
-  async createIdentity(input: {
-    suite: SignatureSuite;
-    label?: string;
-  }): Promise<Accepted & { genesis: Genesis }> {
+  /**
+   * Creates a hosted identity all at once: keys, record, genesis and the signed state 0 go into one durable
+   * batch before anything leaves the node, then genesis and state 0 are written through. If the storage
+   * nodes cannot take them now (503), the identity finishes itself later (`finishAllPending`); a crash at
+   * any moment leaves either nothing or an identity that finishes itself. Refused for good → rolled back.
+   */
+  async createIdentity(
+    input: { suite: SignatureSuite; label?: string },
+    request?: RequestKey,
+  ): Promise<Answer> {
     const keys = this.backend.keygen(input.suite);
     const kem = this.backend.kemKeygen();
     const genesis = makeGenesis({
@@ -115,14 +155,19 @@ export class Chains {
       ...(input.label !== undefined ? { label: input.label } : {}),
     });
     const identity = idOf(genesis);
-    // Keys first: an identity whose genesis reached storage must never be without its keys.
     const record: HostedIdentity = {
       identity: identity.toString(),
       suite: input.suite,
       createdAt: new Date().toISOString(),
       ...(input.label ? { label: input.label } : {}),
     };
-    await this.db
+    const signed = signState(
+      this.backend,
+      input.suite,
+      keys.secretKey,
+      makeGenesisState(identity, Date.now()),
+    );
+    const batch = this.db
       .batch()
       .put(
         KEYS.keystore(identity),
@@ -133,25 +178,25 @@ export class Chains {
         }),
       )
       .put(KEYS.hosted(identity), dagCbor.encode(record))
-      .write({ sync: true });
-    try {
-      await this.storage.put(encode(genesis));
-    } catch (e) {
-      // Nothing of this identity is durable anywhere else yet: forget it rather than keep half of it.
-      await this.db
-        .batch()
-        .delete(KEYS.keystore(identity))
-        .delete(KEYS.hosted(identity))
-        .write({ sync: true });
-      throw e;
-    }
+      .put(
+        KEYS.pending(identity),
+        encodePending({
+          signed: encode(signed),
+          genesis: encode(genesis),
+          ...(request ? { key: request.key } : {}),
+        }),
+      );
+    if (request) this.requests.recordState(batch, request, identity, idOf(signed.state));
+    await batch.write({ sync: true });
     this.world.remember(identity, genesis);
-    const state0 = makeGenesisState(identity, Date.now());
-    const signed = signState(this.backend, input.suite, keys.secretKey, state0);
-    const accepted = await this.queue.run(identity.toString(), () =>
-      this.commit(genesis, identity, null, signed),
-    );
-    return { ...accepted, genesis };
+    return this.queue.run(identity.toString(), async () => {
+      const finished = await this.finishPending(identity);
+      if (finished !== undefined && 'refused' in finished) throw finished.refused;
+      // Undefined: the background pass (finishAllPending) got there first.
+      if (finished === undefined && !(await this.isHosted(identity)))
+        throw new DsmError('E_UNAVAILABLE', 'the identity could not be created; retry', {});
+      return this.answer(signed.state, idOf(signed.state), finished?.accepted.replicas ?? []);
+    });
   }
 
   async hosted(): Promise<HostedIdentity[]> {
@@ -185,34 +230,88 @@ export class Chains {
   act(
     identity: CID,
     build: (head: State) => Promise<{ op: Operation; token?: TokenDefinition }>,
+    request?: RequestKey,
   ): Promise<Accepted> {
+    return this.queue.run(identity.toString(), () => this.actLocked(identity, build, request));
+  }
+
+  /** `act` with the identity's lock already held. */
+  private async actLocked(
+    identity: CID,
+    build: (head: State) => Promise<{ op: Operation; token?: TokenDefinition }>,
+    request?: RequestKey,
+  ): Promise<Accepted> {
+    const keys = await this.secretsOf(identity);
+    await this.finishPending(identity);
+    const genesis = await this.requireGenesis(identity);
+    const head = await this.head(identity);
+    if (head === undefined)
+      throw new DsmError('E_NOT_FOUND', `identity ${identity.toString()} has no chain yet`, {
+        identity: identity.toString(),
+      });
+    const { op, token } = await build(head.state);
+    const t = Math.max(Date.now(), head.state.t);
+    let state: State;
+    try {
+      state = makeNextState(head.state, op, t, token);
+    } catch (e) {
+      if (!isDsmError(e, 'E_BALANCE')) throw e;
+      // Let verification report the first failing check in §4 order (an unknown token before an overdraft).
+      state = {
+        ...makeNextState(head.state, { kind: 'genesis', genesis: identity }, t),
+        op,
+        entropy: nextEntropy(head.state.entropy, op, head.state.n + 1),
+      };
+    }
+    const signed = signState(this.backend, keys.suite, keys.secretKey, state);
+    return this.commit(genesis, identity, head, signed, request);
+  }
+
+  /**
+   * The answer a keyed request already got, or undefined when it must run (new key, or its state was
+   * refused for good). A state still pending is finished first; E_CONFLICT for a key reused for another
+   * request; E_UNAVAILABLE while the result cannot be read back yet (retry with the same key).
+   */
+  async replay(request: RequestKey): Promise<{ status: number; body: unknown } | undefined> {
+    const record = await this.requests.find(request);
+    if (record === undefined || record.failed) return undefined;
+    if (record.response) return record.response;
+    const { identity, stateId } = record as Required<Pick<KeyRecord, 'identity' | 'stateId'>>;
     return this.queue.run(identity.toString(), async () => {
-      const keys = await this.secretsOf(identity);
-      const resumed = await this.finishPending(identity);
-      const genesis = await this.requireGenesis(identity);
-      const head = await this.head(identity);
-      if (head === undefined)
-        throw new DsmError('E_NOT_FOUND', `identity ${identity.toString()} has no chain yet`, {
-          identity: identity.toString(),
-        });
-      const { op, token } = await build(head.state);
-      if (resumed && sameOp(resumed.op, op)) return { ...resumed.accepted, resumed: true };
-      const t = Math.max(Date.now(), head.state.t);
-      let state: State;
-      try {
-        state = makeNextState(head.state, op, t, token);
-      } catch (e) {
-        if (!isDsmError(e, 'E_BALANCE')) throw e;
-        // Let verification report the first failing check in §4 order (an unknown token before an overdraft).
-        state = {
-          ...makeNextState(head.state, { kind: 'genesis', genesis: identity }, t),
-          op,
-          entropy: nextEntropy(head.state.entropy, op, head.state.n + 1),
-        };
+      const finished = await this.finishPending(identity);
+      if (finished && 'refused' in finished && idOf(finished.signed.state).equals(stateId)) return undefined;
+      const state = (await this.world.acceptedState(stateId)) ?? undefined;
+      if (state === undefined) {
+        throw new DsmError(
+          'E_UNAVAILABLE',
+          `the result of this request (state ${stateId.toString()}) cannot be read back yet; retry with the same Idempotency-Key`,
+          { identity: identity.toString(), stateId: stateId.toString() },
+        );
       }
-      const signed = signState(this.backend, keys.suite, keys.secretKey, state);
-      return this.commit(genesis, identity, head, signed);
+      return { status: 201, body: { ...(await this.answer(state, stateId, [])), resumed: true } };
     });
+  }
+
+  /** The answer for the state a request produced; the same whether it is sent first or replayed. */
+  async answer(state: State, stateId: CID, replicas: string[]): Promise<Answer> {
+    const base = accepted(state, stateId, replicas);
+    if (state.op.kind === 'genesis') {
+      const genesis = await this.requireGenesis(state.identity);
+      return {
+        ...base,
+        suite: genesis.suite,
+        ...(genesis.label !== undefined ? { label: genesis.label } : {}),
+      };
+    }
+    if (state.op.kind === 'token.create') {
+      const definition = await this.world.tokenDefinition(state.op.token);
+      return {
+        ...base,
+        token: state.op.token.toString(),
+        ...(definition ? { policy: definition.policy.toString() } : {}),
+      };
+    }
+    return base;
   }
 
   /** Accepts a state signed by a client that keeps its own keys. */
@@ -222,12 +321,19 @@ export class Chains {
     return this.queue.run(identity.toString(), async () => {
       const resumed = await this.finishPending(identity);
       const stateId = idOf(signed.state);
-      if (resumed && resumed.accepted.stateId === stateId.toString())
+      if (resumed && 'accepted' in resumed && resumed.accepted.stateId === stateId.toString())
         return { ...resumed.accepted, resumed: true };
       const genesis = await this.requireGenesis(identity);
       const head = await this.head(identity);
       // A client that lost our answer sends the same state again: it is already the head, answer as before.
       if (head?.stateId.equals(stateId)) return { ...accepted(head.state, stateId, []), resumed: true };
+      if (head !== undefined && signed.state.n <= head.state.n) {
+        // Not an extension of the head: a state already accepted lower down (a no-op), or a second
+        // successor. The storage nodes judge it against its own predecessor, keep a valid one as fork
+        // evidence and mark the identity forked (409 E_FORK), exactly as when it is sent to them.
+        await this.storage.put(bytes);
+        return { ...accepted(signed.state, stateId, []), resumed: true };
+      }
       return this.commit(genesis, identity, signed.state.n === 0 ? null : (head ?? null), signed);
     });
   }
@@ -238,6 +344,7 @@ export class Chains {
     identity: CID,
     head: { state: State; stateId: CID } | null,
     signed: SignedState,
+    request?: RequestKey,
   ): Promise<Accepted> {
     const started = performance.now();
     const checkpoint = head && (await this.checkpoint(identity, head, signed.state));
@@ -276,8 +383,23 @@ export class Chains {
     }
     const bytes = encode(signed);
     const stateId = idOf(signed.state);
-    await this.db.batch().put(KEYS.pending(identity), bytes).write({ sync: true });
-    const ack = await this.storage.put(bytes);
+    // The request's key goes into the same durable write as the state it produced.
+    const batch = this.db
+      .batch()
+      .put(
+        KEYS.pending(identity),
+        encodePending({ signed: bytes, ...(request ? { key: request.key } : {}) }),
+      );
+    if (request) this.requests.recordState(batch, request, identity, stateId);
+    await batch.write({ sync: true });
+    let ack;
+    try {
+      ack = await this.storage.put(bytes);
+    } catch (e) {
+      // 503: it stays pending (finished later). Refused for good: it never took effect; forget it now.
+      if (isDsmError(e) && e.code !== 'E_UNAVAILABLE') await this.dropPending(identity, request?.key);
+      throw e;
+    }
     // Not synced: a pending record that survives a crash is only written again (idempotently).
     await this.db.batch().delete(KEYS.pending(identity)).write();
     // Only identities this node acts for are cached: anyone may advance a self-custody chain elsewhere.
@@ -287,42 +409,72 @@ export class Chains {
   }
 
   /**
-   * Finishes a state that an earlier request signed but could not make durable (storage was down):
-   * writes it (idempotent) or finds it already stored. Until that succeeds, the identity takes no new
-   * operation: building on a different state at that height would fork the chain.
+   * Finishes a state that an earlier request signed but could not make durable (storage was down, or the
+   * node crashed): writes it (idempotent) or finds it already stored. Until that succeeds, the identity
+   * takes no new operation: building on a different state at that height would fork the chain.
    */
-  private async finishPending(identity: CID): Promise<{ op: Operation; accepted: Accepted } | undefined> {
+  private async finishPending(identity: CID): Promise<Finished> {
     const bytes = await this.db.get(KEYS.pending(identity));
     if (bytes === null) return undefined;
-    const { signed, stateId } = decodeSignedState(bytes);
+    const pending = decodePending(bytes);
+    const { signed, stateId } = decodeSignedState(pending.signed);
     let ack;
     try {
-      ack = await this.storage.put(bytes);
+      if (pending.genesis) await this.storage.put(pending.genesis);
+      ack = await this.storage.put(pending.signed);
     } catch (e) {
-      if (isDsmError(e, 'E_UNAVAILABLE')) {
+      if (!isDsmError(e)) throw e;
+      if (e.code === 'E_UNAVAILABLE') {
         throw new DsmError(
           'E_UNAVAILABLE',
           `state ${signed.state.n} of ${identity.toString()} is still waiting for the storage nodes; retry later`,
-          {
-            identity: identity.toString(),
-            pending: stateId.toString(),
-          },
+          { identity: identity.toString(), pending: stateId.toString() },
         );
       }
       // Refused now (e.g. a fork appeared meanwhile): it was never acknowledged, drop it.
-      await this.db.batch().delete(KEYS.pending(identity)).write({ sync: true });
-      this.heads.delete(identity.toString());
-      return undefined;
+      await this.dropPending(identity, pending.key, pending.genesis !== undefined);
+      return { refused: e, signed };
     }
     await this.db.batch().delete(KEYS.pending(identity)).write({ sync: true });
     if (await this.isHosted(identity)) this.heads.set(identity.toString(), { state: signed.state, stateId });
     this.metrics.transition(signed.state.op.kind);
-    return { op: signed.state.op, accepted: accepted(signed.state, stateId, ack.replicas) };
+    return { accepted: accepted(signed.state, stateId, ack.replicas), signed };
+  }
+
+  /**
+   * Forgets a pending state refused for good, marking its request key as without effect. A refused state 0
+   * takes the whole identity with it: nothing of it may stay behind to block anything.
+   */
+  private async dropPending(identity: CID, requestKey?: string, wholeIdentity = false): Promise<void> {
+    const batch = this.db.batch().delete(KEYS.pending(identity));
+    const record = requestKey === undefined ? undefined : await this.requests.get(requestKey);
+    if (record && requestKey !== undefined) this.requests.markFailed(batch, requestKey, record);
+    if (wholeIdentity) batch.delete(KEYS.keystore(identity)).delete(KEYS.hosted(identity));
+    await batch.write({ sync: true });
+    this.heads.delete(identity.toString());
+    if (wholeIdentity) this.secrets.delete(identity.toString());
+  }
+
+  /** Finishes every pending state (after a crash or an outage); returns how many were finished. */
+  async finishAllPending(): Promise<number> {
+    const identities: CID[] = [];
+    for await (const { key: k } of this.db.prefix(KEYS.pendingPrefix()))
+      identities.push(CID.decode(k.subarray(KEYS.pendingPrefix().length)));
+    let finished = 0;
+    for (const identity of identities) {
+      try {
+        if (await this.queue.run(identity.toString(), () => this.finishPending(identity))) finished++;
+      } catch (e) {
+        if (isDsmError(e, 'E_UNAVAILABLE')) return finished; // storage still down: next round
+        throw e;
+      }
+    }
+    return finished;
   }
 
   async pendingState(identity: CID): Promise<string | undefined> {
     const bytes = await this.db.get(KEYS.pending(identity));
-    return bytes === null ? undefined : decodeSignedState(bytes).stateId.toString();
+    return bytes === null ? undefined : decodeSignedState(decodePending(bytes).signed).stateId.toString();
   }
 
   private async requireGenesis(identity: CID): Promise<Genesis> {
@@ -378,7 +530,7 @@ export class Chains {
   // ---------------------------------------------------------------------------------------------
   // Token operations of hosted identities
 
-  async createToken(identity: CID, spec: TokenSpec): Promise<Accepted & { token: string; policy: string }> {
+  async createToken(identity: CID, spec: TokenSpec, request?: RequestKey): Promise<Answer> {
     const policy = makePolicy(identity, spec.conditions, spec.description);
     validatePolicy(policy); // an invalid policy is refused before anything is written
     const token = makeToken({
@@ -395,57 +547,81 @@ export class Chains {
     const creator = created && (await this.world.acceptedState(created));
     if (created && creator?.identity.equals(identity)) {
       // The same request again (same nonce): answer with the create that happened.
-      return {
-        ...accepted(creator, created, []),
-        token: tokenId.toString(),
-        policy: idOf(policy).toString(),
-        resumed: true,
-      };
+      return { ...(await this.answer(creator, created, [])), resumed: true };
     }
     await this.storage.put(encode(policy));
     await this.storage.put(encode(token));
     this.world.remember(idOf(policy), policy);
     this.world.remember(tokenId, token);
-    const result = await this.act(identity, async () => ({
-      op: { kind: 'token.create', token: tokenId },
-      token,
-    }));
+    const result = await this.act(
+      identity,
+      async () => ({ op: { kind: 'token.create', token: tokenId }, token }),
+      request,
+    );
     this.metrics.tokens.inc();
     return { ...result, token: tokenId.toString(), policy: idOf(policy).toString() };
   }
 
-  /** Receives one transfer addressed to a hosted identity; an already received one answers as such. */
-  async receive(identity: CID, transferId: CID): Promise<Accepted & { alreadyReceived?: boolean }> {
+  /**
+   * Receives one transfer addressed to a hosted identity, exactly once: looked up under the identity's lock
+   * (so a receive racing auto-receive sees the one that won), and a duplicate found by verification
+   * answers with the receive that happened instead of an error.
+   */
+  receive(
+    identity: CID,
+    transferId: CID,
+    request?: RequestKey,
+  ): Promise<Accepted & { alreadyReceived?: boolean }> {
+    return this.queue.run(identity.toString(), async () => {
+      await this.finishPending(identity);
+      const entry = await this.transferTo(identity, transferId);
+      if (entry.received && entry.receivedBy) return this.alreadyReceived(identity, entry.receivedBy);
+      try {
+        return await this.actLocked(
+          identity,
+          async () => ({
+            op: {
+              kind: 'token.receive',
+              token: CID.parse(entry.token),
+              amount: entry.amount,
+              from: CID.parse(entry.from),
+              transfer: transferId,
+            },
+          }),
+          request,
+        );
+      } catch (e) {
+        if (!isDsmError(e, 'E_DUPLICATE_RECEIVE')) throw e;
+        const again = await this.transferTo(identity, transferId);
+        if (again.receivedBy === undefined) throw e;
+        return this.alreadyReceived(identity, again.receivedBy);
+      }
+    });
+  }
+
+  private async transferTo(identity: CID, transferId: CID) {
     const found = await this.storage.transfer(transferId);
-    const entry = found?.to === identity.toString() ? found : undefined;
-    if (entry === undefined) {
+    if (found?.to !== identity.toString()) {
       throw new DsmError(
         'E_RECEIVE',
         `transfer ${transferId.toString()} is not in the inbox of ${identity.toString()}`,
         { transfer: transferId.toString() },
       );
     }
-    if (entry.received && entry.receivedBy) {
-      const head = await this.head(identity);
-      return {
-        identity: identity.toString(),
-        n: head?.state.n ?? 0,
-        stateId: entry.receivedBy,
-        op: 'token.receive',
-        balances: head?.state.balances ?? {},
-        replicas: [],
-        alreadyReceived: true,
-      };
-    }
-    return this.act(identity, async () => ({
-      op: {
-        kind: 'token.receive',
-        token: CID.parse(entry.token),
-        amount: entry.amount,
-        from: CID.parse(entry.from),
-        transfer: transferId,
-      },
-    }));
+    return found;
+  }
+
+  private async alreadyReceived(identity: CID, receivedBy: string) {
+    const head = await this.head(identity);
+    return {
+      identity: identity.toString(),
+      n: head?.state.n ?? 0,
+      stateId: receivedBy,
+      op: 'token.receive' as const,
+      balances: head?.state.balances ?? {},
+      replicas: [],
+      alreadyReceived: true,
+    };
   }
 
   /** Receives every pending transfer of every hosted identity (the auto-receive loop). */
@@ -481,8 +657,4 @@ function accepted(state: State, stateId: CID, replicas: string[]): Accepted {
     balances: state.balances,
     replicas,
   };
-}
-
-function sameOp(a: Operation, b: Operation): boolean {
-  return toHex(encode(a)) === toHex(encode(b));
 }

@@ -1,6 +1,6 @@
 /** Core node configuration: defaults < DSM_CONFIG file < environment < persisted admin changes. */
 import { join } from 'node:path';
-import { loadConfig, logLevelSchema, type ConfigSources } from '@dsm/runtime';
+import { isHostPort, loadConfig, logLevelSchema, type ConfigSources } from '@dsm/runtime';
 import { z } from 'zod';
 
 export const coreConfigSchema = z.object({
@@ -13,7 +13,9 @@ export const coreConfigSchema = z.object({
   configDir: z.string().min(1),
   policiesDir: z.string().min(1),
   /** Storage nodes (host:port), primary first. */
-  storageNodes: z.array(z.string().min(1)).min(1, 'at least one storage node (host:port)'),
+  storageNodes: z
+    .array(z.string().refine(isHostPort, 'host:port with a port in 1..65535'))
+    .min(1, 'at least one storage node (host:port)'),
   /** Verified policies kept in memory (LRU). */
   policyCacheSize: z.number().int().min(0).max(10_000_000),
   /** Seconds a cached policy stays fresh. */

@@ -11,6 +11,7 @@ import {
   createHttpApp,
   createLogger,
   createMetricsRegistry,
+  parseHostPort,
   readSecretFile,
   saveConfigChanges,
   serve,
@@ -40,8 +41,6 @@ export interface CoreNode {
   close(): Promise<void>;
 }
 
-const PEER = /^[A-Za-z0-9.-]+:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/;
-
 const refuseAdmin: RequestHandler = (_req, _res, next) =>
   next(
     new DsmError(
@@ -60,7 +59,9 @@ export async function startCoreNode(
     await mkdir(dir, { recursive: true });
   const keystore = new Keystore(readSecretFile(config.keystoreKeyFile, 'keystoreKeyFile'));
   const db = await Store.open(join(config.dataDir, 'rocksdb'));
-  const storage = new StorageClient(config.storageNodes, config.storageTimeoutMs);
+  const storage = new StorageClient(config.storageNodes, config.storageTimeoutMs, (node, what) =>
+    logger.warn({ node, misbehaviour: what }, 'storage node answer not believed'),
+  );
   const registry = createMetricsRegistry();
   const world = new StorageWorld(
     storage,
@@ -69,6 +70,7 @@ export async function startCoreNode(
   );
   const metrics = coreMetrics(registry, world.policies);
   const backend = backendByName(config.cryptoBackend);
+  storage.proveState = (identity, bytes, claim) => world.proveState(backend, identity, bytes, claim);
   const chains = new Chains(db, storage, world, keystore, backend, metrics, {
     maxClockSkewMs: config.maxClockSkewMs,
   });
@@ -84,7 +86,8 @@ export async function startCoreNode(
 
   // ---- client API (7545)
   const api = createHttpApp({ service: 'dsm-core', logger, registry });
-  api.readiness.add('storage', async () => (await storage.statuses()).some((s) => s.up));
+  // Ready when enough storage nodes answer to take a write, whatever the others do.
+  api.readiness.add('storage', () => storage.ready());
   api.router.get('/v1/status', async (_req, res) => {
     res.json(await status());
   });
@@ -143,8 +146,9 @@ export async function startCoreNode(
     res.json({ storageNodes: await storage.statuses() });
   });
   p2p.router.post('/v1/admin/topology', async (req, res) => {
-    const { peer } = parse(z.strictObject({ peer: z.string().regex(PEER, 'host:port') }), req.body);
-    const added = storage.add(peer.toLowerCase());
+    const { peer: given } = parse(z.strictObject({ peer: z.string() }), req.body);
+    const peer = parseHostPort(given);
+    const added = storage.add(peer);
     await saveConfigChanges(coreConfigSchema, sources, { storageNodes: storage.list() });
     res.status(added ? 201 : 200).json({ peer, added, storageNodes: storage.list() });
   });
@@ -161,7 +165,7 @@ export async function startCoreNode(
   const apiServer: ServerHandle = await serve(api.app, { port: config.apiPort, host: config.host });
   const p2pServer: ServerHandle = await serve(p2p.app, { port: config.p2pPort, host: config.host });
 
-  // ---- auto-receive
+  // ---- background work: auto-receive, finishing what a crash or an outage left pending, expiring keys
   let receiving: Promise<void> | undefined;
   const receiveNow = () => {
     receiving ??= chains
@@ -175,8 +179,26 @@ export async function startCoreNode(
       });
     return receiving;
   };
+  let maintaining: Promise<void> | undefined;
+  let prunedAt = 0;
+  const maintain = () => {
+    maintaining ??= (async () => {
+      const finished = await chains.finishAllPending();
+      if (finished > 0) logger.info({ finished }, 'finished pending states');
+      if (Date.now() - prunedAt > 60 * 60 * 1000) {
+        prunedAt = Date.now();
+        const expired = await chains.requests.prune();
+        if (expired > 0) logger.info({ expired }, 'expired idempotency keys');
+      }
+    })()
+      .catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'finishing pending states failed'))
+      .finally(() => {
+        maintaining = undefined;
+      });
+  };
   let timer: NodeJS.Timeout | undefined;
   const loop = () => {
+    maintain();
     if (config.autoReceive) void receiveNow();
     timer = setTimeout(loop, config.receivePollMs);
     timer.unref();
@@ -197,7 +219,7 @@ export async function startCoreNode(
       api.readiness.shuttingDown();
       if (timer) clearTimeout(timer);
       await Promise.all([apiServer.close(), p2pServer.close()]);
-      await receiving;
+      await Promise.all([receiving, maintaining]);
       await db.close();
     },
   };

@@ -32,13 +32,45 @@ export interface TokenRecord {
   supply: { issued: string; burned: string } | null;
 }
 
+/** A head as one storage node claims it. */
+export interface HeadClaim {
+  n: number;
+  stateId: string;
+  forked: boolean;
+}
+
+/**
+ * Checks that `bytes`, served by a storage node, are a genuine signed state of `identity` at height `n`
+ * with id `stateId` (decoded, id recomputed, signature verified). Wired by the node (it knows the geneses).
+ */
+export type StateProof = (
+  identity: CID,
+  bytes: Uint8Array,
+  claim: { n: number; stateId: string },
+) => Promise<boolean>;
+
+/** A read waits this long for its node before asking the next one too (hedging): a slow node costs this much. */
+const READ_HEDGE_MS = 200;
+/** Writes are heavier (the node replicates before it answers): hedge them later. */
+const WRITE_HEDGE_MS = 1000;
+/** A node that failed or was outrun by a hedge is asked last for this long. */
+const SUSPECT_MS = 10_000;
+/** After a read quorum answered, the others still have this long to join (so the freshest head wins). */
+const QUORUM_GRACE_MS = 25;
+
 export class StorageClient {
   private readonly clients = new Map<string, HttpClient>();
   private nodes: string[];
+  private readonly suspectUntil = new Map<string, number>();
+  /** The smallest replication factor the nodes report: a read of N − R + 1 nodes sees every acknowledged write. */
+  private replicationFactor: number | undefined;
+  /** Set by the node: how a head or fork claim is proven before it is believed. */
+  proveState: StateProof | undefined;
 
   constructor(
     nodes: string[],
     private readonly timeoutMs: number,
+    private readonly onMisbehaviour: (node: string, what: string) => void = () => undefined,
   ) {
     this.nodes = [...nodes];
   }
@@ -63,40 +95,145 @@ export class StorageClient {
   private client(node: string): HttpClient {
     let client = this.clients.get(node);
     if (client === undefined) {
-      client = new HttpClient({ baseUrl: `http://${node}`, timeoutMs: this.timeoutMs, retries: 1 });
+      try {
+        client = new HttpClient({ baseUrl: `http://${node}`, timeoutMs: this.timeoutMs, retries: 1 });
+      } catch {
+        // An unusable address counts as a node that is down; it never fails the request by itself.
+        throw new DsmError('E_UNAVAILABLE', `storage node address ${node} is not usable`, { node });
+      }
       this.clients.set(node, client);
     }
     return client;
   }
 
+  /** Configured order, with nodes that recently failed or were slow moved to the end. */
+  private order(): string[] {
+    const now = Date.now();
+    const healthy = this.nodes.filter((n) => (this.suspectUntil.get(n) ?? 0) <= now);
+    return [...healthy, ...this.nodes.filter((n) => !healthy.includes(n))];
+  }
+
+  private suspect(node: string): void {
+    this.suspectUntil.set(node, Date.now() + SUSPECT_MS);
+  }
+
   /**
-   * Tries each storage node in turn. A protocol rejection is final (every node would say the same);
-   * unreachable nodes and 503s move on to the next; when none succeeds the result is E_UNAVAILABLE.
+   * Asks the nodes in order, hedged: when a node has not answered within `hedgeMs` the next one is asked
+   * too, and the first answer wins, so one slow or hanging node delays a request by `hedgeMs`, not by its
+   * timeout. A protocol rejection is final (every node would say the same); unreachable nodes, 503s and
+   * nodes lacking a dependency (they lag) move on; when none succeeds the result is E_UNAVAILABLE.
    */
-  private async first<T>(work: (client: HttpClient) => Promise<T>): Promise<T> {
-    const failures: string[] = [];
-    let last: DsmError | undefined;
-    for (const node of this.nodes) {
-      try {
-        return await work(this.client(node));
-      } catch (e) {
-        // A node that lacks a dependency (it lags behind its peers) is no answer either: ask the next one.
-        if (!isDsmError(e) || (e.code !== 'E_UNAVAILABLE' && e.details.missing !== true)) throw e;
-        failures.push(`${node}: ${e.message}`);
-        last = e;
-      }
-    }
-    // Every node lacked a dependency: that is the answer (the object really depends on something unknown).
-    if (last && last.code !== 'E_UNAVAILABLE') throw last;
-    throw new DsmError('E_UNAVAILABLE', 'no storage node could take the request; retry later', {
-      nodes: this.nodes,
-      failures,
+  private first<T>(work: (client: HttpClient) => Promise<T>, hedgeMs = READ_HEDGE_MS): Promise<T> {
+    const nodes = this.order();
+    return new Promise<T>((resolve, reject) => {
+      const failures: string[] = [];
+      let lacking: DsmError | undefined;
+      let next = 0;
+      let running = 0;
+      let done = false;
+      const finish = (outcome: () => void) => {
+        if (done) return;
+        done = true;
+        outcome();
+      };
+      const launch = () => {
+        if (done || next >= nodes.length) return;
+        const node = nodes[next++]!;
+        running++;
+        const hedge = setTimeout(() => {
+          this.suspect(node);
+          launch();
+        }, hedgeMs);
+        const settle = () => {
+          clearTimeout(hedge);
+          running--;
+        };
+        Promise.resolve()
+          .then(() => work(this.client(node)))
+          .then(
+            (value) => {
+              settle();
+              this.suspectUntil.delete(node);
+              finish(() => resolve(value));
+            },
+            (e: unknown) => {
+              settle();
+              if (!isDsmError(e) || (e.code !== 'E_UNAVAILABLE' && e.details.missing !== true)) {
+                finish(() => reject(e));
+                return;
+              }
+              if (e.code === 'E_UNAVAILABLE') this.suspect(node);
+              else lacking = e;
+              failures.push(`${node}: ${e.message}`);
+              if (next < nodes.length) launch();
+              else if (running === 0)
+                // Every node lacked a dependency: that is the answer (the object depends on something unknown).
+                finish(() =>
+                  reject(
+                    lacking ??
+                      new DsmError('E_UNAVAILABLE', 'no storage node could take the request; retry later', {
+                        nodes: this.nodes,
+                        failures,
+                      }),
+                  ),
+                );
+            },
+          );
+      };
+      if (nodes.length === 0)
+        reject(new DsmError('E_UNAVAILABLE', 'no storage node is configured', { nodes: [] }));
+      else launch();
     });
+  }
+
+  /**
+   * Asks every node at once and resolves once `needed` of them answered (plus a short grace for the rest),
+   * or all settled: a hanging node cannot hold a quorum read.
+   */
+  private gather<T>(
+    ask: (node: string) => Promise<T>,
+    needed: number,
+  ): Promise<{ node: string; value?: T; error?: unknown }[]> {
+    const nodes = this.list();
+    return new Promise((resolve) => {
+      const results: { node: string; value?: T; error?: unknown }[] = [];
+      let answered = 0;
+      let done = false;
+      const finish = () => {
+        if (!done) {
+          done = true;
+          resolve([...results]);
+        }
+      };
+      if (nodes.length === 0) finish();
+      for (const node of nodes) {
+        ask(node)
+          .then(
+            (value) => {
+              results.push({ node, value });
+              if (++answered === needed) setTimeout(finish, QUORUM_GRACE_MS);
+            },
+            (error: unknown) => results.push({ node, error }),
+          )
+          .finally(() => {
+            if (results.length === nodes.length) finish();
+          });
+      }
+    });
+  }
+
+  /** How many nodes a read must hear from to see every acknowledged write. */
+  private readQuorum(): number {
+    const r = this.replicationFactor;
+    return r === undefined ? this.nodes.length : Math.max(1, this.nodes.length - r + 1);
   }
 
   /** Writes an object; resolves once the storage layer has it on `replicationFactor` nodes. */
   put(bytes: Uint8Array): Promise<WriteAck> {
-    return this.first((c) => c.postBytes<WriteAck>('/v1/objects', bytes, { idempotent: true }));
+    return this.first(
+      (c) => c.postBytes<WriteAck>('/v1/objects', bytes, { idempotent: true }),
+      WRITE_HEDGE_MS,
+    );
   }
 
   /** Object bytes, or undefined when no node has it. */
@@ -105,28 +242,90 @@ export class StorageClient {
   }
 
   /**
-   * The head as the most advanced storage node knows it (any node may lag, e.g. just restarted): every
-   * reachable node is asked and the highest wins; forked if any node says so.
+   * The head as the most advanced storage node knows it (any node may lag, e.g. just restarted), from a
+   * read quorum. Claims that disagree are believed only with proof: the node must serve the state at the
+   * head it claims (verified), or the fork evidence it claims, so one lying node cannot stall an identity.
    */
-  async head(identity: CID): Promise<{ n: number; stateId: string; forked: boolean } | undefined> {
-    const answers = await Promise.all(
-      this.nodes.map((node) =>
+  async head(identity: CID): Promise<HeadClaim | undefined> {
+    const path = `/v1/identities/${identity.toString()}/head`;
+    const answers = await this.gather(
+      (node) =>
         this.client(node)
-          .get<{ n: number; stateId: string; forked: boolean }>(`/v1/identities/${identity.toString()}/head`)
+          .get<HeadClaim>(path, { retries: 0 })
           .then(
-            (head) => ({ head }),
-            (e: unknown) => (isDsmError(e, 'E_NOT_FOUND') ? { head: undefined } : { error: e }),
+            (head): HeadClaim | null => head,
+            (e: unknown) => {
+              if (isDsmError(e, 'E_NOT_FOUND')) return null;
+              throw e;
+            },
           ),
-      ),
+      this.readQuorum(),
     );
-    const heads = answers.flatMap((a) => ('head' in a && a.head ? [a.head] : []));
-    if (heads.length === 0) {
-      const failure = answers.find((a) => 'error' in a);
-      if (failure && answers.every((a) => 'error' in a)) throw (failure as { error: unknown }).error;
+    const claims = answers.flatMap((a) => (a.value ? [{ node: a.node, head: a.value }] : []));
+    if (claims.length === 0) {
+      const failure = answers.find((a) => a.error !== undefined);
+      if (failure && answers.every((a) => a.error !== undefined)) throw failure.error;
       return undefined;
     }
-    const best = heads.reduce((a, b) => (b.n > a.n ? b : a));
-    return { ...best, forked: heads.some((h) => h.forked) };
+    const agree = (a: HeadClaim, b: HeadClaim) => a.n === b.n && a.stateId === b.stateId;
+    const unanimous = claims.every((c) => agree(c.head, claims[0]!.head)) && claims.length === answers.length;
+    let candidates = [...claims].sort((a, b) => b.head.n - a.head.n);
+    let best: (typeof claims)[number] | undefined;
+    while (candidates.length > 0) {
+      const top = candidates[0]!;
+      if (unanimous || (await this.proven(top.node, identity, top.head))) {
+        best = top;
+        break;
+      }
+      this.onMisbehaviour(top.node, `claimed head ${top.head.n} of ${identity.toString()} without proof`);
+      this.suspect(top.node);
+      candidates = candidates.filter((c) => c.node !== top.node);
+    }
+    if (best === undefined) return undefined;
+    const forkClaims = claims.filter((c) => c.head.forked);
+    let forked = forkClaims.length > 0 && forkClaims.length === claims.length;
+    for (const claim of forkClaims) {
+      if (forked) break;
+      forked = await this.provenFork(claim.node, identity);
+      if (!forked)
+        this.onMisbehaviour(claim.node, `claimed ${identity.toString()} is forked without evidence`);
+    }
+    return { n: best.head.n, stateId: best.head.stateId, forked };
+  }
+
+  /** The node serves the state it claims as head, and it verifies. */
+  private async proven(node: string, identity: CID, claim: { n: number; stateId: string }): Promise<boolean> {
+    if (this.proveState === undefined) return true;
+    try {
+      const bytes = await this.client(node).getBytes(`/v1/objects/${claim.stateId}`, { retries: 0 });
+      return await this.proveState(identity, bytes, claim);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The node serves fork evidence of `identity` whose two states both verify and differ. */
+  private async provenFork(node: string, identity: CID): Promise<boolean> {
+    try {
+      const { evidence } = await this.client(node).get<{
+        evidence: { n: number; existing: string; candidate: string }[];
+      }>(`/v1/identities/${identity.toString()}/forks`, { retries: 0 });
+      for (const e of evidence.slice(0, 4)) {
+        if (e.existing === e.candidate) continue;
+        const candidate = await this.client(node).getBytes(`/v1/objects/${e.candidate}`, {
+          query: { evidence: 'true' },
+          retries: 0,
+        });
+        if (
+          (await this.proven(node, identity, { n: e.n, stateId: e.existing })) &&
+          (await this.proveState?.(identity, candidate, { n: e.n, stateId: e.candidate })) !== false
+        )
+          return true;
+      }
+    } catch {
+      // no answer is no proof
+    }
+    return false;
   }
 
   async stateAt(identity: CID, n: number): Promise<Uint8Array | undefined> {
@@ -170,21 +369,49 @@ export class StorageClient {
     return this.first((c) => c.get(`/v1/identities/${identity.toString()}/forks`));
   }
 
+  private status(node: string, timeoutMs: number): Promise<{ replicationFactor?: unknown }> {
+    return this.client(node)
+      .get<{ replicationFactor?: unknown }>('/v1/status', { retries: 0, timeoutMs })
+      .then((status) => {
+        this.learn(status.replicationFactor);
+        return status;
+      });
+  }
+
+  private learn(replicationFactor: unknown): void {
+    if (
+      typeof replicationFactor !== 'number' ||
+      !Number.isInteger(replicationFactor) ||
+      replicationFactor < 1
+    )
+      return;
+    this.replicationFactor = Math.min(this.replicationFactor ?? replicationFactor, replicationFactor);
+  }
+
   /** Status of every storage node (unreachable ones included). */
   async statuses(): Promise<{ node: string; up: boolean; status?: unknown; error?: string }[]> {
     return Promise.all(
       this.nodes.map(async (node) => {
         try {
-          return {
-            node,
-            up: true,
-            status: await this.client(node).get('/v1/status', { retries: 0, timeoutMs: 2000 }),
-          };
+          return { node, up: true, status: await this.status(node, 2000) };
         } catch (e) {
           return { node, up: false, error: (e as Error).message };
         }
       }),
     );
+  }
+
+  /**
+   * Ready when enough nodes answer to take a write (the replication factor): resolves as soon as they
+   * have, so a hanging node does not fail the probe. Throws naming the shortfall.
+   */
+  async ready(timeoutMs = 1500): Promise<void> {
+    const needed = Math.min(this.replicationFactor ?? 1, this.nodes.length);
+    const answers = await this.gather((node) => this.status(node, timeoutMs), needed);
+    const up = answers.filter((a) => a.error === undefined).length;
+    const required = Math.min(this.replicationFactor ?? 1, this.nodes.length);
+    if (up < required)
+      throw new Error(`${up} of ${this.nodes.length} storage nodes answer; ${required} needed`);
   }
 
   private async orNotFound<T>(work: () => Promise<T>): Promise<T | undefined> {

@@ -6,7 +6,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CID,
+  decodeSignedState,
   encode,
+  STATE_CONTEXT,
+  verifySignature,
+  type SignatureBackend,
   PolicyCache,
   decodeObject,
   idOf,
@@ -138,6 +142,37 @@ export class StorageWorld implements World {
     if (object.type !== 'dsm/signed-state@1') return undefined;
     const existing = idOf(object.state);
     return existing.equals(stateId) ? undefined : existing;
+  }
+
+  /**
+   * Whether `bytes` are a genuine signed state of `identity` at height `claim.n` with id `claim.stateId`:
+   * what a storage node must show before its claim of a head (or of fork evidence) is believed.
+   */
+  async proveState(
+    backend: SignatureBackend,
+    identity: CID,
+    bytes: Uint8Array,
+    claim: { n: number; stateId: string },
+  ): Promise<boolean> {
+    let decoded;
+    try {
+      decoded = decodeSignedState(bytes);
+    } catch {
+      return false;
+    }
+    const { signed, stateId } = decoded;
+    if (stateId.toString() !== claim.stateId || signed.state.n !== claim.n) return false;
+    if (!signed.state.identity.equals(identity)) return false;
+    const genesis = await this.genesis(identity);
+    if (genesis === undefined) return false;
+    return verifySignature(
+      backend,
+      genesis.suite,
+      genesis.publicKey,
+      stateId.bytes,
+      signed.sig,
+      STATE_CONTEXT,
+    );
   }
 
   /** Remembers content this node just wrote (saves a round trip when it is read back). */

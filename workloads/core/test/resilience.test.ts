@@ -105,13 +105,14 @@ describe('core node resilience', () => {
     }
   });
 
-  it('storage down → 503 with a retryable code and nothing written; a retry is applied once', async () => {
+  it('storage down → 503 with a retryable code and nothing written; a retry with the same key is applied once', async () => {
     net = await new Network().start({ coreEnv: { DSM_AUTO_RECEIVE: 'false' } });
     const { alice, bob, token } = await setup(net);
     const headBefore = (await net.core.call<Json>('GET', `/v1/identities/${alice}`)).body.n as number;
     await Promise.all(net.storage.map((s) => s.stop()));
     const request = { token, amount: '7', to: bob };
-    const down = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, request);
+    const key = { key: 'storage-down-retry' };
+    const down = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, request, key);
     expect(down.status).toBe(503);
     expect(down.body.error!.code).toBe('E_UNAVAILABLE');
     await Promise.all(net.storage.map((s) => s.start()));
@@ -119,7 +120,7 @@ describe('core node resilience', () => {
       await fetch(`${net.storage[0]!.url}/v1/identities/${alice}/head`)
     ).json()) as { n: number };
     expect(storageHead.n).toBe(headBefore);
-    const retried = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, request);
+    const retried = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, request, key);
     expect(retried.status).toBe(201);
     expect(retried.body.n).toBe(headBefore + 1);
     expect((await balances(net, alice))[token]!.available).toBe('99993');
@@ -131,7 +132,8 @@ describe('core node resilience', () => {
     const headBefore = (await net.core.call<Json>('GET', `/v1/identities/${alice}`)).body.n as number;
     await net.storage[1]!.stop(); // reads still work; writes cannot reach the replication factor
     const request = { token, amount: '7', to: bob };
-    const first = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, request);
+    const key = { key: 'resume-after-503' };
+    const first = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, request, key);
     expect(first.status).toBe(503);
     const pending = (await net.core.call<Json>('GET', `/v1/identities/${alice}`)).body.pending;
     expect(typeof pending).toBe('string');
@@ -140,7 +142,7 @@ describe('core node resilience', () => {
     expect(blocked.status).toBe(503);
     expect(blocked.body.error!.details.pending).toBe(pending);
     await net.storage[1]!.start();
-    const retried = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, request);
+    const retried = await net.core.call<Json>('POST', `/v1/identities/${alice}/transfer`, request, key);
     expect(retried.status).toBe(201);
     expect(retried.body).toMatchObject({ resumed: true, stateId: pending, n: headBefore + 1 });
     expect((await balances(net, alice))[token]!.available).toBe('99993');

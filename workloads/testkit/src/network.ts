@@ -61,13 +61,15 @@ export class CoreProcess extends ServiceProcess {
     );
   }
 
-  /** JSON call to the client API; returns status and parsed body. */
-  /** JSON call to the client API, with the API token unless `token` says otherwise; status and parsed body. */
+  /**
+   * JSON call to the client API, with the API token unless `token` says otherwise (and an Idempotency-Key
+   * when `key` is given); status and parsed body.
+   */
   async call<T = Record<string, unknown>>(
     method: string,
     path: string,
     body?: unknown,
-    options: { token?: string | null } = {},
+    options: { token?: string | null; key?: string; headers?: Record<string, string> } = {},
   ): Promise<{ status: number; body: T }> {
     const token = options.token === undefined ? this.apiToken : options.token;
     const res = await fetch(`${this.url}${path}`, {
@@ -75,6 +77,8 @@ export class CoreProcess extends ServiceProcess {
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...(options.key === undefined ? {} : { 'idempotency-key': options.key }),
+        ...options.headers,
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
