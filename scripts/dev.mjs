@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run dev`: the whole DSM network as local processes on loopback, no Docker: two storage nodes
 // replicating with each other (R = 2) and a core node. Data, secrets and logs live in one folder
-// (.dsm-dev, or DSM_DEV_DIR). Ctrl-C stops everything cleanly.
+// (.dsm-dev, or DSM_DEV_DIR). Ctrl-C stops everything cleanly; a second Ctrl-C stops it at once.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -72,10 +72,14 @@ const children = [];
 let stopping = false;
 
 function start(service) {
+  if (stopping) return;
   const log = createWriteStream(join(dir, 'logs', `${service.name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(root, service.main)], {
     env: { PATH: process.env.PATH, DSM_LOG_LEVEL: process.env.DSM_LOG_LEVEL ?? 'info', ...service.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own: Ctrl-C signals the terminal's foreground group, and a service that
+    // got that SIGINT and ours as well would take them for two Ctrl-Cs and skip its clean shutdown.
+    detached: true,
   });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
@@ -87,7 +91,7 @@ function start(service) {
       void stop(1);
     }
   });
-  children.push(child);
+  children.push({ name: service.name, child });
 }
 
 async function ready(service, timeoutMs = 30_000) {
@@ -103,26 +107,42 @@ async function ready(service, timeoutMs = 30_000) {
   }
 }
 
+const running = (child) => child.exitCode === null && child.signalCode === null;
+
 async function stop(code) {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping...');
-  await Promise.all(
+  const exits = await Promise.all(
     children.map(
-      (child) =>
+      ({ child }) =>
         new Promise((r) => {
-          if (child.exitCode !== null) return r();
-          child.once('exit', r);
+          if (!running(child)) return r(child.exitCode ?? child.signalCode);
+          child.once('exit', (exitCode, signal) => r(exitCode ?? signal));
           child.kill('SIGTERM');
         }),
     ),
   );
+  const failed = children.filter((_, i) => exits[i] !== 0).map(({ name }) => name);
+  if (failed.length > 0) console.error(`not stopped cleanly: ${failed.join(', ')}; see their logs`);
   console.log('stopped');
-  process.exit(code);
+  process.exit(failed.length > 0 ? 1 : code);
 }
 
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
+// One signal to us is one to each service; a second one (Ctrl-C again) is passed on as well, and
+// the services then exit without finishing their shutdown.
+let signals = 0;
+function onSignal() {
+  signals += 1;
+  if (signals === 1) return void stop(0);
+  console.log('second signal: stopping the services at once');
+  for (const { child } of children) if (running(child)) child.kill('SIGTERM');
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, onSignal);
+// Detached services outlive us unless killed: if we exit any other way (a crash), take them along.
+process.on('exit', () => {
+  for (const { child } of children) if (running(child)) child.kill('SIGKILL');
+});
 
 for (const service of services) {
   if (!existsSync(join(root, service.main))) {
@@ -141,7 +161,9 @@ try {
 }
 
 const rel = relative(process.cwd(), dir) || '.';
-console.log(`DSM network running (data in ${rel}, logs in ${rel}/logs)
+// A Ctrl-C during start-up: stop() is already waiting for the services and will exit.
+if (!stopping)
+  console.log(`DSM network running (data in ${rel}, logs in ${rel}/logs)
 
   core API            http://${host}:${ports.api}
   core P2P / admin    http://${host}:${ports.p2p}   (metrics: /metrics)

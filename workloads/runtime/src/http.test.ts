@@ -5,14 +5,26 @@ import { createLogger } from './log.js';
 import { DAG_CBOR, DAG_JSON } from './media.js';
 import { createMetricsRegistry } from './metrics.js';
 import { Readiness } from './readiness.js';
-import { createHttpApp, rawBody, requestBytes, serve, toDsmError, type ServerHandle } from './http.js';
+import {
+  createHttpApp,
+  jsonBody,
+  rawBody,
+  requestBytes,
+  serve,
+  toDsmError,
+  type ServeOptions,
+  type ServerHandle,
+} from './http.js';
 
 const handles: ServerHandle[] = [];
 afterEach(async () => {
   await Promise.all(handles.splice(0).map((h) => h.close({ timeoutMs: 100 })));
 });
 
-async function start(options: { readiness?: Readiness; jsonLimit?: number } = {}) {
+async function start(
+  options: { readiness?: Readiness; jsonLimit?: number; serve?: Partial<ServeOptions> } = {},
+) {
+  const { serve: serveOptions, ...appOptions } = options;
   const lines: Record<string, unknown>[] = [];
   const logger = createLogger({
     service: 'test',
@@ -20,7 +32,7 @@ async function start(options: { readiness?: Readiness; jsonLimit?: number } = {}
     destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
   });
   const registry = createMetricsRegistry({ defaultMetrics: false });
-  const { app, router, readiness } = createHttpApp({ service: 'test', logger, registry, ...options });
+  const { app, router, readiness } = createHttpApp({ service: 'test', logger, registry, ...appOptions });
   router.get('/items/:id', async (req, res) => {
     await Promise.resolve();
     if (req.params.id === 'missing') throw new DsmError('E_NOT_FOUND', 'no such item', { id: 'missing' });
@@ -31,6 +43,17 @@ async function start(options: { readiness?: Readiness; jsonLimit?: number } = {}
   router.post('/echo', (req, res) => {
     res.json({ body: req.body as unknown });
   });
+  router.post('/json', (req, res) => {
+    const body = jsonBody(req);
+    res.json({ sent: body !== undefined, body: body ?? null });
+  });
+  router.get('/slow', async (_req, res) => {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    res.json({ finished: true });
+  });
+  router.get('/credentials', (req, res) => {
+    res.json({ token: req.query.token as unknown, header: req.get('x-auth-token') ?? null });
+  });
   router.post('/objects', rawBody({ limit: 16 }), (req, res) => {
     const bytes = requestBytes(req);
     res.json({ length: bytes.length, hex: bytes.toString('hex'), json: req.is(DAG_JSON) === DAG_JSON });
@@ -38,9 +61,43 @@ async function start(options: { readiness?: Readiness; jsonLimit?: number } = {}
   router.post('/forgot-raw', (req, res) => {
     res.json({ length: requestBytes(req).length });
   });
-  const handle = await serve(app, { port: 0, host: '127.0.0.1' });
+  const handle = await serve(app, { port: 0, host: '127.0.0.1', ...serveOptions });
   handles.push(handle);
   return { url: handle.url, handle, lines, readiness, registry };
+}
+
+/**
+ * Writes `chunks` to a raw connection (each after `gapMs`) and reads until the server closes it;
+ * for what fetch cannot send. `status` is 0 when nothing came back.
+ */
+async function rawExchange(port: number, chunks: (string | Buffer)[], gapMs = 0) {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined); // a reset shows as an empty answer
+  let text = '';
+  socket.on('data', (data: Buffer) => (text += data.toString('latin1')));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  for (const chunk of chunks) {
+    if (socket.destroyed) break;
+    socket.write(chunk);
+    await new Promise((resolve) => setTimeout(resolve, gapMs));
+  }
+  await closed;
+  const [head = '', ...rest] = text.split('\r\n\r\n');
+  const [statusLine = '', ...headerLines] = head.split('\r\n');
+  const headers = Object.fromEntries(
+    headerLines.map((line) => [
+      line.slice(0, line.indexOf(':')).toLowerCase(),
+      line.slice(line.indexOf(':') + 1).trim(),
+    ]),
+  );
+  let body: unknown = rest.join('\r\n\r\n');
+  try {
+    body = JSON.parse(body as string);
+  } catch {
+    // not one JSON document (nothing, or several responses): left as text
+  }
+  return { text, status: Number(statusLine.split(' ')[1] ?? 0), headers, body };
 }
 
 async function call(url: string, init?: RequestInit) {
@@ -193,6 +250,88 @@ describe('errors', () => {
   });
 });
 
+describe('JSON bodies', () => {
+  it('refuses a body of any other type before the route runs', async () => {
+    const { url, handle } = await start();
+    const sent = [
+      { 'content-type': 'text/plain' },
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { 'content-type': 'application/json-seq' },
+      {},
+    ];
+    for (const headers of sent) {
+      const res = await call(`${url}/echo`, { method: 'POST', headers, body: Buffer.from('{"a":1}') });
+      expect([headers, res]).toMatchObject([
+        headers,
+        {
+          status: 415,
+          body: {
+            error: {
+              code: 'E_UNSUPPORTED_MEDIA_TYPE',
+              details: { expected: ['application/json', DAG_CBOR, DAG_JSON] },
+            },
+          },
+        },
+      ]);
+    }
+    // Chunked, so no content-length says a body is coming.
+    const chunked = await rawExchange(handle.port, [
+      'POST /echo HTTP/1.1\r\nhost: a\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n',
+      '3\r\nabc\r\n0\r\n\r\n',
+    ]);
+    expect(chunked).toMatchObject({ status: 415, body: { error: { code: 'E_UNSUPPORTED_MEDIA_TYPE' } } });
+  });
+
+  it('lets bodiless requests and JSON with a charset through', async () => {
+    const { url } = await start();
+    expect(await call(`${url}/json`, { method: 'POST' })).toMatchObject({
+      status: 200,
+      body: { sent: false, body: null },
+    });
+    expect(
+      await call(`${url}/json`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '' }),
+    ).toMatchObject({ status: 200, body: { sent: false } });
+    expect(
+      await call(`${url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: '{"a":1}',
+      }),
+    ).toMatchObject({ status: 200, body: { sent: true, body: { a: 1 } } });
+  });
+
+  it('jsonBody refuses a DAG body, and JSON that is not an object', async () => {
+    const { url } = await start();
+    expect(
+      await call(`${url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': DAG_CBOR },
+        body: Buffer.from([0xa0]),
+      }),
+    ).toMatchObject({
+      status: 415,
+      body: { error: { code: 'E_UNSUPPORTED_MEDIA_TYPE', details: { expected: ['application/json'] } } },
+    });
+    for (const body of ['[]', '[{"a":1}]', '"x"', '1', 'null', 'true']) {
+      const res = await call(`${url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      expect([body, res]).toMatchObject([body, { status: 400, body: { error: { code: 'E_BAD_REQUEST' } } }]);
+    }
+    expect(
+      await call(`${url}/json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '[]',
+      }),
+    ).toMatchObject({
+      body: { error: { message: 'body: JSON object expected', details: { field: 'body' } } },
+    });
+  });
+});
+
 describe('rawBody', () => {
   it('hands the exact DAG-CBOR or DAG-JSON bytes to the route', async () => {
     const { url } = await start();
@@ -285,11 +424,152 @@ describe('request logs', () => {
     });
   });
 
+  it('never contain credentials sent in query strings or non-standard headers', async () => {
+    const { url, lines } = await start();
+    const query =
+      '?token=sec-q1&limit=5&access_token=sec-q2&api_key=sec-q3&%74oken=sec-q4&token[]=sec-q5&TOKEN=sec-q6&tokenId=USD';
+    const headers = {
+      'x-request-id': 'creds',
+      'x-auth-token': 'sec-h1',
+      'x-dsm-token': 'sec-h2',
+      'x-admin-token': 'sec-h3',
+      'x-api-key': 'sec-h4',
+      'x-session-secret': 'sec-h5',
+      cookie: 'sid=sec-h6',
+      'proxy-authorization': 'Basic sec-h7',
+      accept: 'application/json',
+    };
+    // The route still sees what was sent: only the log line is rewritten.
+    expect(await call(`${url}/credentials${query}`, { headers })).toMatchObject({
+      status: 200,
+      body: {
+        token: ['sec-q1', 'sec-q4'],
+        header: 'sec-h1',
+      },
+    });
+    await call(`${url}/no/such/route${query}`, { headers: { ...headers, 'x-request-id': 'creds-404' } });
+
+    expect(JSON.stringify(lines)).not.toMatch(/sec-[qh]\d/);
+    const redactedQuery =
+      '?token=[redacted]&limit=5&access_token=[redacted]&api_key=[redacted]&%74oken=[redacted]&token[]=[redacted]&TOKEN=[redacted]&tokenId=USD';
+    const line = lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'creds');
+    expect(line).toMatchObject({
+      req: {
+        url: `/credentials${redactedQuery}`,
+        query: { token: '[redacted]', limit: '5', tokenId: 'USD' },
+        headers: { 'x-auth-token': '[redacted]', 'x-dsm-token': '[redacted]', accept: 'application/json' },
+      },
+    });
+    expect(lines.find((l) => (l.req as { id?: string } | undefined)?.id === 'creds-404')).toMatchObject({
+      req: { url: `/no/such/route${redactedQuery}` },
+    });
+  });
+
   it('leave probes out', async () => {
     const { url, lines } = await start();
     await call(`${url}/healthz`);
     await call(`${url}/readyz`);
     expect(lines).toHaveLength(0);
+  });
+});
+
+describe('requests that never reach express', () => {
+  const expectJsonError = (
+    res: Awaited<ReturnType<typeof rawExchange>>,
+    status: number,
+    code: string,
+    reason: string,
+  ) => {
+    expect(res).toMatchObject({
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', connection: 'close' },
+      body: { error: { code, message: expect.any(String) as unknown as string, details: { reason } } },
+    });
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.text.split('\r\n\r\n')[1]!)));
+  };
+
+  it('answer parser errors with a JSON body and close the connection', async () => {
+    const { handle } = await start();
+    expectJsonError(
+      await rawExchange(handle.port, ['FOO / HTTP/1.1\r\nhost: a\r\n\r\n']),
+      400,
+      'E_BAD_REQUEST',
+      'HPE_INVALID_METHOD',
+    );
+    expectJsonError(
+      await rawExchange(handle.port, ['GET /a b HTTP/1.1\r\nhost: a\r\n\r\n']),
+      400,
+      'E_BAD_REQUEST',
+      'HPE_INVALID_CONSTANT',
+    );
+    expectJsonError(
+      await rawExchange(handle.port, ['GET / HTTP/1.1\r\nno colon here\r\n\r\n']),
+      400,
+      'E_BAD_REQUEST',
+      'HPE_INVALID_HEADER_TOKEN',
+    );
+    expectJsonError(
+      await rawExchange(handle.port, [`GET / HTTP/1.1\r\nhost: a\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`]),
+      431,
+      'E_TOO_LARGE',
+      'HPE_HEADER_OVERFLOW',
+    );
+    // The request was dispatched and express.json is reading its body when the chunk framing breaks.
+    expectJsonError(
+      await rawExchange(handle.port, [
+        'POST /echo HTTP/1.1\r\nhost: a\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n',
+      ]),
+      400,
+      'E_BAD_REQUEST',
+      'HPE_INVALID_CHUNK_SIZE',
+    );
+  });
+
+  it('leave methods the parser knows to express', async () => {
+    const { handle } = await start();
+    expect(
+      await rawExchange(handle.port, ['PROPFIND /x HTTP/1.1\r\nhost: a\r\nconnection: close\r\n\r\n']),
+    ).toMatchObject({ status: 404, body: { error: { code: 'E_NOT_FOUND' } } });
+  });
+
+  it('answer after an earlier keep-alive exchange, never ahead of a pending answer', async () => {
+    const { handle } = await start();
+    const afterFirst = await rawExchange(
+      handle.port,
+      ['GET /items/a HTTP/1.1\r\nhost: a\r\n\r\n', 'FOO / HTTP/1.1\r\nhost: a\r\n\r\n'],
+      100,
+    );
+    expect(afterFirst.text).toMatch(
+      /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\{"id":"a"\}HTTP\/1\.1 400 Bad Request\r\n/,
+    );
+    // Pipelined behind a request still being answered: a 400 now would read as /slow's answer.
+    const pipelined = await rawExchange(handle.port, [
+      'GET /slow HTTP/1.1\r\nhost: a\r\n\r\nFOO / HTTP/1.1\r\nhost: a\r\n\r\n',
+    ]);
+    expect(pipelined.text).not.toContain('400 Bad Request');
+  });
+
+  it('answer 408 when a declared body or the headers do not arrive in time', async () => {
+    const { handle } = await start({ serve: { requestTimeoutMs: 300, headersTimeoutMs: 200 } });
+
+    const started = Date.now();
+    const body = await rawExchange(handle.port, [
+      'POST /echo HTTP/1.1\r\nhost: a\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n',
+      '{"a":"0123',
+    ]);
+    expectJsonError(body, 408, 'E_BAD_REQUEST', 'ERR_HTTP_REQUEST_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expectJsonError(
+      await rawExchange(handle.port, ['GET /items/a HTTP/1.1\r\nhost: a\r\n']),
+      408,
+      'E_BAD_REQUEST',
+      'ERR_HTTP_REQUEST_TIMEOUT',
+    );
+  });
+
+  it('do not cut a request whose answer takes longer than the request timeout', async () => {
+    const { url } = await start({ serve: { requestTimeoutMs: 100 } });
+    expect(await call(`${url}/slow`)).toMatchObject({ status: 200, body: { finished: true } });
   });
 });
 

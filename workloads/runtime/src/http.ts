@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { DsmError, isDsmError, type ErrorDetails } from '@dsm/protocol';
 import express, {
   type ErrorRequestHandler,
@@ -18,6 +19,7 @@ import express, {
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
+import { httpLogSerializers } from './log.js';
 import { DAG_CBOR, DAG_JSON } from './media.js';
 import { httpRequestDuration } from './metrics.js';
 import { Readiness } from './readiness.js';
@@ -25,6 +27,11 @@ import { codeForHttpStatus, httpStatusFor } from './status.js';
 
 /** protocol.md §1: the default size limit of one DAG-CBOR object (inclusive). */
 export const DEFAULT_RAW_LIMIT = 262_144;
+
+/** What `express.json` parses (charset parameters included; no `+json` types). */
+const JSON_TYPE = 'application/json';
+/** The only media types a request body may have: JSON routes, and `rawBody` routes. */
+const BODY_TYPES = [JSON_TYPE, DAG_CBOR, DAG_JSON];
 
 export interface ErrorBody {
   error: { code: string; message: string; details: ErrorDetails };
@@ -79,6 +86,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       },
       // Probes run every few seconds; their lines would drown everything else.
       autoLogging: { ignore: (req) => PROBES.has(req.url ?? '') },
+      serializers: httpLogSerializers,
     }),
   );
 
@@ -118,7 +126,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     res.end(await registry.metrics());
   });
 
-  app.use(express.json({ limit: options.jsonLimit ?? '1mb' }));
+  app.use(express.json({ type: JSON_TYPE, limit: options.jsonLimit ?? '1mb' }));
+  // express.json passes over bodies of other types and leaves req.body undefined: a JSON route would
+  // then act as if nothing had been sent (receive everything, create an identity...).
+  app.use((req, _res, next) => {
+    next(carriesBody(req) && !req.is(BODY_TYPES) ? unsupportedMediaType(req, BODY_TYPES) : undefined);
+  });
 
   const router = express.Router();
   app.use(router);
@@ -200,12 +213,43 @@ export function toDsmError(err: unknown, requestId?: string): DsmError {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Bodies
+
+/** Whether the request announces a body at all (a `content-length: 0` body is none). */
+function carriesBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+function unsupportedMediaType(req: Request, expected: string[]): DsmError {
+  const given = req.get('content-type') ?? '(none)';
+  const message = `content type ${given} not accepted; send ${expected.join(' or ')}`;
+  return new DsmError('E_UNSUPPORTED_MEDIA_TYPE', message, { expected });
+}
+
+/**
+ * The JSON object a JSON route was sent, or `undefined` when the request has no body (what an
+ * empty body means is the route's call). Routes read this, never `req.body`: a body that was sent
+ * but not parsed as JSON (DAG-CBOR to a JSON route) is refused with 415 instead of looking absent.
+ */
+export function jsonBody(req: Request): Record<string, unknown> | undefined {
+  if (!carriesBody(req)) return undefined;
+  const body: unknown = req.body;
+  if (!req.is(JSON_TYPE) || body === undefined) throw unsupportedMediaType(req, [JSON_TYPE]);
+  // express.json's strict mode already refuses scalars; arrays and buffers get here.
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || Buffer.isBuffer(body))
+    throw new DsmError('E_BAD_REQUEST', 'body: JSON object expected', { field: 'body' });
+  return body as Record<string, unknown>;
+}
+
 // Byte bodies (DAG-CBOR, DAG-JSON)
 
 export interface RawBodyOptions {
   /** Largest body accepted, inclusive; default 262,144 bytes (protocol.md §1). */
   limit?: number | string;
-  /** Accepted media types; default DAG-CBOR and DAG-JSON. */
+  /**
+   * Accepted media types; default DAG-CBOR and DAG-JSON. Bodies of types other than these two and
+   * `application/json` are refused by the app before any route runs.
+   */
   types?: string[];
 }
 
@@ -225,16 +269,7 @@ export function rawBody(options: RawBodyOptions = {}): RequestHandler {
       return;
     }
     if (matched === false) {
-      const given = req.get('content-type') ?? '(none)';
-      next(
-        new DsmError(
-          'E_UNSUPPORTED_MEDIA_TYPE',
-          `content type ${given} not accepted; send ${types.join(' or ')}`,
-          {
-            expected: types,
-          },
-        ),
-      );
+      next(unsupportedMediaType(req, types));
       return;
     }
     parse(req, res, next);
@@ -255,6 +290,10 @@ export function requestBytes(req: Request): Buffer {
 export interface ServeOptions {
   port: number;
   host?: string;
+  /** Time a client has to send a whole request, body included, before a 408; default 30 s. */
+  requestTimeoutMs?: number;
+  /** Time a client has to send the request headers (at most `requestTimeoutMs`); default 10 s. */
+  headersTimeoutMs?: number;
 }
 
 export interface ServerHandle {
@@ -270,7 +309,18 @@ export interface ServerHandle {
 
 export async function serve(app: http.RequestListener, options: ServeOptions): Promise<ServerHandle> {
   const host = options.host ?? '0.0.0.0';
-  const server = http.createServer(app);
+  const requestTimeout = options.requestTimeoutMs ?? 30_000;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 10_000, requestTimeout);
+  const server = http.createServer(
+    {
+      requestTimeout,
+      headersTimeout,
+      // Node looks for expired requests only this often (30 s by default), which would let a stalled
+      // upload hold its connection for up to twice the timeout.
+      connectionsCheckingInterval: Math.max(10, Math.min(1_000, headersTimeout / 4)),
+    },
+    app,
+  );
   // Unfinished responses per connection. Node's closeIdleConnections() misses connections that
   // never carried a request (clients open spares), so idleness is tracked here.
   const pending = new Map<Socket, Set<http.ServerResponse>>();
@@ -279,6 +329,20 @@ export async function serve(app: http.RequestListener, options: ServeOptions): P
   server.on('connection', (socket: Socket) => {
     pending.set(socket, new Set());
     socket.once('close', () => pending.delete(socket));
+  });
+  // Requests Node's parser refuses (unknown method, oversized headers, garbage) and requests not
+  // received in time never reach express: answer them in our error shape rather than Node's bare
+  // status line. Only when every answer pending on the connection is the failed request's own and
+  // unstarted (a body that stalled or broke): otherwise ours would go ahead of, or into, another's.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const others = [...(pending.get(socket as Socket) ?? [])].some(
+      (res) => res.headersSent || res.req.complete,
+    );
+    if (err.code === 'ECONNRESET' || !socket.writable || others) {
+      socket.destroy();
+      return;
+    }
+    socket.end(clientErrorResponse(err, { headersTimeout, requestTimeout }), () => socket.destroy());
   });
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const responses = pending.get(req.socket);
@@ -322,4 +386,31 @@ export async function serve(app: http.RequestListener, options: ServeOptions): P
       return closing;
     },
   };
+}
+
+function clientErrorResponse(
+  err: NodeJS.ErrnoException & { reason?: unknown },
+  timeouts: { headersTimeout: number; requestTimeout: number },
+): string {
+  const [status, message]: [number, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, `request headers larger than ${http.maxHeaderSize} bytes`]
+      : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+        ? [413, 'chunk extensions too large']
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [
+              408,
+              `request not received in time (headers within ${timeouts.headersTimeout} ms, all of it within ${timeouts.requestTimeout} ms)`,
+            ]
+          : [400, `malformed HTTP request: ${typeof err.reason === 'string' ? err.reason : 'parse error'}`];
+  const error = new DsmError(codeForHttpStatus(status), message, err.code ? { reason: err.code } : {});
+  const body = JSON.stringify(errorBody(error));
+  return [
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(body)}`,
+    'connection: close',
+    '',
+    body,
+  ].join('\r\n');
 }

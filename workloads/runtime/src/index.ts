@@ -18,6 +18,7 @@ export {
   createLogger,
   logLevelSchema,
   redactSecrets,
+  redactUrl,
   setLogLevel,
   type LogLevel,
   type Logger,
@@ -41,6 +42,7 @@ export {
   DEFAULT_RAW_LIMIT,
   createHttpApp,
   errorBody,
+  jsonBody,
   rawBody,
   requestBytes,
   serve,
@@ -52,6 +54,7 @@ export {
   type ServeOptions,
   type ServerHandle,
 } from './http.js';
+export { booleanParam, intParam, type IntParamOptions } from './params.js';
 export { Readiness, type ReadinessCheck, type ReadinessReport } from './readiness.js';
 export { adminAuth, type AdminAuthOptions } from './auth.js';
 export { key, keyPrefix, prefixUpperBound, readU64be, u64be } from './keys.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { REDACTED, createLogger, redactSecrets, setLogLevel } from './log.js';
+import { REDACTED, createLogger, httpLogSerializers, redactSecrets, redactUrl, setLogLevel } from './log.js';
 
 function capture(level?: 'info' | 'debug') {
   const lines: Record<string, unknown>[] = [];
@@ -79,5 +79,39 @@ describe('redactSecrets', () => {
     const out = redactSecrets({ data: buffer, a: { b: { c: 1 } } }) as Record<string, unknown>;
     expect(out.data).toBe(buffer);
     expect(out).toEqual({ data: buffer, a: { b: { c: 1 } } });
+  });
+});
+
+describe('redactUrl', () => {
+  it('replaces the values of secret-named query parameters, however the name is spelled', () => {
+    expect(redactUrl('/v1/x?token=abc&limit=5')).toBe(`/v1/x?token=${REDACTED}&limit=5`);
+    expect(redactUrl('/a?access_token=1&api_key=2&apiKey=3&client_secret=4&password=5&tokenId=USD')).toBe(
+      `/a?access_token=${REDACTED}&api_key=${REDACTED}&apiKey=${REDACTED}&client_secret=${REDACTED}&password=${REDACTED}&tokenId=USD`,
+    );
+    expect(redactUrl('/a?%74oken=1&TOKEN=2&token[]=3&x-auth+token=4&%zz=5')).toBe(
+      `/a?%74oken=${REDACTED}&TOKEN=${REDACTED}&token[]=${REDACTED}&x-auth+token=${REDACTED}&%zz=5`,
+    );
+  });
+
+  it('leaves urls without secrets as they are', () => {
+    for (const url of ['/v1/tokens/abc', '/a?', '/a?token', '/a?limit=5&&from=0', '/a?q=token%3Dx'])
+      expect(redactUrl(url)).toBe(url);
+  });
+});
+
+describe('httpLogSerializers', () => {
+  it('redacts secret-named headers and query values in copies, never in the request', () => {
+    const headers = { 'x-dsm-token': 't', 'x-admin-token': 't', 'set-cookie': ['c'], accept: 'a' };
+    const query = { access_token: 't', limit: '5' };
+    const req = { id: 1, url: '/a?access_token=t&limit=5', query, headers };
+    expect(httpLogSerializers.req(req)).toEqual({
+      id: 1,
+      url: `/a?access_token=${REDACTED}&limit=5`,
+      query: { access_token: REDACTED, limit: '5' },
+      headers: { 'x-dsm-token': REDACTED, 'x-admin-token': REDACTED, 'set-cookie': REDACTED, accept: 'a' },
+    });
+    expect(httpLogSerializers.res({ headers })).toMatchObject({ headers: { 'set-cookie': REDACTED } });
+    expect(req.headers['x-dsm-token']).toBe('t');
+    expect(query.access_token).toBe('t');
   });
 });

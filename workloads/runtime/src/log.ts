@@ -1,7 +1,7 @@
 /**
- * JSON logs (pino) with secrets kept out: `authorization`/`cookie` headers of logged requests
- * and the value of any field whose name ends like token, secret, password or key, at any depth
- * of a logged plain object. Name domain fields so they don't collide (`tokenId`, not `token`).
+ * JSON logs (pino) with secrets kept out: the value of any field whose name ends like token,
+ * secret, password or key, at any depth of a logged plain object, and, in request log lines, of
+ * any header or query parameter so named. Name domain fields so they don't collide (`tokenId`, not `token`).
  */
 import { hostname } from 'node:os';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -18,8 +18,8 @@ export const REDACTED = '[redacted]';
 
 const SECRET_FIELD = /(token|secret|password|passphrase|key|authorization|cookie)s?$/i;
 
-// Request/response objects are serialized by pino-http after our formatter runs, so their
-// headers are covered by pino's path redaction instead of the name scrub.
+// Request/response objects are serialized by pino-http after our formatter runs, so the name scrub
+// never sees them: `httpLogSerializers` covers them, these paths are the backstop for the usual names.
 const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -78,3 +78,65 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   }
   return out;
 }
+
+function isSecretName(name: string): boolean {
+  return SECRET_FIELD.test(name);
+}
+
+/** A query parameter's name as the app would read it: decoded, without a `[...]` suffix. */
+function paramName(raw: string): string {
+  let name = raw.replace(/\+/g, ' ');
+  try {
+    name = decodeURIComponent(name);
+  } catch {
+    // malformed escapes: judge the name as written
+  }
+  return name.replace(/\[.*$/, '');
+}
+
+/** `url` with the value of every secret-named query parameter replaced (`?token=[redacted]&limit=5`). */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq !== -1 && isSecretName(paramName(pair.slice(0, eq)))
+        ? `${pair.slice(0, eq + 1)}${REDACTED}`
+        : pair;
+    });
+  return `${url.slice(0, q + 1)}${params.join('&')}`;
+}
+
+/** Copy of a header or query map with secret-named entries replaced (never the request's own object). */
+function redactNamed(map: unknown, name: (key: string) => string = (key) => key): unknown {
+  if (typeof map !== 'object' || map === null) return map;
+  return Object.fromEntries(
+    Object.entries(map).map(([key, value]) => [
+      key,
+      isSecretName(name(key)) ? REDACTED : redactSecrets(value),
+    ]),
+  );
+}
+
+interface SerializedMessage {
+  url?: unknown;
+  query?: unknown;
+  headers?: unknown;
+}
+
+/**
+ * pino-http serializers (they receive pino's serialized request and response): credentials sent
+ * where no standard says (`x-auth-token`, `?access_token=`) are redacted by name like any field.
+ */
+export const httpLogSerializers = {
+  req: (req: SerializedMessage): SerializedMessage => ({
+    ...req,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
+    query: redactNamed(req.query, paramName),
+    headers: redactNamed(req.headers),
+  }),
+  res: (res: SerializedMessage): SerializedMessage => ({ ...res, headers: redactNamed(res.headers) }),
+};

@@ -40,6 +40,9 @@ describe('httpStatusFor', () => {
     expect(codeForHttpStatus(503)).toBe('E_UNAVAILABLE');
     expect(codeForHttpStatus(502)).toBe('E_UNAVAILABLE');
     expect(codeForHttpStatus(418)).toBe('E_BAD_REQUEST');
+    // What serve() answers for requests Node's parser refuses: headers too large, sent too slowly.
+    expect(codeForHttpStatus(431)).toBe('E_TOO_LARGE');
+    expect(codeForHttpStatus(408)).toBe('E_BAD_REQUEST');
     expect(codeForHttpStatus(500)).toBe('E_INTERNAL');
   });
 

@@ -47,6 +47,7 @@ export function codeForHttpStatus(status: number): DsmErrorCode {
     case 409:
       return 'E_CONFLICT';
     case 413:
+    case 431: // request headers too large
       return 'E_TOO_LARGE';
     case 415:
       return 'E_UNSUPPORTED_MEDIA_TYPE';
