@@ -256,8 +256,9 @@ async function failureFrom(response: Response, idempotent: boolean, target: stri
   const error =
     parseErrorBody(text, status) ??
     new DsmError(codeForHttpStatus(status), `${target}: HTTP ${status}`, { status });
-  // 503 means the server did not process the request; gateway errors and 429 only for idempotent ones.
-  const retryable = status === 503 || (idempotent && (status === 429 || status === 502 || status === 504));
+  // A DSM 503 means "outcome unknown" (the work may be pending and finish by itself), so like gateway
+  // errors and 429 it is retried only when sending the request twice is harmless.
+  const retryable = idempotent && (status === 503 || status === 429 || status === 502 || status === 504);
   const retryAfter = Number(response.headers.get('retry-after'));
   return Number.isFinite(retryAfter) && retryAfter > 0
     ? { error, retryable, retryAfterMs: retryAfter * 1000 }

@@ -78,4 +78,5 @@ export {
 } from './client.js';
 export { GracefulShutdown, type Closer, type ShutdownOptions } from './shutdown.js';
 export { KeyedLocks } from './locks.js';
+export { isHostPort, parseHostPort } from './address.js';
 export { BoundedMap } from './bounded-map.js';
