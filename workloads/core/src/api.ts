@@ -22,7 +22,17 @@ import {
   validatePolicy,
   type Operation,
 } from '@dsm/protocol';
-import { DAG_CBOR, DAG_JSON, DEFAULT_RAW_LIMIT, KeyedLocks, rawBody, requestBytes } from '@dsm/runtime';
+import {
+  DAG_CBOR,
+  DAG_JSON,
+  DEFAULT_RAW_LIMIT,
+  KeyedLocks,
+  booleanParam,
+  intParam,
+  jsonBody,
+  rawBody,
+  requestBytes,
+} from '@dsm/runtime';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Answer, Chains } from './chains.js';
@@ -119,7 +129,7 @@ export function coreRoutes(
     (handler: KeyedHandler) =>
     async (req: Request, res: Response): Promise<void> => {
       const path = req.originalUrl.split('?')[0]!;
-      const request = requestKeyOf(req.get('idempotency-key'), req.method, path, req.body);
+      const request = requestKeyOf(req.get('idempotency-key'), req.method, path, jsonBody(req));
       if (request === undefined) return handler(req, res, undefined);
       await keyLocks.run(request.key, async () => {
         const replayed = await chains.replay(request);
@@ -142,7 +152,7 @@ export function coreRoutes(
   router.post(
     '/v1/identities',
     keyed(async (req, res, request) => {
-      const { suite, label } = parse(bodies.identity, req.body);
+      const { suite, label } = parse(bodies.identity, jsonBody(req));
       const created: Answer = await chains.createIdentity({ suite, ...(label ? { label } : {}) }, request);
       res.status(201).json(created);
     }),
@@ -199,8 +209,8 @@ export function coreRoutes(
     const identity = await known(req);
     const q = parse(
       z.object({
-        from: z.coerce.number().int().min(0).default(0),
-        limit: z.coerce.number().int().min(1).max(10_000).default(100),
+        from: intParam().default(0),
+        limit: intParam({ min: 1, max: 10_000 }).default(100),
       }),
       req.query,
     );
@@ -209,7 +219,7 @@ export function coreRoutes(
 
   router.get('/v1/identities/:id/states/:n', async (req, res) => {
     const identity = id(req);
-    const n = parse(z.coerce.number().int().min(0), req.params.n);
+    const n = parse(intParam(), req.params.n);
     const bytes = await storage.stateAt(identity, n);
     if (!bytes)
       throw new DsmError('E_NOT_FOUND', `state ${n} of ${identity.toString()} not found`, {
@@ -222,7 +232,10 @@ export function coreRoutes(
     const identity = await known(req);
     res.json({
       identity: identity.toString(),
-      entries: await storage.inbox(identity, req.query.pending === 'true'),
+      entries: await storage.inbox(
+        identity,
+        parse(z.object({ pending: booleanParam().default(false) }), req.query).pending,
+      ),
     });
   });
 
@@ -233,7 +246,7 @@ export function coreRoutes(
 
   router.get('/v1/identities/:id/export', async (req, res) => {
     const identity = id(req);
-    const q = parse(z.object({ from: z.coerce.number().int().min(0).default(0) }), req.query);
+    const q = parse(z.object({ from: intParam().default(0) }), req.query);
     res.type(DAG_CBOR).send(Buffer.from(await exportSegment(storage, chains.world, identity, q.from)));
   });
 
@@ -242,7 +255,7 @@ export function coreRoutes(
     '/v1/identities/:id/tokens',
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const body = parse(bodies.token, req.body);
+      const body = parse(bodies.token, jsonBody(req));
       const result = await chains.createToken(
         identity,
         {
@@ -263,7 +276,7 @@ export function coreRoutes(
   const simple = (kind: 'token.mint' | 'token.burn') =>
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const body = parse(bodies.amount, req.body);
+      const body = parse(bodies.amount, jsonBody(req));
       const token = parseId(body.token, 'token');
       res
         .status(201)
@@ -278,7 +291,7 @@ export function coreRoutes(
     '/v1/identities/:id/transfer',
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const body = parse(bodies.transfer, req.body);
+      const body = parse(bodies.transfer, jsonBody(req));
       const op: Operation = {
         kind: 'token.transfer',
         token: parseId(body.token, 'token'),
@@ -293,7 +306,7 @@ export function coreRoutes(
   const locking = (kind: 'token.lock' | 'token.unlock') =>
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const body = parse(bodies.lock, req.body);
+      const body = parse(bodies.lock, jsonBody(req));
       const op: Operation = {
         kind,
         token: parseId(body.token, 'token'),
@@ -309,8 +322,9 @@ export function coreRoutes(
     '/v1/identities/:id/receive',
     keyed(async (req, res, request) => {
       const identity = id(req);
-      if (req.body && Object.keys(req.body as object).length > 0) {
-        const { transfer } = parse(bodies.receive, req.body);
+      const named = jsonBody(req);
+      if (named && Object.keys(named).length > 0) {
+        const { transfer } = parse(bodies.receive, named);
         const result = await chains.receive(identity, parseId(transfer, 'transfer'), request);
         if (result.alreadyReceived) await reply(res, request, 200, result);
         else res.status(201).json(result);
@@ -381,7 +395,7 @@ export function coreRoutes(
   });
 
   router.post('/v1/policies/validate', async (req, res) => {
-    const body = parse(bodies.policy, req.body);
+    const body = parse(bodies.policy, jsonBody(req));
     const author = body.author ? parseId(body.author, 'author') : idOf({ anonymous: true });
     const policy = makePolicy(author, conditionsFromJson(body.conditions), body.description);
     const valid = validatePolicy(policy);

@@ -11,6 +11,7 @@ import {
   createHttpApp,
   createLogger,
   createMetricsRegistry,
+  jsonBody,
   parseHostPort,
   readSecretFile,
   saveConfigChanges,
@@ -133,7 +134,7 @@ export async function startCoreNode(
         autoReceive: z.boolean().optional(),
         receivePollMs: z.number().optional(),
       }),
-      req.body,
+      jsonBody(req),
     );
     config = { ...config, ...(await saveConfigChanges(coreConfigSchema, sources, changes)) };
     world.policies.resize(config.policyCacheSize);
@@ -146,7 +147,7 @@ export async function startCoreNode(
     res.json({ storageNodes: await storage.statuses() });
   });
   p2p.router.post('/v1/admin/topology', async (req, res) => {
-    const { peer: given } = parse(z.strictObject({ peer: z.string() }), req.body);
+    const { peer: given } = parse(z.strictObject({ peer: z.string() }), jsonBody(req));
     const peer = parseHostPort(given);
     const added = storage.add(peer);
     await saveConfigChanges(coreConfigSchema, sources, { storageNodes: storage.list() });
