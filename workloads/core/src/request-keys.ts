@@ -52,7 +52,8 @@ export function requestKeyOf(
 ): RequestKey | undefined {
   if (header === undefined) return undefined;
   const trimmed = header.trim();
-  const value = /^".*"$/.test(trimmed) ? trimmed.slice(1, -1) : trimmed;
+  // An sf-string (RFC 8941) is quoted, with \\ and \" escaped inside.
+  const value = /^".*"$/.test(trimmed) ? trimmed.slice(1, -1).replace(/\\(["\\])/g, '$1') : trimmed;
   if (!KEY.test(value)) {
     throw new DsmError('E_BAD_REQUEST', 'Idempotency-Key: 1 to 255 visible ASCII characters', {
       field: 'Idempotency-Key',
