@@ -10,9 +10,12 @@ import { DAG_CBOR, DAG_JSON, rawBody, requestBytes } from '@dsm/runtime';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Directory, ForkEvidence, InboxEntry } from './directory.js';
+import { LIMITS } from './limits.js';
 import type { StorageMetrics } from './metrics.js';
+import { decimalInt, decimalU64, flag, parseParams } from './params.js';
+import { PEER_HEADER } from './peer-client.js';
 import type { PeerSet } from './peers.js';
-import { PEER_HEADER, type Replicator } from './replicator.js';
+import type { Replicator } from './replicator.js';
 
 export interface ApiContext {
   directory: Directory;
@@ -23,6 +26,8 @@ export interface ApiContext {
   status: () => Record<string, unknown>;
   /** Bearer-token guard for /v1/admin. */
   admin: RequestHandler;
+  /** Guard for the replication routes: the peer token when one is configured, else open. */
+  peer: RequestHandler;
   adminRoutes: (router: Router) => void;
 }
 
@@ -71,21 +76,13 @@ const evidenceJson = (e: ForkEvidence) => ({
   candidate: e.candidate.toString(),
 });
 
-const pageQuery = z.object({
-  from: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-});
-
-function query<T extends z.ZodType>(schema: T, req: Request): z.output<T> {
-  const parsed = schema.safeParse(req.query);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new DsmError('E_BAD_REQUEST', `query ${issue.path.join('.')}: ${issue.message}`, {
-      field: issue.path.join('.'),
-    });
-  }
-  return parsed.data;
-}
+const limit = decimalInt(1, 10_000).default(1000);
+const pageQuery = z.object({ from: decimalInt(0, Number.MAX_SAFE_INTEGER).default(0), limit });
+const heightParams = z.object({ n: decimalInt(0, Number.MAX_SAFE_INTEGER) });
+const inboxQuery = z.object({ limit, pending: flag.default(false) });
+const objectQuery = z.object({ evidence: flag.default(false) });
+const logQuery = z.object({ after: decimalU64.default(0n), limit });
+const bucketParams = z.object({ bucket: decimalInt(0, 255) });
 
 export function storageRoutes(router: Router, ctx: ApiContext): void {
   const { directory, replicator, metrics } = ctx;
@@ -105,7 +102,7 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     }
     let replicas: string[];
     try {
-      replicas = await replicator.replicate(bytes);
+      replicas = await replicator.replicate(bytes, result);
     } catch (e) {
       metrics.writes.inc({ result: isDsmError(e, 'E_FORK') ? 'fork' : 'unavailable' });
       throw e;
@@ -123,7 +120,8 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
 
   router.get('/v1/objects/:id', async (req, res) => {
     const id = idParam(req);
-    const bytes = req.query.evidence === 'true' ? await directory.anyBytes(id) : await directory.get(id);
+    const { evidence } = parseParams(objectQuery, req.query);
+    const bytes = evidence ? await directory.anyBytes(id) : await directory.get(id);
     if (bytes === null) throw notFound('object', { id: id.toString() });
     sendObject(req, res, bytes);
   });
@@ -142,7 +140,7 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
 
   router.get('/v1/identities/:id/states', async (req, res) => {
     const identity = idParam(req);
-    const { from, limit } = query(pageQuery, req);
+    const { from, limit } = parseParams(pageQuery, req.query);
     const states = await directory.chain(identity, from, limit);
     res.json({
       identity: identity.toString(),
@@ -152,11 +150,10 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
 
   router.get('/v1/identities/:id/states/:n', async (req, res) => {
     const identity = idParam(req);
-    const n = z.coerce.number().int().min(0).safeParse(req.params.n);
-    if (!n.success) throw new DsmError('E_BAD_REQUEST', 'n must be a non-negative integer', { field: 'n' });
-    const id = await directory.stateIdAt(identity, n.data);
+    const { n } = parseParams(heightParams, req.params);
+    const id = await directory.stateIdAt(identity, n);
     const bytes = id && (await directory.get(id));
-    if (!bytes) throw notFound('state', { identity: identity.toString(), n: String(n.data) });
+    if (!bytes) throw notFound('state', { identity: identity.toString(), n: String(n) });
     sendObject(req, res, bytes);
   });
 
@@ -170,11 +167,8 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
 
   router.get('/v1/identities/:id/inbox', async (req, res) => {
     const identity = idParam(req);
-    const { limit } = query(
-      z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(1000) }).loose(),
-      req,
-    );
-    const entries = await directory.inbox(identity, { pendingOnly: req.query.pending === 'true', limit });
+    const { limit, pending } = parseParams(inboxQuery, req.query);
+    const entries = await directory.inbox(identity, { pendingOnly: pending, limit });
     res.json({ identity: identity.toString(), entries: entries.map(inboxJson) });
   });
 
@@ -210,7 +204,8 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
   });
 
   // ---- replication between storage nodes
-  router.post('/v1/replica/objects', body, async (req, res) => {
+  router.use('/v1/replication', ctx.peer);
+  router.post('/v1/replica/objects', ctx.peer, body, async (req, res) => {
     const from = req.get(PEER_HEADER)?.toLowerCase();
     try {
       await replicator.ingestFromPeer(objectBytes(req, ctx.maxObjectBytes), from);
@@ -222,19 +217,8 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
   });
 
   router.get('/v1/replication/log', async (req, res) => {
-    const { after, limit } = query(
-      z.object({
-        after: z
-          .string()
-          .regex(/^[0-9]{1,20}$/)
-          .default('0'),
-        limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-      }),
-      req,
-    );
-    if (BigInt(after) > (1n << 64n) - 1n)
-      throw new DsmError('E_BAD_REQUEST', 'after must be a 64-bit sequence number', { field: 'after' });
-    const entries = await directory.log(BigInt(after), limit);
+    const { after, limit } = parseParams(logQuery, req.query);
+    const entries = await directory.log(after, limit, LIMITS.logPageBytes);
     res.type(DAG_CBOR).send(
       Buffer.from(
         dagCbor.encode({
@@ -251,9 +235,8 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
   });
 
   router.get('/v1/replication/buckets/:bucket', async (req, res) => {
-    const bucket = z.coerce.number().int().min(0).max(255).safeParse(req.params.bucket);
-    if (!bucket.success) throw new DsmError('E_BAD_REQUEST', 'bucket must be 0..255', { field: 'bucket' });
-    res.json((await directory.bucket(bucket.data)).map(String));
+    const { bucket } = parseParams(bucketParams, req.params);
+    res.json((await directory.bucket(bucket)).map(String));
   });
 
   // ---- admin

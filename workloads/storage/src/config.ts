@@ -3,8 +3,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, logLevelSchema, type ConfigSources } from '@dsm/runtime';
 import { z } from 'zod';
+import { isPeerAddress } from './peers.js';
 
-const peerList = z.array(z.string().min(1)).describe('a comma-separated list of host:port');
+const peerList = z
+  .array(z.string().refine(isPeerAddress, 'host:port with a port 1..65535'))
+  .describe('a comma-separated list of host:port');
 
 export const storageConfigSchema = z.object({
   nodeId: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'a DNS label such as storage-0'),
@@ -31,6 +34,11 @@ export const storageConfigSchema = z.object({
   logLevel: logLevelSchema,
   /** Bearer token for /v1/admin; without it the admin API refuses every request. */
   adminTokenFile: z.string().optional(),
+  /**
+   * Shared secret of the cluster's storage nodes: the replication routes require it as a bearer token and
+   * this node sends it to its peers. Without it those routes are open (development).
+   */
+  peerTokenFile: z.string().optional(),
   cryptoBackend: z.enum(['default', 'node', 'noble']),
 });
 
@@ -54,6 +62,7 @@ export const STORAGE_ENV = {
   maxObjectBytes: 'DSM_MAX_OBJECT_BYTES',
   logLevel: 'DSM_LOG_LEVEL',
   adminTokenFile: 'DSM_ADMIN_TOKEN_FILE',
+  peerTokenFile: 'DSM_STORAGE_PEER_TOKEN_FILE',
   cryptoBackend: 'DSM_CRYPTO_BACKEND',
 } as const;
 

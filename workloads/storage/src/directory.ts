@@ -35,6 +35,7 @@ import { BoundedMap, KeyedLocks, readU64be, u64be, type Store, type WriteBatch }
 import { SetDigest } from './digest.js';
 import { Gate } from './gate.js';
 import { keys } from './keys.js';
+import { LIMITS } from './limits.js';
 
 export interface IngestResult {
   id: CID;
@@ -189,11 +190,19 @@ export class Directory {
   }
 
   /**
-   * Ingests objects in order as one durable batch (catch-up from a peer): later objects see earlier ones,
-   * signature checks run a window ahead on the thread pool, and one fsync covers the page.
+   * Ingests objects in order (catch-up from a peer): later objects see earlier ones, signature checks run a
+   * window ahead on the thread pool. Chunks of LIMITS.ingestChunk objects are each one durable batch (one
+   * fsync) applied alone, so client writes wait for one chunk at most, however large the peer's page.
    * Returns, per object, its result or the DsmError that rejected it.
    */
-  ingestMany(list: Uint8Array[]): Promise<(IngestResult | DsmError)[]> {
+  async ingestMany(list: Uint8Array[]): Promise<(IngestResult | DsmError)[]> {
+    const results: (IngestResult | DsmError)[] = [];
+    for (let at = 0; at < list.length; at += LIMITS.ingestChunk)
+      results.push(...(await this.ingestChunk(list.slice(at, at + LIMITS.ingestChunk))));
+    return results;
+  }
+
+  private ingestChunk(list: Uint8Array[]): Promise<(IngestResult | DsmError)[]> {
     return this.gate.exclusively(async () => {
       const page = new Page(this.store.batch());
       this.page = page;
@@ -758,11 +767,15 @@ export class Directory {
   // ---------------------------------------------------------------------------------------------
   // Replication
 
-  /** Log entries after `after`, in order, with the bytes to send (evidence: the candidate envelope). */
-  async log(after: bigint, limit: number): Promise<(LogEntry & { bytes: Uint8Array })[]> {
+  /**
+   * Log entries after `after`, in order, with the bytes to send (evidence: the candidate envelope): at most
+   * `limit` entries, ending with the one that brings the object bytes to `maxBytes` (at least one entry).
+   */
+  async log(after: bigint, limit: number, maxBytes: number): Promise<(LogEntry & { bytes: Uint8Array })[]> {
     const out: (LogEntry & { bytes: Uint8Array })[] = [];
     const last = this.lastSeq;
     if (after >= last) return [];
+    let total = 0;
     for await (const { key, value } of this.store.iterate({
       gt: keys.log(after),
       lte: keys.log(last),
@@ -774,7 +787,10 @@ export class Directory {
         id: idFromBytes(value.subarray(1)),
       };
       const bytes = await this.bytesOf(entry);
-      if (bytes !== null) out.push({ ...entry, bytes });
+      if (bytes === null) continue;
+      out.push({ ...entry, bytes });
+      total += bytes.length;
+      if (total >= maxBytes) break;
     }
     return out;
   }

@@ -3,5 +3,7 @@ export * from './digest.js';
 export * from './directory.js';
 export * from './keys.js';
 export * from './peers.js';
+export * from './limits.js';
+export * from './peer-client.js';
 export * from './replicator.js';
 export * from './node.js';

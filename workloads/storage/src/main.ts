@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 /** dsm-storage: starts a storage node from its configuration; exits non-zero naming a bad key. */
-import { GracefulShutdown } from '@dsm/runtime';
+import { ConfigError, GracefulShutdown } from '@dsm/runtime';
 import { loadStorageConfig } from './config.js';
 import { startStorageNode } from './node.js';
 
-let config;
+let node;
 try {
-  config = loadStorageConfig();
+  node = await startStorageNode(loadStorageConfig());
 } catch (e) {
-  console.error(`dsm-storage: ${(e as Error).message}`);
+  // A bad key (including an unreadable token file) exits 2 naming it; anything else is a crash.
+  if (!(e instanceof ConfigError)) throw e;
+  console.error(`dsm-storage: ${e.message}`);
   process.exit(2);
 }
-const node = await startStorageNode(config);
 const shutdown = new GracefulShutdown({ logger: node.logger });
 shutdown.register('storage node', () => node.close());
 shutdown.listen();

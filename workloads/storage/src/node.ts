@@ -8,6 +8,7 @@ import {
   createHttpApp,
   createLogger,
   createMetricsRegistry,
+  readSecretFile,
   saveConfigChanges,
   serve,
   setLogLevel,
@@ -25,7 +26,7 @@ import {
 } from './config.js';
 import { Directory } from './directory.js';
 import { storageMetrics } from './metrics.js';
-import { PeerSet } from './peers.js';
+import { PeerSet, parsePeerAddress } from './peers.js';
 import { Replicator } from './replicator.js';
 
 export const VERSION = '0.1.0';
@@ -49,12 +50,16 @@ const refuseAdmin: RequestHandler = (_req, _res, next) =>
     ),
   );
 
+/** Without a peer token the replication routes are open (development); they stay bounded (limits.ts). */
+const openToPeers: RequestHandler = (_req, _res, next) => next();
+
 export async function startStorageNode(
   config: StorageConfig,
   options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
 ): Promise<StorageNode> {
   const logger = options.logger ?? createLogger({ service: 'dsm-storage', level: config.logLevel });
   const address = advertisedAddress(config);
+  const peerToken = config.peerTokenFile ? readSecretFile(config.peerTokenFile, 'peerTokenFile') : undefined;
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.configDir, { recursive: true });
   const store = await Store.open(join(config.dataDir, 'rocksdb'));
@@ -62,13 +67,15 @@ export async function startStorageNode(
     backend: backendByName(config.cryptoBackend),
     maxObjectBytes: config.maxObjectBytes,
   });
-  const peers = await PeerSet.open(store, address, [...config.syncWith, ...config.connectPeers]);
+  const peers = await PeerSet.open(store, address, [...config.syncWith, ...config.connectPeers], logger);
   const replicator = new Replicator(directory, peers, {
     self: address,
     replicationFactor: config.replicationFactor,
     syncIntervalMs: config.syncIntervalMs,
     batchSize: config.syncBatchSize,
     pushTimeoutMs: config.pushTimeoutMs,
+    maxObjectBytes: config.maxObjectBytes,
+    ...(peerToken !== undefined ? { peerToken } : {}),
     logger,
   });
   const registry = createMetricsRegistry();
@@ -136,9 +143,10 @@ export async function startStorageNode(
       res.status(added ? 201 : 200).json({ peer, added, peers: peers.list() });
     });
     r.delete('/v1/admin/peers/:peer', async (req, res) => {
-      const removed = await peers.remove(String(req.params.peer));
-      replicator.forget(String(req.params.peer));
-      res.json({ peer: req.params.peer, removed, peers: peers.list() });
+      const peer = parsePeerAddress(String(req.params.peer));
+      const removed = await peers.remove(peer);
+      replicator.forget(peer);
+      res.json({ peer, removed, peers: peers.list() });
     });
     r.post('/v1/admin/sync', async (_req, res) => {
       await replicator.syncAll();
@@ -167,6 +175,7 @@ export async function startStorageNode(
     maxObjectBytes: config.maxObjectBytes,
     status,
     admin: config.adminTokenFile ? adminAuth({ tokenFile: config.adminTokenFile }) : refuseAdmin,
+    peer: peerToken !== undefined ? adminAuth({ token: peerToken, name: 'peer' }) : openToPeers,
     adminRoutes,
   });
 

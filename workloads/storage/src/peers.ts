@@ -4,16 +4,22 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { DsmError } from '@dsm/protocol';
-import type { Store } from '@dsm/runtime';
+import type { Logger, Store } from '@dsm/runtime';
 import { keys } from './keys.js';
 
-const ADDRESS = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?:[0-9]{1,5}$|^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/;
+// host (name, IPv4 or [IPv6]) ':' port in canonical decimal.
+const ADDRESS = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9a-fA-F:]+\]):([1-9][0-9]{0,4})$/;
+
+/** True for `host:port` with a port in 1..65535 (surrounding spaces allowed). Pure. */
+export function isPeerAddress(value: string): boolean {
+  const match = ADDRESS.exec(value.trim());
+  return match !== null && Number(match[1]) <= 65535;
+}
 
 /** Checks `host:port` (name, IPv4 or [IPv6]); throws E_BAD_REQUEST naming the value. */
 export function parsePeerAddress(value: string): string {
   const trimmed = value.trim();
-  const port = Number(trimmed.slice(trimmed.lastIndexOf(':') + 1));
-  if (!ADDRESS.test(trimmed) || port < 1 || port > 65535) {
+  if (!isPeerAddress(trimmed)) {
     throw new DsmError('E_BAD_REQUEST', `peer address "${value}" must be host:port`, {
       field: 'peer',
       value,
@@ -33,11 +39,14 @@ export class PeerSet {
     private addresses: string[],
   ) {}
 
-  /** Persisted peers win over configured ones (admin changes are the newest word). */
-  static async open(store: Store, self: string, configured: string[]): Promise<PeerSet> {
+  /**
+   * Persisted peers win over configured ones (admin changes are the newest word). A persisted entry that is
+   * not a valid address (written by an older version) is skipped with a warning, never fatal.
+   */
+  static async open(store: Store, self: string, configured: string[], logger?: Logger): Promise<PeerSet> {
     const persisted = await store.get(keys.meta('peers'));
     const list =
-      persisted === null ? configured.map(parsePeerAddress) : (dagCbor.decode(persisted) as string[]);
+      persisted === null ? configured.map(parsePeerAddress) : persistedPeers(persisted, configured, logger);
     return new PeerSet(
       store,
       self,
@@ -74,4 +83,26 @@ export class PeerSet {
   private persist(): Promise<void> {
     return this.store.batch().put(keys.meta('peers'), dagCbor.encode(this.addresses)).write({ sync: true });
   }
+}
+
+/** The valid addresses of a persisted peer list; the configured ones when it is not a list at all. */
+function persistedPeers(bytes: Uint8Array, configured: string[], logger: Logger | undefined): string[] {
+  let value: unknown;
+  try {
+    value = dagCbor.decode(bytes);
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value)) {
+    logger?.warn('the persisted peer list is unreadable: using the configured peers');
+    return configured.map(parsePeerAddress);
+  }
+  return value.flatMap((entry: unknown) => {
+    if (typeof entry === 'string' && isPeerAddress(entry)) return [parsePeerAddress(entry)];
+    logger?.warn(
+      { value: String(entry).slice(0, 100) },
+      'skipped a bad peer address in the persisted peer list',
+    );
+    return [];
+  });
 }

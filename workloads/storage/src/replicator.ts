@@ -3,21 +3,19 @@
  * `replicationFactor` nodes hold them on disk. Independently, every node pulls from every peer: first the
  * peer's log from a persisted cursor, then, once caught up, a digest comparison finds any gap the log
  * cannot (a restored disk, a reset cursor, evidence kept out of order) and fetches what is missing.
- * Every byte from a peer goes through the same ingest as a client write: peers are never trusted.
+ * Every byte from a peer goes through the same ingest as a client write, and a peer's word is never
+ * evidence: what it says it holds, or refuses, counts only as far as this node can verify it. What a peer
+ * can make this node read, wait for and do is bounded (limits.ts).
  */
-import * as dagCbor from '@ipld/dag-cbor';
-import { CID, DsmError, decodeSignedState, idOfBytes, isDsmError } from '@dsm/protocol';
-import { HttpClient, readU64be, u64be, type Logger } from '@dsm/runtime';
-import { differingBuckets, type DigestSummary } from './digest.js';
+import { DsmError, decodeSignedState, idOfBytes, isDsmError, parseId, type CID } from '@dsm/protocol';
+import { readU64be, u64be, type Logger } from '@dsm/runtime';
+import { differingBuckets } from './digest.js';
 import { MISSING_DEPENDENCY, type Directory, type IngestResult } from './directory.js';
 import { keys } from './keys.js';
-import { peerUrl, type PeerSet } from './peers.js';
-
-export const PEER_HEADER = 'x-dsm-peer';
-const MAX_PAGES_PER_ROUND = 1000;
-/** At most this many objects are fetched by one digest comparison (the next one continues). */
-const MAX_RECONCILE_FETCH = 10_000;
-const FETCH_CONCURRENCY = 16;
+import { LIMITS } from './limits.js';
+import { PeerClient } from './peer-client.js';
+import { MISBEHAVING, bucketIds, misbehaving, parseDigest, parseLogPage } from './peer-data.js';
+import type { PeerSet } from './peers.js';
 
 export interface PeerStatus {
   address: string;
@@ -38,13 +36,16 @@ export interface ReplicatorOptions {
   /** How many log entries one pull asks for. */
   batchSize: number;
   pushTimeoutMs: number;
+  maxObjectBytes: number;
+  /** Sent to peers as `Authorization: Bearer` when the cluster shares a peer token. */
+  peerToken?: string;
   logger: Logger;
   /** Clock for lag, injected for tests. */
   now?: () => number;
 }
 
 interface PeerState {
-  client: HttpClient;
+  client: PeerClient;
   up: boolean;
   nodeId?: string;
   behind: number;
@@ -54,7 +55,12 @@ interface PeerState {
   lastError?: string;
   running?: Promise<void>;
   rounds: number;
+  /** The last digest comparison stopped at a cap: compare again next round. */
+  reconcileAgain: boolean;
 }
+
+/** What one peer did with a pushed write. */
+type Outcome = { held: true } | { fork: DsmError } | { failure: string };
 
 export class Replicator {
   private readonly peers = new Map<string, PeerState>();
@@ -73,16 +79,18 @@ export class Replicator {
   private state(address: string): PeerState {
     let state = this.peers.get(address);
     if (state === undefined) {
+      const { self, pushTimeoutMs, maxObjectBytes, peerToken } = this.options;
       state = {
-        client: new HttpClient({
-          baseUrl: peerUrl(address),
-          timeoutMs: this.options.pushTimeoutMs,
-          retries: 1,
-          headers: { [PEER_HEADER]: this.options.self },
+        client: new PeerClient(address, {
+          self,
+          timeoutMs: pushTimeoutMs,
+          maxObjectBytes,
+          ...(peerToken !== undefined ? { token: peerToken } : {}),
         }),
         up: false,
         behind: 0,
         rounds: 0,
+        reconcileAgain: false,
       };
       this.peers.set(address, state);
     }
@@ -93,77 +101,109 @@ export class Replicator {
   // Write path
 
   /**
-   * Makes sure `replicationFactor` nodes (this one included) hold `bytes` on disk. Resolves with the nodes
-   * that acknowledged; throws E_UNAVAILABLE (retryable: the write is idempotent) when too few could.
+   * Makes sure `replicationFactor` nodes (this one included) hold `bytes`, already ingested here as
+   * `written`, on disk. Resolves with the nodes that acknowledged; throws E_UNAVAILABLE (retryable: the
+   * write is idempotent) when too few could, or E_FORK when a peer showed this node a conflicting state
+   * that verifies here.
    */
-  async replicate(bytes: Uint8Array): Promise<string[]> {
-    const needed = this.options.replicationFactor - 1;
+  async replicate(bytes: Uint8Array, written: IngestResult): Promise<string[]> {
+    const required = this.options.replicationFactor;
     const holders = [this.options.self];
-    if (needed <= 0) return holders;
+    if (required <= 1) return holders;
     const peers = this.peerSet.list();
-    if (peers.length < needed) {
+    if (peers.length < required - 1) {
       throw new DsmError(
         'E_UNAVAILABLE',
-        `replication factor ${this.options.replicationFactor} needs ${needed} peer(s); this node has ${peers.length}`,
-        {
-          replicas: 1,
-          required: this.options.replicationFactor,
-        },
+        `replication factor ${required} needs ${required - 1} peer(s); this node has ${peers.length}`,
+        { replicas: 1, required },
       );
     }
     const failures: string[] = [];
     return new Promise((resolve, reject) => {
-      let settled = 0;
+      let pending = peers.length;
       let done = false;
-      for (const peer of peers) {
-        this.push(peer, bytes)
-          .then(
-            () => {
-              holders.push(peer);
-              if (!done && holders.length - 1 >= needed) {
-                done = true;
-                resolve([...holders]);
-              }
-            },
-            (e: unknown) => {
-              failures.push(`${peer}: ${(e as Error).message}`);
-              if (isDsmError(e, 'E_FORK') && !done) {
-                // A peer holds a conflicting state: the write is a fork, not a replication failure.
-                done = true;
-                reject(e);
-              }
-            },
-          )
-          .finally(() => {
-            settled++;
-            if (!done && settled === peers.length) {
-              done = true;
-              reject(
-                new DsmError(
-                  'E_UNAVAILABLE',
-                  `only ${holders.length} of ${this.options.replicationFactor} required nodes acknowledged the write; retry it`,
-                  {
-                    replicas: holders.length,
-                    required: this.options.replicationFactor,
-                    failures,
-                  },
-                ),
-              );
-            }
-          });
-      }
+      const settle = (peer: string, outcome: Outcome) => {
+        pending--;
+        if ('held' in outcome) holders.push(peer);
+        if ('failure' in outcome) failures.push(outcome.failure);
+        if (done) return;
+        if (holders.length >= required) {
+          done = true;
+          resolve([...holders]);
+        } else if ('fork' in outcome) {
+          done = true;
+          reject(outcome.fork);
+        } else if (pending === 0) {
+          done = true;
+          reject(
+            new DsmError(
+              'E_UNAVAILABLE',
+              `only ${holders.length} of ${required} required nodes acknowledged the write; retry it`,
+              { replicas: holders.length, required, failures },
+            ),
+          );
+        }
+      };
+      for (const peer of peers) void this.offer(peer, bytes, written).then((o) => settle(peer, o));
     });
   }
 
-  private async push(peer: string, bytes: Uint8Array): Promise<void> {
+  /** Pushes to one peer. Its refusal only means it does not hold the write, unless it is a fork verified here. */
+  private async offer(peer: string, bytes: Uint8Array, written: IngestResult): Promise<Outcome> {
     const state = this.state(peer);
     try {
-      await state.client.postBytes('/v1/replica/objects', bytes, { idempotent: true });
+      await state.client.push(bytes);
       state.up = true;
+      return { held: true };
     } catch (e) {
       if (isDsmError(e, 'E_UNAVAILABLE')) state.up = false;
-      throw e;
+      if (isDsmError(e, 'E_FORK') && written.identity !== undefined) {
+        const fork = await this.verifyFork(peer, e, written, written.identity);
+        if (fork) return { fork };
+      }
+      return { failure: `${peer}: ${(e as Error).message}` };
     }
+  }
+
+  /**
+   * A peer refused a write as a fork. Its word is not evidence: fetch the conflicting state it names and
+   * ingest it here like any object. Only when this node then holds the evidence itself (the identity is
+   * forked here) is the write a fork.
+   */
+  private async verifyFork(
+    peer: string,
+    claim: DsmError,
+    written: IngestResult,
+    identity: CID,
+  ): Promise<DsmError | undefined> {
+    const existing = idOrUndefined(claim.details.existing);
+    if (existing !== undefined && !existing.equals(written.id)) {
+      try {
+        if ((await this.directory.missing([existing])).length > 0) {
+          const bytes = await this.state(peer).client.evidence(existing);
+          // Only the object it named: a fork claim is no way to hand this node anything else.
+          if (objectId(bytes)?.equals(existing)) await this.directory.ingest(bytes);
+        }
+      } catch {
+        // E_FORK is the evidence being kept; any other failure leaves no evidence, which is checked below.
+      }
+    }
+    if (await this.directory.world.isForked(identity)) {
+      // The evidence is this node's own (GET /v1/identities/:id/forks), not the peer's claim.
+      return new DsmError(
+        'E_FORK',
+        `identity ${identity.toString()} is forked: a conflicting state is known`,
+        {
+          identity: identity.toString(),
+          n: written.n ?? null,
+        },
+      );
+    }
+    this.options.logger.warn(
+      { peer, identity: identity.toString(), n: written.n },
+      'a peer claimed a fork without evidence that verifies; it does not count as holding the write',
+    );
+    return undefined;
   }
 
   /**
@@ -224,96 +264,155 @@ export class Replicator {
     try {
       let cursor = await this.cursor(peer);
       let fresh = 0;
+      const limit = this.options.batchSize;
       // Bounded: a peer cannot keep one round going forever.
-      for (let pages = 0; pages < MAX_PAGES_PER_ROUND; pages++) {
-        const page = dagCbor.decode(
-          await state.client.getBytes('/v1/replication/log', {
-            query: { after: cursor.toString(), limit: this.options.batchSize },
-          }),
-        ) as {
-          nodeId: string;
-          last: bigint | number;
-          entries: { seq: bigint | number; bytes: Uint8Array }[];
-        };
+      for (let pages = 0; pages < LIMITS.pagesPerRound; pages++) {
+        const page = parseLogPage(peer, await state.client.log(cursor, limit), cursor, limit);
         state.up = true;
         state.nodeId = page.nodeId;
-        // A peer's log only moves forward: a page that does not is not trusted at all.
-        let previous = cursor;
-        for (const entry of page.entries) {
-          const seq = BigInt(entry.seq);
-          if (seq <= previous)
-            throw new DsmError('E_BAD_REQUEST', `peer ${peer} served log entries out of order`, { peer });
-          previous = seq;
-        }
         fresh += page.entries.length;
         if (page.entries.length > 0) {
           // Most of a peer's log already reached us by push: ingest (exclusively) only what is missing.
           const unseen = await this.unseen(page.entries.map((e) => e.bytes));
           if (unseen.length > 0) this.report(peer, await this.directory.ingestMany(unseen));
-          cursor = BigInt(page.entries[page.entries.length - 1]!.seq);
+          cursor = page.entries[page.entries.length - 1]!.seq;
         }
-        state.behind = Number(BigInt(page.last) - cursor);
+        state.behind = page.last > cursor ? Number(page.last - cursor) : 0;
         await this.directory.store.batch().put(keys.cursor(peer), u64be(cursor)).write();
-        if (page.entries.length < this.options.batchSize) break;
+        // Pages are bounded in bytes too, so a short page is not the end: the peer's `last` is.
+        if (page.entries.length === 0 || cursor >= page.last) break;
       }
       // Compare digests to find gaps the log cannot show: on the first round and every tenth quiet one,
-      // and every fiftieth round whatever the traffic (so steady writes cannot postpone repair forever).
+      // every fiftieth round whatever the traffic (so steady writes cannot postpone repair forever), and
+      // right after a comparison that stopped at a cap.
       const round = state.rounds++;
-      if ((fresh === 0 && round % 10 === 0) || round % 50 === 0) await this.reconcile(peer, state);
+      if (state.reconcileAgain || (fresh === 0 && round % 10 === 0) || round % 50 === 0)
+        state.reconcileAgain = await this.reconcile(peer, state);
       state.inSyncAt = this.now();
       state.lastSyncAt = this.now();
       state.lastError = undefined;
     } catch (e) {
       state.lastError = (e as Error).message;
       if (isDsmError(e, 'E_UNAVAILABLE')) state.up = false;
-      this.options.logger.warn({ peer, err: (e as Error).message }, 'sync with peer failed');
+      if (isMisbehaving(e))
+        this.options.logger.warn({ peer, reason: (e as Error).message }, 'peer misbehaving');
+      else this.options.logger.warn({ peer, err: (e as Error).message }, 'sync with peer failed');
     }
   }
 
   /**
-   * Logs what a peer sent that we refused (bad data is skipped, forks became evidence) and returns how many
-   * objects only lacked a dependency (they may go in once it arrives).
+   * Logs, once per batch, what a peer sent that we refused (bad data is skipped, forks became evidence), and
+   * returns how many objects only lacked a dependency (they may go in once it arrives).
    */
   private report(peer: string, results: (IngestResult | DsmError)[]): number {
     let missing = 0;
+    const codes: Record<string, number> = {};
+    let example: string | undefined;
     for (const result of results) {
       if (!(result instanceof DsmError)) continue;
       if (result.details[MISSING_DEPENDENCY] === true) missing++;
-      else if (result.code !== 'E_FORK')
-        this.options.logger.warn(
-          { peer, code: result.code, err: result.message },
-          'rejected an object from a peer',
-        );
+      else if (result.code !== 'E_FORK') {
+        codes[result.code] = (codes[result.code] ?? 0) + 1;
+        example ??= result.message;
+      }
     }
+    if (example !== undefined)
+      this.options.logger.warn({ peer, codes, err: example }, 'rejected objects from a peer');
     return missing;
   }
 
-  /** Digest comparison: fetch every id a peer has in a bucket where we differ and we lack. */
-  private async reconcile(peer: string, state: PeerState): Promise<void> {
-    const theirs = (await state.client.get('/v1/replication/digest')) as DigestSummary;
-    const buckets = differingBuckets(this.directory.digestSummary(), theirs);
-    if (buckets.length === 0) return;
-    const missing: CID[] = [];
-    for (const bucket of buckets) {
-      const ids = (await state.client.get(`/v1/replication/buckets/${bucket}`)) as string[];
-      missing.push(...(await this.directory.missing(ids.map((text) => CID.parse(text)))));
+  /**
+   * Digest comparison: fetch ids a peer has in buckets where we differ and we lack, at most
+   * LIMITS.reconcileObjects ids and LIMITS.reconcileBytes bytes per round. Returns true when a cap stopped a
+   * comparison that made progress (the next round continues it at once).
+   */
+  private async reconcile(peer: string, state: PeerState): Promise<boolean> {
+    const theirs = parseDigest(peer, await state.client.digest());
+    const wanted: CID[] = [];
+    let capped = false;
+    for (const bucket of differingBuckets(this.directory.digestSummary(), theirs)) {
+      if (wanted.length >= LIMITS.reconcileObjects) {
+        capped = true;
+        break;
+      }
+      const ids = bucketIds(peer, bucket, await state.client.bucket(bucket));
+      capped = await this.collectMissing(ids, wanted);
     }
-    if (missing.length === 0) return;
-    this.options.logger.info({ peer, missing: missing.length }, 'digest comparison found objects to fetch');
-    let pending = await mapLimited(missing.slice(0, MAX_RECONCILE_FETCH), FETCH_CONCURRENCY, (id) =>
-      state.client.getBytes(`/v1/objects/${id.toString()}`, { query: { evidence: 'true' } }),
-    );
+    if (wanted.length === 0) return false;
+    this.options.logger.info({ peer, missing: wanted.length }, 'digest comparison found objects to fetch');
+    const { objects, complete } = await this.fetchObjects(peer, state, wanted);
     // Fetched objects arrive in no particular order: take what we can until nothing more goes in.
+    let pending = objects;
+    let ingested = 0;
     while (pending.length > 0) {
       const results = await this.directory.ingestMany(pending);
       const left = pending.filter((_, i) => {
         const r = results[i];
         return r instanceof DsmError && r.details[MISSING_DEPENDENCY] === true;
       });
+      ingested += results.filter((r) => !(r instanceof DsmError)).length;
       this.report(peer, results);
       if (left.length === pending.length) break;
       pending = left;
     }
+    return (capped || !complete) && ingested > 0;
+  }
+
+  /**
+   * Adds to `wanted` the ids this node lacks, a slice at a time, until LIMITS.reconcileObjects are wanted.
+   * Returns true when it stopped before the end of `ids`.
+   */
+  private async collectMissing(ids: Iterator<CID>, wanted: CID[]): Promise<boolean> {
+    for (;;) {
+      const slice: CID[] = [];
+      for (let next = ids.next(); !next.done; next = ids.next()) if (slice.push(next.value) === 1024) break;
+      if (slice.length === 0) return false;
+      const missing = await this.directory.missing(slice);
+      const room = LIMITS.reconcileObjects - wanted.length;
+      wanted.push(...missing.slice(0, room));
+      if (missing.length >= room) return true;
+    }
+  }
+
+  /**
+   * Fetches `ids` from the peer until the round's byte budget is spent. Serving anything but the listed
+   * object (or nothing) is misbehaving; an object over this node's limit is skipped (a peer may allow more).
+   */
+  private async fetchObjects(
+    peer: string,
+    state: PeerState,
+    ids: CID[],
+  ): Promise<{ objects: Uint8Array[]; complete: boolean }> {
+    const objects: Uint8Array[] = [];
+    let bytes = 0;
+    let next = 0;
+    let failed = false;
+    const worker = async () => {
+      while (!failed && next < ids.length && bytes < LIMITS.reconcileBytes) {
+        const id = ids[next++]!;
+        let object: Uint8Array;
+        try {
+          object = await state.client.object(id);
+        } catch (e) {
+          if (isDsmError(e, 'E_TOO_LARGE')) {
+            bytes += this.options.maxObjectBytes;
+            continue;
+          }
+          failed = true;
+          if (isDsmError(e, 'E_NOT_FOUND'))
+            throw misbehaving(peer, `it listed ${id.toString()} but does not serve it`);
+          throw e;
+        }
+        if (!objectId(object)?.equals(id)) {
+          failed = true;
+          throw misbehaving(peer, `it served other bytes for ${id.toString()}`);
+        }
+        bytes += object.length;
+        objects.push(object);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LIMITS.fetchConcurrency, ids.length) }, worker));
+    return { objects, complete: next >= ids.length };
   }
 
   /** The objects of a log page this node holds neither as accepted objects nor as evidence. */
@@ -353,6 +452,19 @@ export class Replicator {
   }
 }
 
+/** A peer broke the replication protocol: a bad shape, or an answer larger than any honest one. */
+function isMisbehaving(e: unknown): boolean {
+  return isDsmError(e) && (e.details[MISBEHAVING] === true || e.code === 'E_TOO_LARGE');
+}
+
+function idOrUndefined(value: unknown): CID | undefined {
+  try {
+    return typeof value === 'string' ? parseId(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The id an object is stored under (the state id for signed states), or undefined for bytes that do not decode. */
 function objectId(bytes: Uint8Array): CID | undefined {
   try {
@@ -360,20 +472,9 @@ function objectId(bytes: Uint8Array): CID | undefined {
   } catch (e) {
     if (!isDsmError(e, 'E_DECODE') || e.details.field !== 'type') return undefined;
   }
-  return idOfBytes(bytes);
-}
-
-/** Like Promise.all over `items.map(work)`, with at most `limit` calls running at once. */
-async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return out;
+  try {
+    return idOfBytes(bytes);
+  } catch {
+    return undefined;
+  }
 }

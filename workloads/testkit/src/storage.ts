@@ -21,6 +21,9 @@ export async function freePort(): Promise<number> {
 }
 
 export class StorageProcess extends ServiceProcess {
+  /** Shared secret for the replication routes (written to a file, `DSM_STORAGE_PEER_TOKEN_FILE`); none by default. */
+  peerToken?: string;
+
   constructor(
     name: string,
     readonly port: number,
@@ -43,6 +46,8 @@ export class StorageProcess extends ServiceProcess {
     mkdirSync(this.dir, { recursive: true });
     const tokenFile = join(this.dir, 'admin-token');
     writeFileSync(tokenFile, this.adminToken + '\n', { mode: 0o600 });
+    const peerTokenFile = join(this.dir, 'peer-token');
+    if (this.peerToken !== undefined) writeFileSync(peerTokenFile, this.peerToken + '\n', { mode: 0o600 });
     await this.spawn(
       {
         DSM_STORAGE_NODE_ID: this.name,
@@ -57,6 +62,7 @@ export class StorageProcess extends ServiceProcess {
         DSM_STORAGE_PUSH_TIMEOUT_MS: '2000',
         DSM_ADMIN_TOKEN_FILE: tokenFile,
         DSM_LOG_LEVEL: 'warn',
+        ...(this.peerToken !== undefined ? { DSM_STORAGE_PEER_TOKEN_FILE: peerTokenFile } : {}),
         ...this.extraEnv,
       },
       `${this.url}/readyz`,
