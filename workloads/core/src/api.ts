@@ -30,6 +30,7 @@ import {
   booleanParam,
   intParam,
   jsonBody,
+  parseParams,
   rawBody,
   requestBytes,
 } from '@dsm/runtime';
@@ -83,14 +84,9 @@ const bodies = {
   }),
 };
 
-export function parse<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.join('.') || 'body';
-    throw new DsmError('E_BAD_REQUEST', `${field}: ${issue.message}`, { field });
-  }
-  return result.data;
+/** A request's JSON body, query or params (an absent body reads as `{}`), or 400 naming the field. */
+export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  return parseParams(schema, value ?? {});
 }
 
 function id(req: Request, name = 'id'): CID {

@@ -5,14 +5,14 @@
  */
 import { DsmError } from '@dsm/protocol';
 
-const HOST_PORT = /^([A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9a-fA-F:.]+\]):([0-9]{1,5})$/;
+// host (name, IPv4 or [IPv6]) ':' port in canonical decimal (no leading zero).
+const HOST_PORT =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9a-fA-F:.]+\]):([1-9][0-9]{0,4})$/;
 
-/** Whether `value` is `host:port` with a port in range. */
+/** Whether `value` (surrounding spaces aside) is `host:port` with a port in 1..65535. Pure. */
 export function isHostPort(value: string): boolean {
-  const match = HOST_PORT.exec(value);
-  if (match === null) return false;
-  const port = Number(match[3]);
-  return port >= 1 && port <= 65535;
+  const match = HOST_PORT.exec(value.trim());
+  return match !== null && Number(match[1]) <= 65535;
 }
 
 /** `value` trimmed and lower-cased; E_BAD_REQUEST naming the field when it is not `host:port`. */

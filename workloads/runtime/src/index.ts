@@ -54,7 +54,7 @@ export {
   type ServeOptions,
   type ServerHandle,
 } from './http.js';
-export { booleanParam, intParam, type IntParamOptions } from './params.js';
+export { booleanParam, intParam, parseParams, u64Param, type IntParamOptions } from './params.js';
 export { Readiness, type ReadinessCheck, type ReadinessReport } from './readiness.js';
 export { adminAuth, type AdminAuthOptions } from './auth.js';
 export { key, keyPrefix, prefixUpperBound, readU64be, u64be } from './keys.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { booleanParam, intParam } from './params.js';
+import { booleanParam, intParam, parseParams, u64Param } from './params.js';
 
 const CANONICAL = /^(0|[1-9][0-9]*)$/;
 
@@ -86,5 +86,25 @@ describe('booleanParam', () => {
     for (const input of ['1', '0', 'yes', 'TRUE', 'True', '', ' true', ['true', 'false']])
       expect([input, flag.safeParse(input).success]).toEqual([input, false]);
     expect(booleanParam().safeParse(undefined).error?.issues[0]?.message).toBe('required');
+  });
+});
+
+describe('u64Param and parseParams', () => {
+  it('reads 64-bit sequence numbers exactly, and nothing else', () => {
+    expect(u64Param().parse('18446744073709551615')).toBe((1n << 64n) - 1n);
+    expect(u64Param().parse('0')).toBe(0n);
+    for (const input of ['18446744073709551616', '01', '-1', '1e3', ['1', '2']])
+      expect(u64Param().safeParse(input).success).toBe(false);
+  });
+
+  it('names the offending field, or the body as a whole', () => {
+    const schema = z.object({ limit: intParam({ min: 1, max: 10 }).default(5) });
+    expect(parseParams(schema, {})).toEqual({ limit: 5 });
+    expect(() => parseParams(schema, { limit: '11' })).toThrow(
+      expect.objectContaining({ code: 'E_BAD_REQUEST', details: { field: 'limit' } }),
+    );
+    expect(() => parseParams(z.strictObject({}), 'x')).toThrow(
+      expect.objectContaining({ code: 'E_BAD_REQUEST', details: { field: 'body' } }),
+    );
   });
 });

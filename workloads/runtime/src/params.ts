@@ -3,6 +3,7 @@
  * parameter, as an array). `z.coerce.number()` reads `0x1`, `1e4`, ` 5`, `+5`, `05` and `5.0`
  * as numbers, so one value would have many spellings; these accept exactly one spelling each.
  */
+import { DsmError } from '@dsm/protocol';
 import { z } from 'zod';
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -49,4 +50,27 @@ export function booleanParam() {
   return z
     .enum(['true', 'false'], { error: wrongValue('true or false') })
     .transform((value) => value === 'true');
+}
+
+/** A non-negative integer below 2^64 in canonical decimal, as a bigint (sequence numbers). */
+export function u64Param() {
+  const expected = 'a decimal integer below 2^64';
+  return z
+    .string({ error: wrongValue(expected) })
+    .max(20, { message: `expected ${expected}`, abort: true })
+    .regex(DECIMAL, `expected ${expected} without sign, spaces or leading zeros`)
+    .transform(BigInt)
+    .refine((value) => value < 1n << 64n, `expected ${expected}`);
+}
+
+/**
+ * `value` (a request's query, params or JSON body) parsed with `schema`; otherwise E_BAD_REQUEST whose
+ * message and `details.field` name the first offending field (`body` for the value as a whole).
+ */
+export function parseParams<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.join('.') || 'body';
+  throw new DsmError('E_BAD_REQUEST', `${field}: ${issue.message}`, { field });
 }

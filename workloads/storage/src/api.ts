@@ -6,13 +6,21 @@ import * as dagCbor from '@ipld/dag-cbor';
 import { performance } from 'node:perf_hooks';
 import type { CID } from '@dsm/protocol';
 import { DsmError, MEDIA_TYPE_DAG_JSON, dagJsonToCbor, isDsmError, parseId, toDagJson } from '@dsm/protocol';
-import { DAG_CBOR, DAG_JSON, rawBody, requestBytes } from '@dsm/runtime';
+import {
+  DAG_CBOR,
+  DAG_JSON,
+  booleanParam,
+  intParam,
+  parseParams,
+  rawBody,
+  requestBytes,
+  u64Param,
+} from '@dsm/runtime';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
 import type { Directory, ForkEvidence, InboxEntry } from './directory.js';
 import { LIMITS } from './limits.js';
 import type { StorageMetrics } from './metrics.js';
-import { decimalInt, decimalU64, flag, parseParams } from './params.js';
 import { PEER_HEADER } from './peer-client.js';
 import type { PeerSet } from './peers.js';
 import type { Replicator } from './replicator.js';
@@ -76,13 +84,13 @@ const evidenceJson = (e: ForkEvidence) => ({
   candidate: e.candidate.toString(),
 });
 
-const limit = decimalInt(1, 10_000).default(1000);
-const pageQuery = z.object({ from: decimalInt(0, Number.MAX_SAFE_INTEGER).default(0), limit });
-const heightParams = z.object({ n: decimalInt(0, Number.MAX_SAFE_INTEGER) });
-const inboxQuery = z.object({ limit, pending: flag.default(false) });
-const objectQuery = z.object({ evidence: flag.default(false) });
-const logQuery = z.object({ after: decimalU64.default(0n), limit });
-const bucketParams = z.object({ bucket: decimalInt(0, 255) });
+const limit = intParam({ min: 1, max: 10_000 }).default(1000);
+const pageQuery = z.object({ from: intParam().default(0), limit });
+const heightParams = z.object({ n: intParam() });
+const inboxQuery = z.object({ limit, pending: booleanParam().default(false) });
+const objectQuery = z.object({ evidence: booleanParam().default(false) });
+const logQuery = z.object({ after: u64Param().default(0n), limit });
+const bucketParams = z.object({ bucket: intParam({ max: 255 }) });
 
 export function storageRoutes(router: Router, ctx: ApiContext): void {
   const { directory, replicator, metrics } = ctx;

@@ -1,12 +1,11 @@
 /** Storage node configuration: defaults < DSM_CONFIG file < environment < persisted admin changes. */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, logLevelSchema, type ConfigSources } from '@dsm/runtime';
+import { isHostPort, loadConfig, logLevelSchema, type ConfigSources } from '@dsm/runtime';
 import { z } from 'zod';
-import { isPeerAddress } from './peers.js';
 
 const peerList = z
-  .array(z.string().refine(isPeerAddress, 'host:port with a port 1..65535'))
+  .array(z.string().refine(isHostPort, 'host:port with a port 1..65535'))
   .describe('a comma-separated list of host:port');
 
 export const storageConfigSchema = z.object({

@@ -8,6 +8,8 @@ import {
   createHttpApp,
   createLogger,
   createMetricsRegistry,
+  jsonBody,
+  parseParams,
   readSecretFile,
   saveConfigChanges,
   serve,
@@ -137,7 +139,7 @@ export async function startStorageNode(
       res.json({ peers: replicator.status() });
     });
     r.post('/v1/admin/peers', async (req, res) => {
-      const { peer } = parseBody(z.object({ peer: z.string() }), req.body);
+      const { peer } = parseParams(z.object({ peer: z.string() }), jsonBody(req) ?? {});
       const added = await peers.add(peer);
       if (added) void replicator.syncPeer(peer.trim().toLowerCase()).catch(() => undefined);
       res.status(added ? 201 : 200).json({ peer, added, peers: peers.list() });
@@ -160,7 +162,10 @@ export async function startStorageNode(
       });
     });
     r.put('/v1/admin/config', async (req, res) => {
-      const changes = parseBody(z.object({ logLevel: z.string().optional() }).strict(), req.body);
+      const changes = parseParams(
+        z.object({ logLevel: z.string().optional() }).strict(),
+        jsonBody(req) ?? {},
+      );
       const next = await saveConfigChanges(storageConfigSchema, sources, changes);
       setLogLevel(logger, next.logLevel);
       res.json({ logLevel: next.logLevel });
@@ -201,15 +206,4 @@ export async function startStorageNode(
       await store.close();
     },
   };
-}
-
-function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new DsmError('E_BAD_REQUEST', `${issue.path.join('.') || 'body'}: ${issue.message}`, {
-      field: issue.path.join('.'),
-    });
-  }
-  return parsed.data;
 }

@@ -4,28 +4,12 @@
  */
 import * as dagCbor from '@ipld/dag-cbor';
 import { DsmError } from '@dsm/protocol';
-import type { Logger, Store } from '@dsm/runtime';
+import { isHostPort, parseHostPort, type Logger, type Store } from '@dsm/runtime';
 import { keys } from './keys.js';
 
-// host (name, IPv4 or [IPv6]) ':' port in canonical decimal.
-const ADDRESS = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9a-fA-F:]+\]):([1-9][0-9]{0,4})$/;
-
-/** True for `host:port` with a port in 1..65535 (surrounding spaces allowed). Pure. */
-export function isPeerAddress(value: string): boolean {
-  const match = ADDRESS.exec(value.trim());
-  return match !== null && Number(match[1]) <= 65535;
-}
-
-/** Checks `host:port` (name, IPv4 or [IPv6]); throws E_BAD_REQUEST naming the value. */
+/** Checks `host:port` (name, IPv4 or [IPv6]); throws E_BAD_REQUEST naming the field and value. */
 export function parsePeerAddress(value: string): string {
-  const trimmed = value.trim();
-  if (!isPeerAddress(trimmed)) {
-    throw new DsmError('E_BAD_REQUEST', `peer address "${value}" must be host:port`, {
-      field: 'peer',
-      value,
-    });
-  }
-  return trimmed.toLowerCase();
+  return parseHostPort(value, 'peer');
 }
 
 export function peerUrl(address: string): string {
@@ -98,7 +82,7 @@ function persistedPeers(bytes: Uint8Array, configured: string[], logger: Logger 
     return configured.map(parsePeerAddress);
   }
   return value.flatMap((entry: unknown) => {
-    if (typeof entry === 'string' && isPeerAddress(entry)) return [parsePeerAddress(entry)];
+    if (typeof entry === 'string' && isHostPort(entry)) return [parsePeerAddress(entry)];
     logger?.warn(
       { value: String(entry).slice(0, 100) },
       'skipped a bad peer address in the persisted peer list',

@@ -99,6 +99,22 @@ describe('the HTTP API', () => {
       expect({ path, status: (await fetch(`${a.url}${path}`)).status }).toEqual({ path, status: 200 });
   });
 
+  it('admin routes take JSON only: another body is 415 and changes nothing', async () => {
+    for (const [type, body] of [
+      ['text/plain', '{"peer":"127.0.0.1:1"}'],
+      ['application/vnd.ipld.dag-cbor', dagCbor.encode({ peer: '127.0.0.1:1' })],
+    ] as const) {
+      const res = await a.admin('/v1/admin/peers', {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body,
+      });
+      expect(await errorOf(res)).toMatchObject({ status: 415, code: 'E_UNSUPPORTED_MEDIA_TYPE' });
+    }
+    const peers = (await (await a.admin('/v1/admin/peers')).json()) as { peers: { address: string }[] };
+    expect(peers.peers.map((p) => p.address)).toEqual([b.address]);
+  });
+
   it('refuses bad peer addresses with 400 E_BAD_REQUEST and persists nothing', async () => {
     const list = async () =>
       ((await (await a.admin('/v1/admin/peers')).json()) as { peers: { address: string }[] }).peers.map(
