@@ -28,6 +28,8 @@ const secret = (name) => {
 const adminToken = secret('admin-token');
 const apiToken = secret('api-token');
 const keystoreKey = secret('keystore-key');
+// Storage nodes replicate only with holders of this token (their replication routes refuse others).
+const peerToken = secret('peer-token');
 
 const storageAddress = (i) => `${host}:${ports.storage[i]}`;
 const services = [
@@ -46,6 +48,7 @@ const services = [
       DSM_STORAGE_NOTIFY: `${host}:${ports.p2p}`,
       DSM_STORAGE_DATA_DIR: join(dir, `storage-${i}`, 'data'),
       DSM_STORAGE_CONFIG_DIR: join(dir, `storage-${i}`, 'config'),
+      DSM_STORAGE_PEER_TOKEN_FILE: peerToken,
       DSM_ADMIN_TOKEN_FILE: adminToken,
     },
   })),
