@@ -408,7 +408,11 @@ export class StorageClient {
   async ready(timeoutMs = 1500): Promise<void> {
     const needed = Math.min(this.replicationFactor ?? 1, this.nodes.length);
     const answers = await this.gather((node) => this.status(node, timeoutMs), needed);
+    // A node that had not answered by then is asked last, so requests do not wait on it first.
+    for (const node of this.nodes)
+      if (!answers.some((a) => a.node === node && a.error === undefined)) this.suspect(node);
     const up = answers.filter((a) => a.error === undefined).length;
+    // Judged with the replication factor as the answers just reported it (the first probe learns it).
     const required = Math.min(this.replicationFactor ?? 1, this.nodes.length);
     if (up < required)
       throw new Error(`${up} of ${this.nodes.length} storage nodes answer; ${required} needed`);

@@ -86,6 +86,9 @@ describe('one bad storage node', () => {
     expect(details.value.body.n).toBe(0);
     const exported = await timed(() => fetch(`${net.core.url}/v1/identities/${id}/export`));
     expect(exported.value.status).toBe(200);
+    console.log(
+      `hanging storage node: readyz ${ready.ms} ms, create ${created.ms} ms, head ${details.ms} ms, export ${exported.ms} ms`,
+    );
     // Before: each waited for the hanging node's timeout (about 20 s with one retry).
     for (const step of [ready, created, details, exported]) expect(step.ms).toBeLessThan(5000);
   });

@@ -125,6 +125,20 @@ describe('exactly-once custodial requests', () => {
       key,
     );
     expect(elsewhere.status).toBe(409);
+    // The same keyed request several times at once: one transfer, every answer names it.
+    const racing = { key: randomUUID() };
+    const together = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        net.core.call<Json>(
+          'POST',
+          `/v1/identities/${alice}/transfer`,
+          { token: gold, amount: '1', to: bob },
+          racing,
+        ),
+      ),
+    );
+    expect(together.map((r) => r.status)).toEqual(Array(6).fill(201));
+    expect(new Set(together.map((r) => r.body.stateId)).size).toBe(1);
     // Field order does not make another request.
     const same = await net.core.call<Json>(
       'POST',
@@ -148,8 +162,8 @@ describe('exactly-once custodial requests', () => {
     });
     expect(fresh.status).toBe(201);
     expect(fresh.body.resumed).toBeUndefined();
-    expect(await transfersOf(net, alice)).toHaveLength(3);
-    expect((await balances(net, alice))[gold]!.available).toBe(String(100000 - 5 - 9 - 9));
+    expect(await transfersOf(net, alice)).toHaveLength(4);
+    expect((await balances(net, alice))[gold]!.available).toBe(String(100000 - 5 - 1 - 9 - 9));
   });
 
   it('kill -9 mid-burst: retrying every unanswered keyed request applies each exactly once', async () => {
