@@ -15,6 +15,8 @@ export default {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@dsm/([a-z-]+)$': '<rootDir>/workloads/$1/src/index.ts',
+    // Subpath exports (`@dsm/runtime/config`) map to the module of that name in src/.
+    '^@dsm/([a-z-]+)/([a-z-]+)$': '<rootDir>/workloads/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/workloads/*/src/**/*.test.ts', '<rootDir>/workloads/*/test/**/*.test.ts'],
