@@ -3,7 +3,7 @@
  * (exit 2) naming the option, the value and what was expected.
  */
 import { SIGNATURE_SUITES, isAmountText, parseId, type SignatureSuite } from '@dsm/protocol';
-import { LOG_LEVELS, type LogLevel } from '@dsm/runtime';
+import { LOG_LEVELS, type LogLevel } from '@dsm/runtime/log';
 import { parseUnits } from './amount.js';
 import { UsageError } from './errors.js';
 

@@ -2,3 +2,4 @@ export * from './storage.js';
 export * from './network.js';
 export * from './wallet.js';
 export * from './process.js';
+export * from './backend.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { ServiceProcess } from './process.js';
 import { Cluster, freePort, type StorageProcess } from './storage.js';
 
-const CORE_MAIN = join(import.meta.dirname, '../../core/dist/main.js');
+// The built entry point of the core service, through its package's exports (resolved by the backend).
+const CORE_MAIN = '@dsm/core/main.js';
 
 export class CoreProcess extends ServiceProcess {
   constructor(

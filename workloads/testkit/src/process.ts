@@ -1,33 +1,36 @@
-/** One service process of ours: spawned from its built entry point, output kept, readiness polled. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** One service of ours: started by a backend from its package's entry point, output kept, readiness polled. */
+import type { ChildProcess } from 'node:child_process';
+import { processBackend, type Backend, type ServiceEntry, type Started } from './backend.js';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
 export class ServiceProcess {
+  /** The OS process of the last start (process backend). */
   child?: ChildProcess;
   output = '';
+  private started?: Started;
 
   constructor(
     readonly name: string,
-    private readonly main: string,
+    /** The service's entry point as its package exports it, e.g. `@dsm/core/main.js`. */
+    private readonly main: ServiceEntry,
+    private readonly backend: Backend = processBackend,
   ) {}
 
-  /** Spawns the service with `env` (plus PATH) and waits until `probeUrl` answers 2xx. */
+  /** Starts the service with `env` (plus PATH) and waits until `probeUrl` answers 2xx. */
   async spawn(env: Record<string, string>, probeUrl: string, timeoutMs = 20_000): Promise<void> {
     this.output = '';
-    const child = spawn(process.execPath, [this.main], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    const started = this.backend.start(this.main, env);
+    this.started = started;
+    this.child = started.child;
+    started.onOutput((text) => (this.output += text));
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (child.exitCode !== null)
-        throw new Error(`${this.name} exited with ${child.exitCode}: ${this.output}`);
+      const exit = started.exit;
+      if (exit !== null)
+        throw new Error(`${this.name} exited with ${exit.code ?? exit.signal}: ${this.output}`);
       try {
         if ((await fetch(probeUrl)).ok) return;
       } catch {
@@ -40,19 +43,16 @@ export class ServiceProcess {
 
   /** kill -9: no shutdown hooks, no flush. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    const started = this.started;
+    if (!started || started.exit !== null) return;
+    await started.signal('SIGKILL');
   }
 
   /** SIGTERM, resolving with the exit code. */
   async stop(): Promise<number | null> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    return exited;
+    const started = this.started;
+    if (!started) return null;
+    if (started.exit !== null) return started.exit.code;
+    return started.signal('SIGTERM');
   }
 }

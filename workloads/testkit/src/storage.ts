@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess, sleep } from './process.js';
 
-// The built entry point of the storage service (the same path from testkit/src under jest and from testkit/dist).
-const MAIN = join(import.meta.dirname, '../../storage/dist/main.js');
+// The built entry point of the storage service, through its package's exports (resolved by the backend).
+const MAIN = '@dsm/storage/main.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

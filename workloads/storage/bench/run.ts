@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encode, nodeBackend, STATE_CONTEXT, verifySignature } from '@dsm/protocol';
 import { Store, createLogger } from '@dsm/runtime';
-import { Directory } from '../directory.js';
+import { Directory } from '@dsm/storage';
 import { Cluster, eventually, postBytes, Wallet, type StorageProcess } from '@dsm/testkit';
 
 const quick = process.argv.includes('--quick');

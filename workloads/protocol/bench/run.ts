@@ -6,14 +6,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { encode } from '../encoding.js';
-import { makeGenesis, makeGenesisState, makeNextState, makePolicy, makeToken, signState } from '../chain.js';
-import type { CryptoBackend } from '../crypto/backend.js';
-import { nobleBackend, nodeBackend } from '../crypto/index.js';
-import { MemoryLedger } from '../ledger.js';
-import type { Operation, State } from '../objects.js';
-import { SIGNATURE_SUITES, STATE_CONTEXT, type SignatureSuite } from '../suites.js';
-import { verifyChain } from '../verify.js';
+import {
+  MemoryLedger,
+  SIGNATURE_SUITES,
+  STATE_CONTEXT,
+  encode,
+  makeGenesis,
+  makeGenesisState,
+  makeNextState,
+  makePolicy,
+  makeToken,
+  nobleBackend,
+  nodeBackend,
+  signState,
+  verifyChain,
+  type CryptoBackend,
+  type Operation,
+  type SignatureSuite,
+  type State,
+} from '@dsm/protocol';
 import { measure, measureOnce, round, type Rate } from './measure.js';
 
 const CHAIN_LENGTH = 1000;
