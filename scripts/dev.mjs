@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = resolve(import.meta.dirname, '..');
 const dir = resolve(process.env.DSM_DEV_DIR ?? join(root, '.dsm-dev'));
@@ -35,41 +36,68 @@ const storageAddress = (i) => `${host}:${ports.storage[i]}`;
 const services = [
   ...[0, 1].map((i) => ({
     name: `storage-${i}`,
+    kind: 'storage',
     main: 'workloads/storage/dist/main.js',
     url: `http://${storageAddress(i)}`,
-    env: {
-      DSM_STORAGE_NODE_ID: `storage-${i}`,
-      DSM_STORAGE_ROLE: i === 0 ? 'primary' : 'replica',
-      DSM_STORAGE_HOST: host,
-      DSM_STORAGE_PORT: String(ports.storage[i]),
-      DSM_STORAGE_ADVERTISE: storageAddress(i),
-      DSM_STORAGE_SYNC_WITH: storageAddress(1 - i),
-      DSM_STORAGE_REPLICATION_FACTOR: '2',
-      DSM_STORAGE_NOTIFY: `${host}:${ports.p2p}`,
-      DSM_STORAGE_DATA_DIR: join(dir, `storage-${i}`, 'data'),
-      DSM_STORAGE_CONFIG_DIR: join(dir, `storage-${i}`, 'config'),
-      DSM_STORAGE_PEER_TOKEN_FILE: peerToken,
-      DSM_ADMIN_TOKEN_FILE: adminToken,
+    settings: {
+      nodeId: `storage-${i}`,
+      role: i === 0 ? 'primary' : 'replica',
+      host,
+      port: ports.storage[i],
+      advertise: storageAddress(i),
+      syncWith: [storageAddress(1 - i)],
+      replicationFactor: 2,
+      notify: [`${host}:${ports.p2p}`],
+      dataDir: join(dir, `storage-${i}`, 'data'),
+      configDir: join(dir, `storage-${i}`, 'config'),
+      peerTokenFile: peerToken,
+      adminTokenFile: adminToken,
     },
   })),
   {
     name: 'core',
+    kind: 'core',
     main: 'workloads/core/dist/main.js',
     url: `http://${host}:${ports.api}`,
-    env: {
-      DSM_CORE_HOST: host,
-      DSM_CORE_API_PORT: String(ports.api),
-      DSM_CORE_P2P_PORT: String(ports.p2p),
-      DSM_CORE_DATA_DIR: join(dir, 'core', 'data'),
-      DSM_CORE_CONFIG_DIR: join(dir, 'core', 'config'),
-      DSM_CORE_POLICIES_DIR: join(dir, 'core', 'policies'),
-      DSM_CONNECT_PEERS: [0, 1].map(storageAddress).join(','),
-      DSM_KEYSTORE_KEY_FILE: keystoreKey,
-      DSM_ADMIN_TOKEN_FILE: adminToken,
-      DSM_API_TOKEN_FILE: apiToken,
+    settings: {
+      host,
+      apiPort: ports.api,
+      p2pPort: ports.p2p,
+      dataDir: join(dir, 'core', 'data'),
+      configDir: join(dir, 'core', 'config'),
+      policiesDir: join(dir, 'core', 'policies'),
+      storageNodes: [0, 1].map(storageAddress),
+      keystoreKeyFile: keystoreKey,
+      adminTokenFile: adminToken,
+      apiTokenFile: apiToken,
     },
   },
 ];
+
+for (const service of services) {
+  if (!existsSync(join(root, service.main))) {
+    console.error(`${service.main} is missing: run npm run build first`);
+    process.exit(1);
+  }
+}
+
+// The services' settings come from their config schemas (the built @dsm/core/config, @dsm/storage/config).
+const configs = {
+  core: await import(pathToFileURL(join(root, 'workloads/core/dist/config.js')).href),
+  storage: await import(pathToFileURL(join(root, 'workloads/storage/dist/config.js')).href),
+};
+const toEnv = { core: configs.core.coreEnv, storage: configs.storage.storageEnv };
+const envNames = { core: configs.core.CORE_ENV, storage: configs.storage.STORAGE_ENV };
+for (const service of services) service.env = toEnv[service.kind](service.settings);
+// Any other setting given in our environment (`DSM_AUTO_RECEIVE=false npm run dev`) is passed to the services
+// that have it. A variable this script sets for one service (DSM_CONNECT_PEERS: the core's storage nodes) is
+// never passed to another that spells a different setting the same way.
+const managed = new Set(services.flatMap((service) => Object.keys(service.env)));
+for (const service of services) {
+  for (const name of Object.values(envNames[service.kind])) {
+    if (!managed.has(name) && process.env[name] !== undefined) service.env[name] = process.env[name];
+  }
+}
 
 const children = [];
 let stopping = false;
@@ -78,7 +106,7 @@ function start(service) {
   if (stopping) return;
   const log = createWriteStream(join(dir, 'logs', `${service.name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(root, service.main)], {
-    env: { PATH: process.env.PATH, DSM_LOG_LEVEL: process.env.DSM_LOG_LEVEL ?? 'info', ...service.env },
+    env: { PATH: process.env.PATH, ...service.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // A process group of its own: Ctrl-C signals the terminal's foreground group, and a service that
     // got that SIGINT and ours as well would take them for two Ctrl-Cs and skip its clean shutdown.
@@ -147,12 +175,6 @@ process.on('exit', () => {
   for (const { child } of children) if (running(child)) child.kill('SIGKILL');
 });
 
-for (const service of services) {
-  if (!existsSync(join(root, service.main))) {
-    console.error(`${service.main} is missing: run npm run build first`);
-    process.exit(1);
-  }
-}
 try {
   for (const service of services.slice(0, 2)) start(service);
   await Promise.all(services.slice(0, 2).map((s) => ready(s)));

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { idOf } from '@dsm/protocol';
 import { UsageError } from './errors.js';
 import {
+  CONFIG_FLAGS,
   checkDecimalAmount,
   configChanges,
   parseAmountText,
@@ -160,5 +161,52 @@ describe('configChanges', () => {
   it('names the bad option', () => {
     expect(usage(() => configChanges({ policyTtl: 'soon' })).details.option).toBe('--policy-ttl');
     expect(usage(() => configChanges({ receivePollMs: '0' })).details.option).toBe('--receive-poll-ms');
+  });
+});
+
+describe('CONFIG_FLAGS', () => {
+  it('are the run-time settings of the core and storage schemas, kebab-cased, each once', () => {
+    expect(CONFIG_FLAGS.map((f) => f.flag)).toEqual([
+      '--policy-cache-size',
+      '--policy-ttl',
+      '--auto-receive',
+      '--receive-poll-ms',
+      '--log-level',
+    ]);
+    expect(CONFIG_FLAGS.map((f) => f.key)).toEqual([
+      'policyCacheSize',
+      'policyTtl',
+      'autoReceive',
+      'receivePollMs',
+      'logLevel',
+    ]);
+  });
+
+  it('describe themselves from the schemas, naming the service when only one has the setting', () => {
+    const by = Object.fromEntries(CONFIG_FLAGS.map((f) => [f.key, f]));
+    expect(by.policyCacheSize).toMatchObject({
+      placeholder: 'n',
+      description: expect.stringMatching(/ \[core\]$/),
+    });
+    expect(by.autoReceive).toMatchObject({
+      placeholder: 'bool',
+      description: expect.stringContaining('true or false'),
+    });
+    expect(by.logLevel).toMatchObject({
+      placeholder: 'value',
+      description: expect.not.stringContaining('[core]'),
+    });
+    expect(by.logLevel!.description).toContain('fatal, error, warn, info, debug, trace, silent');
+  });
+
+  it('check the form and leave the bounds to the node', () => {
+    const by = Object.fromEntries(CONFIG_FLAGS.map((f) => [f.key, f]));
+    expect(by.logLevel!.parse(' WARN ')).toBe('warn');
+    expect(usage(() => by.logLevel!.parse('loud')).message).toBe(
+      '--log-level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    );
+    // 5 ms is below the core's 50 ms: the node refuses it with E_CONFIG naming the key.
+    expect(by.receivePollMs!.parse('5')).toBe(5);
+    expect(by.policyCacheSize!.parse('0')).toBe(0);
   });
 });

@@ -3,7 +3,10 @@
  * (exit 2) naming the option, the value and what was expected.
  */
 import { SIGNATURE_SUITES, isAmountText, parseId, type SignatureSuite } from '@dsm/protocol';
+import { coreConfigSchema } from '@dsm/core/config';
+import { formOf, kebabCase, settingsOf, type Setting, type SettingForm } from '@dsm/runtime/config';
 import { LOG_LEVELS, type LogLevel } from '@dsm/runtime/log';
+import { storageConfigSchema } from '@dsm/storage/config';
 import { parseUnits } from './amount.js';
 import { UsageError } from './errors.js';
 
@@ -115,41 +118,110 @@ export function parseUrl(option: string, value: string): string {
   return value;
 }
 
-/** What `config set` sends, in the admin API's names. */
-export interface ConfigChanges {
-  policyCacheSize?: number;
-  policyTtl?: number;
-  logLevel?: LogLevel;
-  autoReceive?: boolean;
-  receivePollMs?: number;
+// ---------------------------------------------------------------------------------------------
+// `config get|set`: one flag per run-time setting of the core and storage schemas
+
+/** What `config set` sends, in the admin API's names (the config keys). */
+export type ConfigChanges = Record<string, unknown>;
+
+/** Commander's options of `config set`: the flag's attribute name (the config key) → its text. */
+export type ConfigSetOptions = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigFlag {
+  /** Config key, sent as is (`policyCacheSize`). */
+  key: string;
+  /** `--policy-cache-size`: the key kebab-cased. */
+  flag: string;
+  /** `<n>`, `<bool>` or `<value>`, for the help. */
+  placeholder: string;
+  /** From the schema, with the services that have the setting when not all do. */
+  description: string;
+  /** Checks the form of the value (the node checks the bounds and names the source of a bad one). */
+  parse(value: string): unknown;
 }
 
-export interface ConfigSetOptions {
-  policyCacheSize?: string;
-  policyTtl?: string;
-  logLevel?: string;
-  autoReceive?: string;
-  receivePollMs?: string;
+const SERVICES = [
+  ['core', coreConfigSchema],
+  ['storage', storageConfigSchema],
+] as const;
+
+/** The run-time settings of every service, in declaration order (core first), each once. */
+export const CONFIG_FLAGS: readonly ConfigFlag[] = configFlags();
+
+function configFlags(): ConfigFlag[] {
+  const byKey = new Map<string, { setting: Setting; services: string[] }>();
+  for (const [service, schema] of SERVICES) {
+    for (const setting of settingsOf(schema).filter((s) => s.runtime)) {
+      const seen = byKey.get(setting.key);
+      if (seen) seen.services.push(service);
+      else byKey.set(setting.key, { setting, services: [service] });
+    }
+  }
+  return [...byKey.values()].map(({ setting, services }) => {
+    const flag = `--${kebabCase(setting.key)}`;
+    const form = formOf(setting.schema);
+    const where = services.length < SERVICES.length ? ` [${services.join(', ')}]` : '';
+    return {
+      key: setting.key,
+      flag,
+      placeholder: placeholderOf(form),
+      description: `${setting.description}${formHint(form)}${where}`,
+      parse: (value: string) => parseForm(flag, value, form),
+    };
+  });
 }
 
-/** Validates `config set` options; at least one is required. */
+function placeholderOf(form: SettingForm): string {
+  if (form.kind === 'boolean') return 'bool';
+  return form.kind === 'integer' || form.kind === 'number' ? 'n' : 'value';
+}
+
+function formHint(form: SettingForm): string {
+  if (form.kind === 'boolean') return ': true or false';
+  if (form.kind === 'enum') return `: ${form.values.join(', ')}`;
+  return '';
+}
+
+/**
+ * The form only: an integer where one is wanted (positive when the setting's lower bound is), true or
+ * false, one of the values... The bounds are the node's to check: it answers E_CONFIG naming the key.
+ */
+function parseForm(option: string, value: string, form: SettingForm): unknown {
+  switch (form.kind) {
+    case 'integer':
+      return parseInteger(option, value, (form.minimum ?? 0) > 0 ? 1 : 0);
+    case 'number': {
+      const n = Number(value.trim());
+      if (value.trim() === '' || !Number.isFinite(n)) throw invalid(option, value, 'a number');
+      return n;
+    }
+    case 'boolean':
+      return parseBoolean(option, value);
+    case 'enum': {
+      const v = value.trim();
+      const match = form.values.find((allowed) => allowed === v || allowed === v.toLowerCase());
+      if (match === undefined) throw invalid(option, value, `one of ${form.values.join(', ')}`);
+      return match;
+    }
+    case 'list':
+      return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+    default:
+      return value;
+  }
+}
+
+/** Validates `config set` options (by config key); at least one is required. */
 export function configChanges(options: ConfigSetOptions): ConfigChanges {
   const changes: ConfigChanges = {};
-  if (options.policyCacheSize !== undefined) {
-    changes.policyCacheSize = parseInteger('--policy-cache-size', options.policyCacheSize);
-  }
-  if (options.policyTtl !== undefined) changes.policyTtl = parseInteger('--policy-ttl', options.policyTtl);
-  if (options.logLevel !== undefined) changes.logLevel = parseLogLevel('--log-level', options.logLevel);
-  if (options.autoReceive !== undefined) {
-    changes.autoReceive = parseBoolean('--auto-receive', options.autoReceive);
-  }
-  if (options.receivePollMs !== undefined) {
-    changes.receivePollMs = parseInteger('--receive-poll-ms', options.receivePollMs, 1);
+  for (const flag of CONFIG_FLAGS) {
+    const value = options[flag.key];
+    if (value !== undefined) changes[flag.key] = flag.parse(value);
   }
   if (Object.keys(changes).length === 0) {
-    throw new UsageError(
-      'config set: give at least one of --policy-cache-size, --policy-ttl, --log-level, --auto-receive, --receive-poll-ms',
-    );
+    throw new UsageError(`config set: give at least one of ${CONFIG_FLAGS.map((f) => f.flag).join(', ')}`);
   }
   return changes;
 }

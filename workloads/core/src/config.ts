@@ -1,97 +1,156 @@
-/** Core node configuration: defaults < DSM_CONFIG file < environment < persisted admin changes. */
+/**
+ * Core node configuration, declared once: defaults < DSM_CONFIG file < environment < persisted admin
+ * changes. The env names, defaults, run-time keys, admin body, CLI flags, README table and
+ * config.schema.json (`npm run generate`) all come from this schema. `@dsm/core/config`: no RocksDB, no express.
+ */
 import { join } from 'node:path';
-import { isHostPort, loadConfig, logLevelSchema, type ConfigSources } from '@dsm/runtime';
+import {
+  configJsonSchema,
+  defaultsOf,
+  envNamesOf,
+  isHostPort,
+  loadConfig,
+  logLevelSchema,
+  runtimeKeysOf,
+  setting,
+  toEnvironment,
+  type ConfigSources,
+  type DeepPartial,
+} from '@dsm/runtime/config';
 import { z } from 'zod';
 
+const port = z.number().int().min(1).max(65535);
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
 export const coreConfigSchema = z.object({
-  host: z.string().min(1),
-  /** Client API. */
-  apiPort: z.number().int().min(1).max(65535),
-  /** Node-to-node traffic, metrics and admin. */
-  p2pPort: z.number().int().min(1).max(65535),
-  dataDir: z.string().min(1),
-  configDir: z.string().min(1),
-  policiesDir: z.string().min(1),
-  /** Storage nodes (host:port), primary first. */
-  storageNodes: z
-    .array(z.string().refine(isHostPort, 'host:port with a port in 1..65535'))
-    .min(1, 'at least one storage node (host:port)'),
-  /** Verified policies kept in memory (LRU). */
-  policyCacheSize: z.number().int().min(0).max(10_000_000),
-  /** Seconds a cached policy stays fresh. */
-  policyTtl: z.number().int().min(0).max(31_536_000),
-  maxClockSkewMs: z.number().int().min(0).max(3_600_000),
-  /** Receive incoming transfers of hosted identities without being asked. */
-  autoReceive: z.boolean(),
-  receivePollMs: z.number().int().min(50).max(3_600_000),
-  storageTimeoutMs: z.number().int().min(100).max(120_000),
-  logLevel: logLevelSchema,
-  /** Key that encrypts the custodial keystore at rest (any secret text, read from a file). */
-  keystoreKeyFile: z.string().min(1, 'a file holding the keystore key'),
-  /** Bearer token for the admin endpoints on the P2P port; without it they refuse every request. */
-  adminTokenFile: z.string().optional(),
-  /**
-   * Bearer token for custodial operations (creating hosted identities and acting for them); without it they
-   * refuse every request. Reads, client-signed states and content objects need none: signatures and ids
-   * authenticate those.
-   */
-  apiTokenFile: z.string().optional(),
-  cryptoBackend: z.enum(['default', 'node', 'noble']),
+  host: setting(z.string().min(1), {
+    env: 'DSM_CORE_HOST',
+    default: '0.0.0.0',
+    description: 'Address both servers listen on',
+  }),
+  apiPort: setting(port, { env: 'DSM_CORE_API_PORT', default: 7545, description: 'Port of the client API' }),
+  p2pPort: setting(port, {
+    env: 'DSM_CORE_P2P_PORT',
+    default: 8765,
+    description: 'Port of node-to-node traffic, metrics and the admin API',
+  }),
+  dataDir: setting(z.string().min(1), {
+    env: 'DSM_CORE_DATA_DIR',
+    default: '/var/lib/dsm/data',
+    description: 'RocksDB of the keystore, hosted identities and pending states',
+  }),
+  configDir: setting(z.string().min(1), {
+    env: 'DSM_CORE_CONFIG_DIR',
+    default: '/var/lib/dsm/config',
+    description: 'Where run-time admin changes are persisted (admin-changes.json)',
+  }),
+  policiesDir: setting(z.string().min(1), {
+    env: 'DSM_CORE_POLICIES_DIR',
+    default: '/var/lib/dsm/policies',
+    description: 'Verified policy documents (<anchor>.cbor), checked against the anchor when read back',
+  }),
+  storageNodes: setting(
+    z
+      .array(z.string().refine(isHostPort, 'host:port with a port in 1..65535'))
+      .min(1, 'at least one storage node (host:port)'),
+    { env: 'DSM_CONNECT_PEERS', description: 'Storage nodes (host:port), primary first' },
+  ),
+  policyCacheSize: setting(z.number().int().min(0).max(10_000_000), {
+    env: 'DSM_CACHE_SIZE',
+    default: 1000,
+    runtime: true,
+    description: 'Verified policies kept in memory (LRU)',
+  }),
+  policyTtl: setting(z.number().int().min(0).max(31_536_000), {
+    env: 'DSM_POLICY_TTL',
+    default: 3600,
+    runtime: true,
+    description: 'Seconds a cached policy stays fresh',
+  }),
+  maxClockSkewMs: setting(ms(0, 3_600_000), {
+    env: 'DSM_MAX_CLOCK_SKEW_MS',
+    default: 30_000,
+    description: 'How far (ms) a state timestamp may be from this clock',
+  }),
+  autoReceive: setting(z.boolean(), {
+    env: 'DSM_AUTO_RECEIVE',
+    default: true,
+    runtime: true,
+    description: 'Receive incoming transfers of hosted identities without being asked',
+  }),
+  receivePollMs: setting(ms(50, 3_600_000), {
+    env: 'DSM_RECEIVE_POLL_MS',
+    default: 1000,
+    runtime: true,
+    description: 'Auto-receive poll interval in milliseconds; storage nodes also notify at once',
+  }),
+  storageTimeoutMs: setting(ms(100, 120_000), {
+    env: 'DSM_STORAGE_TIMEOUT_MS',
+    default: 10_000,
+    description: 'Timeout of one request to a storage node, in milliseconds',
+  }),
+  logLevel: setting(logLevelSchema, {
+    env: 'DSM_LOG_LEVEL',
+    default: 'info',
+    runtime: true,
+    description: 'Log level',
+  }),
+  keystoreKeyFile: setting(z.string().min(1, 'a file holding the keystore key'), {
+    env: 'DSM_KEYSTORE_KEY_FILE',
+    secretFile: true,
+    description:
+      'File holding the key that encrypts the custodial keystore at rest (any text of at least 16 characters)',
+  }),
+  adminTokenFile: setting(z.string().optional(), {
+    env: 'DSM_ADMIN_TOKEN_FILE',
+    secretFile: true,
+    description:
+      'File holding the bearer token of the admin API on the P2P port; without it the admin API refuses every request',
+  }),
+  apiTokenFile: setting(z.string().optional(), {
+    env: 'DSM_API_TOKEN_FILE',
+    secretFile: true,
+    description:
+      'File holding the bearer token of custodial operations (creating hosted identities and acting for them); without it they ' +
+      'are refused. Reads, client-signed states and content objects need none: signatures and ids authenticate those',
+  }),
+  cryptoBackend: setting(z.enum(['default', 'node', 'noble']), {
+    env: 'DSM_CRYPTO_BACKEND',
+    default: 'default',
+    description:
+      'Signature backend: node:crypto where OpenSSL has the algorithm and noble elsewhere, or one of them',
+  }),
 });
 
 export type CoreConfig = z.output<typeof coreConfigSchema>;
 
-export const CORE_ENV = {
-  host: 'DSM_CORE_HOST',
-  apiPort: 'DSM_CORE_API_PORT',
-  p2pPort: 'DSM_CORE_P2P_PORT',
-  dataDir: 'DSM_CORE_DATA_DIR',
-  configDir: 'DSM_CORE_CONFIG_DIR',
-  policiesDir: 'DSM_CORE_POLICIES_DIR',
-  storageNodes: 'DSM_CONNECT_PEERS',
-  policyCacheSize: 'DSM_CACHE_SIZE',
-  policyTtl: 'DSM_POLICY_TTL',
-  maxClockSkewMs: 'DSM_MAX_CLOCK_SKEW_MS',
-  autoReceive: 'DSM_AUTO_RECEIVE',
-  receivePollMs: 'DSM_RECEIVE_POLL_MS',
-  storageTimeoutMs: 'DSM_STORAGE_TIMEOUT_MS',
-  logLevel: 'DSM_LOG_LEVEL',
-  keystoreKeyFile: 'DSM_KEYSTORE_KEY_FILE',
-  adminTokenFile: 'DSM_ADMIN_TOKEN_FILE',
-  apiTokenFile: 'DSM_API_TOKEN_FILE',
-  cryptoBackend: 'DSM_CRYPTO_BACKEND',
-} as const;
+/** Config key → environment variable. */
+export const CORE_ENV = envNamesOf(coreConfigSchema);
 
-export const CORE_DEFAULTS = {
-  host: '0.0.0.0',
-  apiPort: 7545,
-  p2pPort: 8765,
-  dataDir: '/var/lib/dsm/data',
-  configDir: '/var/lib/dsm/config',
-  policiesDir: '/var/lib/dsm/policies',
-  policyCacheSize: 1000,
-  policyTtl: 3600,
-  maxClockSkewMs: 30_000,
-  autoReceive: true,
-  receivePollMs: 1000,
-  storageTimeoutMs: 10_000,
-  logLevel: 'info' as const,
-  cryptoBackend: 'default' as const,
-};
+export const CORE_DEFAULTS = defaultsOf(coreConfigSchema) as DeepPartial<z.input<typeof coreConfigSchema>>;
 
 /** Keys `dsm config set` may change at run time (persisted in the config dir). */
-export const RUNTIME_KEYS = [
-  'policyCacheSize',
-  'policyTtl',
-  'logLevel',
-  'autoReceive',
-  'receivePollMs',
-] as const;
+export const RUNTIME_KEYS = runtimeKeysOf(coreConfigSchema);
+
+/** The environment of a core node process with these settings (testkit, `npm run dev`). */
+export function coreEnv(values: DeepPartial<z.input<typeof coreConfigSchema>>): Record<string, string> {
+  return toEnvironment(coreConfigSchema, values);
+}
+
+/** workloads/core/config.schema.json. */
+export function coreConfigJsonSchema(): Record<string, unknown> {
+  return configJsonSchema(coreConfigSchema, {
+    title: 'DSM core node configuration',
+    description:
+      'The DSM_CONFIG file of a core node; each key can also be set by its environment variable (x-env). ' +
+      'Layers: defaults < DSM_CONFIG < environment < run-time admin changes (x-runtime).',
+  });
+}
 
 export function coreConfigSources(
   env: NodeJS.ProcessEnv = process.env,
 ): ConfigSources<typeof coreConfigSchema> {
-  const configDir = env.DSM_CORE_CONFIG_DIR || CORE_DEFAULTS.configDir;
+  const configDir = env[CORE_ENV.configDir as string] || (CORE_DEFAULTS.configDir as string);
   return {
     defaults: CORE_DEFAULTS,
     env: { names: CORE_ENV, vars: env },

@@ -20,6 +20,7 @@ import {
   type Logger,
   type ServerHandle,
 } from '@dsm/runtime';
+import { parseAdminChanges, pickSettings, reportedKeysOf } from '@dsm/runtime/config';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { coreRoutes, parse } from './api.js';
@@ -123,25 +124,16 @@ export async function startCoreNode(
     config.adminTokenFile ? adminAuth({ tokenFile: config.adminTokenFile }) : refuseAdmin,
   );
   p2p.router.get('/v1/admin/config', (_req, res) => {
-    res.json(Object.fromEntries(RUNTIME_KEYS.map((k) => [k, config[k]])));
+    res.json(pickSettings(config, reportedKeysOf(coreConfigSchema)));
   });
   p2p.router.put('/v1/admin/config', async (req, res) => {
-    const changes = parse(
-      z.strictObject({
-        policyCacheSize: z.number().optional(),
-        policyTtl: z.number().optional(),
-        logLevel: z.string().optional(),
-        autoReceive: z.boolean().optional(),
-        receivePollMs: z.number().optional(),
-      }),
-      jsonBody(req),
-    );
+    const changes = parseAdminChanges(coreConfigSchema, jsonBody(req));
     config = { ...config, ...(await saveConfigChanges(coreConfigSchema, sources, changes)) };
     world.policies.resize(config.policyCacheSize);
     world.policies.setTtl(config.policyTtl);
     setLogLevel(logger, config.logLevel);
     logger.info({ changes: Object.keys(changes) }, 'configuration changed');
-    res.json(Object.fromEntries(RUNTIME_KEYS.map((k) => [k, config[k]])));
+    res.json(pickSettings(config, RUNTIME_KEYS));
   });
   p2p.router.get('/v1/admin/topology', async (_req, res) => {
     res.json({ storageNodes: await storage.statuses() });

@@ -3,6 +3,10 @@
  *   defaults < config file (`DSM_CONFIG`, JSON) < environment variables < persisted admin changes.
  * Everything is validated once at start; a bad value is a `ConfigError` naming the key, where the
  * value came from and the form expected, which a service's main prints before exiting non-zero.
+ *
+ * This module is `@dsm/runtime/config`: it (and what it re-exports: the `setting()` metadata of
+ * settings.ts, log levels, `host:port`) loads neither RocksDB nor express, so the operator, cdk8s and the
+ * CLI can import the services' schemas.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -10,6 +14,11 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DsmError } from '@dsm/protocol';
 import type { z } from 'zod';
+import { adminChangesSchema } from './settings.js';
+
+export * from './settings.js';
+export { isHostPort } from './address.js';
+export { LOG_LEVELS, logLevelSchema, type LogLevel } from './log.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -108,6 +117,35 @@ export async function saveConfigChanges<S extends z.ZodObject>(
 }
 
 const saving = new Map<string, Promise<unknown>>();
+
+/**
+ * An admin `PUT config` body checked against `adminChangesSchema(schema)`: not an object or a key that is
+ * not changeable at run time is `E_BAD_REQUEST`; a value of the wrong form or out of bounds is a
+ * `ConfigError` (`E_CONFIG`) naming the key, as `saveConfigChanges` would.
+ */
+export function parseAdminChanges<S extends z.ZodObject>(schema: S, body: unknown): Partial<z.output<S>> {
+  const value = body ?? {};
+  if (!isPlainObject(value)) {
+    throw new DsmError('E_BAD_REQUEST', 'body: expected a JSON object of settings', { field: 'body' });
+  }
+  const changes = adminChangesSchema(schema);
+  const result = changes.safeParse(value);
+  if (result.success) return result.data;
+  const unknown = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys' ? issue.keys : [],
+  );
+  if (unknown.length > 0) {
+    const field = unknown[0] as string;
+    throw new DsmError('E_BAD_REQUEST', `${field}: not a setting changeable at run time`, { field });
+  }
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      key: issue.path.map(String).join('.') || '(body)',
+      expected: issue.message,
+      source: 'admin change',
+    })),
+  );
+}
 
 /** Turns the text of an env var (or a `config set` argument) into the form the schema wants. */
 export function parseConfigValue(schema: z.ZodObject, key: string, raw: string): unknown {

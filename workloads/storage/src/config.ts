@@ -1,100 +1,185 @@
-/** Storage node configuration: defaults < DSM_CONFIG file < environment < persisted admin changes. */
+/**
+ * Storage node configuration, declared once: defaults < DSM_CONFIG file < environment < persisted admin
+ * changes. The env names, defaults, run-time keys, admin body, CLI flags, README table and
+ * config.schema.json (`npm run generate`) all come from this schema. `@dsm/storage/config`: no RocksDB, no express.
+ */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isHostPort, loadConfig, logLevelSchema, type ConfigSources } from '@dsm/runtime';
+import {
+  configJsonSchema,
+  defaultsOf,
+  envNamesOf,
+  isHostPort,
+  loadConfig,
+  logLevelSchema,
+  runtimeKeysOf,
+  setting,
+  toEnvironment,
+  type ConfigSources,
+  type DeepPartial,
+} from '@dsm/runtime/config';
 import { z } from 'zod';
 
-const peerList = z
-  .array(z.string().refine(isHostPort, 'host:port with a port 1..65535'))
-  .describe('a comma-separated list of host:port');
+const peerList = z.array(z.string().refine(isHostPort, 'host:port with a port 1..65535'));
+const ms = (min: number, max: number) => z.number().int().min(min).max(max);
+
+/** A host name as a DNS label (`Storage_0.local` → `storage-0.local`). */
+export function nodeIdOf(host: string): string {
+  return (
+    host
+      .toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '-')
+      .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'storage'
+  );
+}
 
 export const storageConfigSchema = z.object({
-  nodeId: z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'a DNS label such as storage-0'),
-  role: z.enum(['primary', 'replica']),
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65535),
-  /** How peers reach this node (host:port); defaults to <hostname>:<port>. */
-  advertise: z.string().optional(),
-  dataDir: z.string().min(1),
-  configDir: z.string().min(1),
-  replicationFactor: z.number().int().min(1).max(16),
-  syncWith: peerList,
-  connectPeers: peerList,
-  /** Core nodes (host:port of their P2P port) told when a transfer arrives for someone. */
-  notify: peerList,
-  syncIntervalMs: z.number().int().min(50).max(600_000),
-  syncBatchSize: z.number().int().min(1).max(10_000),
-  pushTimeoutMs: z.number().int().min(100).max(120_000),
-  maxObjectBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(16 * 1024 * 1024),
-  logLevel: logLevelSchema,
-  /** Bearer token for /v1/admin; without it the admin API refuses every request. */
-  adminTokenFile: z.string().optional(),
-  /**
-   * Shared secret of the cluster's storage nodes: the replication routes require it as a bearer token and
-   * this node sends it to its peers. Without it those routes are open (development).
-   */
-  peerTokenFile: z.string().optional(),
-  cryptoBackend: z.enum(['default', 'node', 'noble']),
+  nodeId: setting(
+    z.string().regex(/^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$/, 'a DNS label such as storage-0'),
+    {
+      env: 'DSM_STORAGE_NODE_ID',
+      default: () => nodeIdOf(hostname()),
+      defaultDoc: 'the host name as a DNS label',
+      description: 'Name of this node, a DNS label such as storage-0',
+    },
+  ),
+  role: setting(z.enum(['primary', 'replica']), {
+    env: 'DSM_STORAGE_ROLE',
+    default: 'primary',
+    description: 'Role shown by the status endpoint',
+  }),
+  host: setting(z.string().min(1), {
+    env: 'DSM_STORAGE_HOST',
+    default: '0.0.0.0',
+    description: 'Address the server listens on',
+  }),
+  port: setting(z.number().int().min(1).max(65535), {
+    env: 'DSM_STORAGE_PORT',
+    default: 8765,
+    description: 'Port of the API, replication, metrics and admin',
+  }),
+  advertise: setting(z.string().optional(), {
+    env: 'DSM_STORAGE_ADVERTISE',
+    defaultDoc: '`<hostname>:<port>`',
+    description: 'How peers reach this node (host:port)',
+  }),
+  dataDir: setting(z.string().min(1), {
+    env: 'DSM_STORAGE_DATA_DIR',
+    default: '/var/lib/dsm-storage/data',
+    description: 'RocksDB of the directory',
+  }),
+  configDir: setting(z.string().min(1), {
+    env: 'DSM_STORAGE_CONFIG_DIR',
+    default: '/var/lib/dsm-storage/config',
+    description: 'Where run-time admin changes are persisted (admin-changes.json)',
+  }),
+  replicationFactor: setting(z.number().int().min(1).max(16), {
+    env: 'DSM_STORAGE_REPLICATION_FACTOR',
+    default: 2,
+    reported: true,
+    description: 'Nodes (this one included) that hold a write before it is acknowledged',
+  }),
+  syncWith: setting(peerList, {
+    env: 'DSM_STORAGE_SYNC_WITH',
+    default: [],
+    description: 'Peers (host:port) to replicate with; merged with connectPeers',
+  }),
+  connectPeers: setting(peerList, {
+    env: 'DSM_CONNECT_PEERS',
+    default: [],
+    description: 'More peers (host:port); merged with syncWith',
+  }),
+  notify: setting(peerList, {
+    env: 'DSM_STORAGE_NOTIFY',
+    default: [],
+    description: 'Core nodes (host:port of their P2P port) told when a transfer arrives for someone',
+  }),
+  syncIntervalMs: setting(ms(50, 600_000), {
+    env: 'DSM_STORAGE_SYNC_INTERVAL_MS',
+    default: 1000,
+    reported: true,
+    description: 'Milliseconds between anti-entropy rounds with each peer',
+  }),
+  syncBatchSize: setting(z.number().int().min(1).max(10_000), {
+    env: 'DSM_STORAGE_SYNC_BATCH_SIZE',
+    default: 1000,
+    description: 'Log entries asked of a peer at once',
+  }),
+  pushTimeoutMs: setting(ms(100, 120_000), {
+    env: 'DSM_STORAGE_PUSH_TIMEOUT_MS',
+    default: 5000,
+    description: 'Timeout of pushing a write to a peer, in milliseconds',
+  }),
+  maxObjectBytes: setting(
+    z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024),
+    {
+      env: 'DSM_MAX_OBJECT_BYTES',
+      default: 262_144,
+      description: 'Largest object accepted, in DAG-CBOR bytes; the same on all nodes of a cluster',
+    },
+  ),
+  logLevel: setting(logLevelSchema, {
+    env: 'DSM_LOG_LEVEL',
+    default: 'info',
+    runtime: true,
+    description: 'Log level',
+  }),
+  adminTokenFile: setting(z.string().optional(), {
+    env: 'DSM_ADMIN_TOKEN_FILE',
+    secretFile: true,
+    description: 'File holding the bearer token of /v1/admin; without it the admin API refuses every request',
+  }),
+  peerTokenFile: setting(z.string().optional(), {
+    env: 'DSM_STORAGE_PEER_TOKEN_FILE',
+    secretFile: true,
+    description:
+      "File holding the shared secret of the cluster's storage nodes: the replication routes require it as a bearer token and " +
+      'this node sends it to its peers. Without it those routes are open (development)',
+  }),
+  cryptoBackend: setting(z.enum(['default', 'node', 'noble']), {
+    env: 'DSM_CRYPTO_BACKEND',
+    default: 'default',
+    description:
+      'Signature backend: node:crypto where OpenSSL has the algorithm and noble elsewhere, or one of them',
+  }),
 });
 
 export type StorageConfig = z.output<typeof storageConfigSchema>;
 
-export const STORAGE_ENV = {
-  nodeId: 'DSM_STORAGE_NODE_ID',
-  role: 'DSM_STORAGE_ROLE',
-  host: 'DSM_STORAGE_HOST',
-  port: 'DSM_STORAGE_PORT',
-  advertise: 'DSM_STORAGE_ADVERTISE',
-  dataDir: 'DSM_STORAGE_DATA_DIR',
-  configDir: 'DSM_STORAGE_CONFIG_DIR',
-  replicationFactor: 'DSM_STORAGE_REPLICATION_FACTOR',
-  syncWith: 'DSM_STORAGE_SYNC_WITH',
-  connectPeers: 'DSM_CONNECT_PEERS',
-  notify: 'DSM_STORAGE_NOTIFY',
-  syncIntervalMs: 'DSM_STORAGE_SYNC_INTERVAL_MS',
-  syncBatchSize: 'DSM_STORAGE_SYNC_BATCH_SIZE',
-  pushTimeoutMs: 'DSM_STORAGE_PUSH_TIMEOUT_MS',
-  maxObjectBytes: 'DSM_MAX_OBJECT_BYTES',
-  logLevel: 'DSM_LOG_LEVEL',
-  adminTokenFile: 'DSM_ADMIN_TOKEN_FILE',
-  peerTokenFile: 'DSM_STORAGE_PEER_TOKEN_FILE',
-  cryptoBackend: 'DSM_CRYPTO_BACKEND',
-} as const;
+/** Config key → environment variable. */
+export const STORAGE_ENV = envNamesOf(storageConfigSchema);
 
-export function storageDefaults(host = hostname()) {
-  return {
-    nodeId:
-      host
-        .toLowerCase()
-        .replace(/[^a-z0-9.-]/g, '-')
-        .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'storage',
-    role: 'primary' as const,
-    host: '0.0.0.0',
-    port: 8765,
-    dataDir: '/var/lib/dsm-storage/data',
-    configDir: '/var/lib/dsm-storage/config',
-    replicationFactor: 2,
-    syncWith: [],
-    connectPeers: [],
-    notify: [],
-    syncIntervalMs: 1000,
-    syncBatchSize: 1000,
-    pushTimeoutMs: 5000,
-    maxObjectBytes: 262_144,
-    logLevel: 'info' as const,
-    cryptoBackend: 'default' as const,
-  };
+/** Keys `dsm config set` may change at run time (persisted in the config dir). */
+export const STORAGE_RUNTIME_KEYS = runtimeKeysOf(storageConfigSchema);
+
+export function storageDefaults(host = hostname()): DeepPartial<z.input<typeof storageConfigSchema>> {
+  return { ...defaultsOf(storageConfigSchema), nodeId: nodeIdOf(host) };
+}
+
+/** The environment of a storage node process with these settings (testkit, `npm run dev`). */
+export function storageEnv(values: DeepPartial<z.input<typeof storageConfigSchema>>): Record<string, string> {
+  return toEnvironment(storageConfigSchema, values);
+}
+
+/** workloads/storage/config.schema.json. */
+export function storageConfigJsonSchema(): Record<string, unknown> {
+  return configJsonSchema(storageConfigSchema, {
+    title: 'DSM storage node configuration',
+    description:
+      'The DSM_CONFIG file of a storage node; each key can also be set by its environment variable (x-env). ' +
+      'Layers: defaults < DSM_CONFIG < environment < run-time admin changes (x-runtime).',
+  });
 }
 
 export function storageConfigSources(
   env: NodeJS.ProcessEnv = process.env,
 ): ConfigSources<typeof storageConfigSchema> {
   const defaults = storageDefaults();
-  const configDir = env.DSM_STORAGE_CONFIG_DIR ?? defaults.configDir;
+  const configDir = env[STORAGE_ENV.configDir as string] ?? (defaults.configDir as string);
   return {
     defaults,
     env: { names: STORAGE_ENV, vars: env },

@@ -17,10 +17,12 @@ import {
   type Logger,
   type ServerHandle,
 } from '@dsm/runtime';
+import { parseAdminChanges, pickSettings, reportedKeysOf } from '@dsm/runtime/config';
 import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { storageRoutes } from './api.js';
 import {
+  STORAGE_RUNTIME_KEYS,
   advertisedAddress,
   storageConfigSchema,
   storageConfigSources,
@@ -134,6 +136,7 @@ export async function startStorageNode(
     ...storageConfigSources(options.env ?? process.env),
     persisted: join(config.configDir, 'admin-changes.json'),
   };
+  let settings = config;
   const adminRoutes = (r: Router) => {
     r.get('/v1/admin/peers', (_req, res) => {
       res.json({ peers: replicator.status() });
@@ -155,20 +158,15 @@ export async function startStorageNode(
       res.json(status());
     });
     r.get('/v1/admin/config', (_req, res) => {
-      res.json({
-        logLevel: logger.level,
-        syncIntervalMs: config.syncIntervalMs,
-        replicationFactor: config.replicationFactor,
-      });
+      res.json(pickSettings(settings, reportedKeysOf(storageConfigSchema)));
     });
     r.put('/v1/admin/config', async (req, res) => {
-      const changes = parseParams(
-        z.object({ logLevel: z.string().optional() }).strict(),
-        jsonBody(req) ?? {},
-      );
+      const changes = parseAdminChanges(storageConfigSchema, jsonBody(req));
       const next = await saveConfigChanges(storageConfigSchema, sources, changes);
-      setLogLevel(logger, next.logLevel);
-      res.json({ logLevel: next.logLevel });
+      // Only the run-time settings change without a restart.
+      settings = { ...settings, ...pickSettings(next, STORAGE_RUNTIME_KEYS) };
+      setLogLevel(logger, settings.logLevel);
+      res.json(pickSettings(settings, STORAGE_RUNTIME_KEYS));
     });
   };
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ServiceProcess } from './process.js';
-import { Cluster, freePort, type StorageProcess } from './storage.js';
+import { Cluster, freePort, serviceEnv, type StorageProcess } from './storage.js';
 
 // The built entry point of the core service, through its package's exports (resolved by the backend).
 const CORE_MAIN = '@dsm/core/main.js';
@@ -41,25 +41,22 @@ export class CoreProcess extends ServiceProcess {
     writeFileSync(tokenFile, this.adminToken + '\n', { mode: 0o600 });
     writeFileSync(this.apiTokenFile, this.apiToken + '\n', { mode: 0o600 });
     writeFileSync(keyFile, 'test keystore key, long enough\n', { mode: 0o600 });
-    await this.spawn(
-      {
-        DSM_CORE_HOST: '127.0.0.1',
-        DSM_CORE_API_PORT: String(this.apiPort),
-        DSM_CORE_P2P_PORT: String(this.p2pPort),
-        DSM_CORE_DATA_DIR: join(this.dir, 'data'),
-        DSM_CORE_CONFIG_DIR: join(this.dir, 'config'),
-        DSM_CORE_POLICIES_DIR: join(this.dir, 'policies'),
-        DSM_CONNECT_PEERS: this.storageNodes.join(','),
-        DSM_KEYSTORE_KEY_FILE: keyFile,
-        DSM_ADMIN_TOKEN_FILE: tokenFile,
-        DSM_API_TOKEN_FILE: this.apiTokenFile,
-        DSM_LOG_LEVEL: 'warn',
-        DSM_RECEIVE_POLL_MS: '200',
-        DSM_STORAGE_TIMEOUT_MS: '3000',
-        ...this.extraEnv,
-      },
-      `${this.url}/healthz`,
-    );
+    const settings = await serviceEnv('core', {
+      host: '127.0.0.1',
+      apiPort: this.apiPort,
+      p2pPort: this.p2pPort,
+      dataDir: join(this.dir, 'data'),
+      configDir: join(this.dir, 'config'),
+      policiesDir: join(this.dir, 'policies'),
+      storageNodes: this.storageNodes,
+      keystoreKeyFile: keyFile,
+      adminTokenFile: tokenFile,
+      apiTokenFile: this.apiTokenFile,
+      logLevel: 'warn',
+      receivePollMs: 200,
+      storageTimeoutMs: 3000,
+    });
+    await this.spawn({ ...settings, ...this.extraEnv }, `${this.url}/healthz`);
   }
 
   /**

@@ -9,6 +9,20 @@ import { ServiceProcess, sleep } from './process.js';
 // The built entry point of the storage service, through its package's exports (resolved by the backend).
 const MAIN = '@dsm/storage/main.js';
 
+/**
+ * The environment that gives a service these settings (by config key), named by the service's own config
+ * schema (`@dsm/core/config`, `@dsm/storage/config`): a misspelt key throws. Imported when needed, so the
+ * harness builds before the services it starts.
+ */
+export async function serviceEnv(
+  service: 'core' | 'storage',
+  values: Record<string, unknown>,
+): Promise<Record<string, string>> {
+  const config = (await import(`@dsm/${service}/config`)) as Record<string, unknown>;
+  const toEnv = config[`${service}Env`] as (values: Record<string, unknown>) => Record<string, string>;
+  return toEnv(values);
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -48,25 +62,22 @@ export class StorageProcess extends ServiceProcess {
     writeFileSync(tokenFile, this.adminToken + '\n', { mode: 0o600 });
     const peerTokenFile = join(this.dir, 'peer-token');
     if (this.peerToken !== undefined) writeFileSync(peerTokenFile, this.peerToken + '\n', { mode: 0o600 });
-    await this.spawn(
-      {
-        DSM_STORAGE_NODE_ID: this.name,
-        DSM_STORAGE_HOST: '127.0.0.1',
-        DSM_STORAGE_PORT: String(this.port),
-        DSM_STORAGE_ADVERTISE: this.address,
-        DSM_STORAGE_DATA_DIR: join(this.dir, 'data'),
-        DSM_STORAGE_CONFIG_DIR: join(this.dir, 'config'),
-        DSM_STORAGE_SYNC_WITH: this.peers.join(','),
-        DSM_STORAGE_REPLICATION_FACTOR: '2',
-        DSM_STORAGE_SYNC_INTERVAL_MS: '200',
-        DSM_STORAGE_PUSH_TIMEOUT_MS: '2000',
-        DSM_ADMIN_TOKEN_FILE: tokenFile,
-        DSM_LOG_LEVEL: 'warn',
-        ...(this.peerToken !== undefined ? { DSM_STORAGE_PEER_TOKEN_FILE: peerTokenFile } : {}),
-        ...this.extraEnv,
-      },
-      `${this.url}/readyz`,
-    );
+    const settings = await serviceEnv('storage', {
+      nodeId: this.name,
+      host: '127.0.0.1',
+      port: this.port,
+      advertise: this.address,
+      dataDir: join(this.dir, 'data'),
+      configDir: join(this.dir, 'config'),
+      syncWith: this.peers,
+      replicationFactor: 2,
+      syncIntervalMs: 200,
+      pushTimeoutMs: 2000,
+      adminTokenFile: tokenFile,
+      logLevel: 'warn',
+      ...(this.peerToken !== undefined ? { peerTokenFile } : {}),
+    });
+    await this.spawn({ ...settings, ...this.extraEnv }, `${this.url}/readyz`);
   }
 
   async status(): Promise<StorageStatus> {

@@ -1,7 +1,7 @@
 /** `dsm config get|set`: run-time settings of a core or storage node through its admin API. */
 import type { Command } from 'commander';
 import { contextOf, type Io } from '../context.js';
-import { configChanges, type ConfigSetOptions } from '../options.js';
+import { CONFIG_FLAGS, configChanges, type ConfigSetOptions } from '../options.js';
 import { renderConfig } from '../output.js';
 
 export function registerConfig(program: Command, io: Io): void {
@@ -17,17 +17,14 @@ export function registerConfig(program: Command, io: Io): void {
       ctx.emit(await ctx.admin().config(), renderConfig);
     });
 
-  config
+  const set = config
     .command('set')
-    .description('change run-time settings (persisted by the node); at least one option')
-    .option('--policy-cache-size <n>', 'verified policies kept in memory (core)')
-    .option('--policy-ttl <seconds>', 'seconds a cached policy stays fresh (core)')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
-    .option('--auto-receive <bool>', 'receive incoming transfers of hosted identities: true or false (core)')
-    .option('--receive-poll-ms <n>', 'auto-receive poll interval in milliseconds (core)')
-    .action(async (options: ConfigSetOptions, command: Command) => {
-      const changes = configChanges(options);
-      const ctx = contextOf(command, io);
-      ctx.emit(await ctx.admin().setConfig(changes), renderConfig);
-    });
+    .description('change run-time settings (persisted by the node); at least one option');
+  // One option per run-time setting of the services' config schemas; commander names each by its key.
+  for (const flag of CONFIG_FLAGS) set.option(`${flag.flag} <${flag.placeholder}>`, flag.description);
+  set.action(async (options: ConfigSetOptions, command: Command) => {
+    const changes = configChanges(options);
+    const ctx = contextOf(command, io);
+    ctx.emit(await ctx.admin().setConfig(changes), renderConfig);
+  });
 }

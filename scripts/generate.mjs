@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// `npm run generate`: rewrites the files derived from the services' config schemas, after the build:
+// each service's config.schema.json (JSON Schema of its DSM_CONFIG file, with x-env, x-runtime and
+// x-secret-file per key) and the configuration table of its README (between <!-- config:start --> and
+// <!-- config:end -->). workloads/{core,storage}/test/config.test.ts fail when a committed copy is stale.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = resolve(import.meta.dirname, '..');
+const load = (file) => import(pathToFileURL(join(root, file)).href);
+const { configTable, formatJson, replaceSection } = await load('workloads/runtime/dist/config.js');
+const core = await load('workloads/core/dist/config.js');
+const storage = await load('workloads/storage/dist/config.js');
+
+const files = [
+  ['workloads/core/config.schema.json', () => formatJson(core.coreConfigJsonSchema())],
+  ['workloads/core/README.md', (old) => replaceSection(old, 'config', configTable(core.coreConfigSchema))],
+  ['workloads/storage/config.schema.json', () => formatJson(storage.storageConfigJsonSchema())],
+  [
+    'workloads/storage/README.md',
+    (old) => replaceSection(old, 'config', configTable(storage.storageConfigSchema)),
+  ],
+];
+
+for (const [file, render] of files) {
+  const path = join(root, file);
+  let old = '';
+  try {
+    old = readFileSync(path, 'utf8');
+  } catch {
+    // a new file
+  }
+  const text = render(old);
+  if (text === old) continue;
+  writeFileSync(path, text);
+  console.log(`wrote ${file}`);
+}
