@@ -3,8 +3,10 @@
  * and `/v1/status` of any of them. Transport, deadlines, retries and error bodies are `@dsm/runtime`'s
  * `HttpClient`: every failure arrives as a `DsmError` (E_UNAVAILABLE naming the URL when nothing answered).
  */
+import * as api from '@dsm/api';
 import { DsmError, type ErrorDetails } from '@dsm/protocol';
-import { HttpClient, readSecretFile } from '@dsm/runtime';
+import { readSecretFile } from '@dsm/runtime/config';
+import { HttpClient } from '@dsm/runtime/client';
 import type { ConfigChanges } from './options.js';
 
 export interface Endpoints {
@@ -20,151 +22,29 @@ export interface Endpoints {
   timeoutMs: number;
 }
 
-export interface Balance {
-  available: string;
-  locked: string;
-}
+export type Balance = api.Balance;
 export type Balances = Record<string, Balance>;
-
 /** Answer to every state-changing operation of a hosted identity. */
-export interface Accepted {
-  identity: string;
-  n: number;
-  stateId: string;
-  op: string;
-  balances: Balances;
-  replicas: string[];
-  resumed?: boolean;
-  alreadyReceived?: boolean;
-}
-
-export interface CreatedToken extends Accepted {
-  token: string;
-  policy: string;
-}
-
-export interface HostedIdentity {
-  identity: string;
-  suite: string;
-  label?: string;
-  createdAt: string;
-}
-
-export interface IdentityDetails {
-  identity: string;
-  suite: string;
-  label?: string;
-  hosted: boolean;
-  n: number | null;
-  stateId: string | null;
-  balances: Balances;
-  forked: boolean;
-  pending: unknown;
-}
-
-export interface InboxEntry {
-  transfer: string;
-  seq: number;
-  from: string;
-  token: string;
-  amount: string;
-  memo?: string;
-  received: boolean;
-  receivedBy?: string;
-  /** Added by the CLI (units.ts), not sent by the core. */
-  decimals?: number;
-  amountDisplay?: string;
-}
-
-export interface ReceivedAll {
-  identity: string;
-  received: Accepted[];
-}
-
-export interface TokenInfo {
-  token: string;
-  issuer: string;
-  symbol: string;
-  name: string;
-  decimals: number;
-  initialSupply: string;
-  policy: string;
-  created: boolean;
+export type Accepted = api.Accepted;
+export type CreatedToken = api.Accepted & { token: string; policy: string };
+export type HostedIdentity = api.HostedIdentity;
+export type IdentityDetails = api.IdentityDetails;
+export type ChainPage = api.ChainPage;
+export type ReceivedAll = api.ReceivedAll;
+export type TokenSpec = api.CreateTokenBody;
+/** As the core sends it, plus the display fields the CLI adds (units.ts). */
+export type InboxEntry = api.InboxEntry & { decimals?: number; amountDisplay?: string };
+export type TokenInfo = Omit<api.TokenInfo, 'supply'> & {
   supply: { issued: string; burned: string; issuedDisplay?: string; burnedDisplay?: string } | null;
-  /** Added by the CLI (units.ts), not sent by the core. */
   initialSupplyDisplay?: string;
-}
-
-export interface ChainPage {
-  identity: string;
-  states: { n: number; stateId: string }[];
-}
-
-export interface TokenSpec {
-  symbol: string;
-  name: string;
-  decimals: number;
-  initialSupply: string;
-  policy: { conditions: Record<string, unknown>[]; description?: string };
-}
-
-const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
+};
 
 /**
- * Every call that changes state carries the command's idempotency key: HttpClient then resends it after
- * a timeout, a reset or a 5xx, and the core answers a resend with the outcome of the first.
+ * The core's client API (`@dsm/api`). Every call that changes state carries the command's idempotency
+ * key: HttpClient then resends it after a timeout, a reset or a 5xx, and the core answers a resend with
+ * the outcome of the first.
  */
-export class CoreApi {
-  constructor(private readonly http: HttpClient) {}
-
-  createIdentity(body: { suite?: string; label?: string }, key: string): Promise<HostedIdentity & Accepted> {
-    return this.http.post('/v1/identities', body, { idempotencyKey: key });
-  }
-  async identities(): Promise<HostedIdentity[]> {
-    return (await this.http.get<{ identities: HostedIdentity[] }>('/v1/identities')).identities;
-  }
-  identity(id: string): Promise<IdentityDetails> {
-    return this.http.get(`/v1/identities/${path(id)}`);
-  }
-  balances(id: string): Promise<{ identity: string; n: number; balances: Balances }> {
-    return this.http.get(`/v1/identities/${path(id)}/balances`);
-  }
-  inbox(id: string, pending: boolean): Promise<{ identity: string; entries: InboxEntry[] }> {
-    return this.http.get(`/v1/identities/${path(id)}/inbox`, { query: { pending: pending || undefined } });
-  }
-  chain(id: string, from: number, limit: number): Promise<ChainPage> {
-    return this.http.get(`/v1/identities/${path(id)}/chain`, { query: { from, limit } });
-  }
-  exportChain(id: string, from: number): Promise<Uint8Array> {
-    return this.http.getBytes(`/v1/identities/${path(id)}/export`, { query: { from } });
-  }
-  createToken(id: string, spec: TokenSpec, key: string): Promise<CreatedToken> {
-    return this.http.post(`/v1/identities/${path(id)}/tokens`, spec, { idempotencyKey: key });
-  }
-  /** mint, burn, transfer, lock, unlock. */
-  operate(
-    id: string,
-    op: 'mint' | 'burn' | 'transfer' | 'lock' | 'unlock',
-    body: Record<string, string>,
-    key: string,
-  ): Promise<Accepted> {
-    return this.http.post(`/v1/identities/${path(id)}/${op}`, body, { idempotencyKey: key });
-  }
-  receive(id: string, transfer: string | undefined, key: string): Promise<Accepted | ReceivedAll> {
-    const body = transfer !== undefined ? { transfer } : {};
-    return this.http.post(`/v1/identities/${path(id)}/receive`, body, { idempotencyKey: key });
-  }
-  token(id: string): Promise<TokenInfo> {
-    return this.http.get(`/v1/tokens/${path(id)}`);
-  }
-  /** The policy object in DAG-JSON text (links as {"/": id}, bytes as {"/": {"bytes": base64}}). */
-  policy(anchor: string): Promise<string> {
-    return this.http.get(`/v1/policies/${path(anchor)}`, {
-      responseType: 'text',
-      headers: { accept: 'application/vnd.ipld.dag-json' },
-    });
-  }
-}
+export class CoreApi extends api.CoreApi {}
 
 export type ServiceKind = 'core' | 'storage';
 
@@ -197,21 +77,6 @@ export interface PeerChange {
   peers: string[];
 }
 
-interface CorePeer {
-  node: string;
-  up: boolean;
-  status?: { nodeId?: string };
-  error?: string;
-}
-interface StoragePeer {
-  address: string;
-  up: boolean;
-  nodeId?: string;
-  behind?: number;
-  lagSeconds?: number;
-  lastError?: string;
-}
-
 export function kindOf(status: ServiceStatus, url: string): ServiceKind {
   if (status.service === 'dsm-core' || status.service === 'dsm-core-p2p') return 'core';
   if (status.service === 'dsm-storage') return 'storage';
@@ -225,16 +90,8 @@ export function kindOf(status: ServiceStatus, url: string): ServiceKind {
   );
 }
 
-export function peersOfCore(nodes: CorePeer[]): PeerView[] {
-  return nodes.map((n) => ({
-    peer: n.node,
-    up: n.up,
-    ...(n.status?.nodeId !== undefined ? { nodeId: n.status.nodeId } : {}),
-    ...(n.error !== undefined ? { error: n.error } : {}),
-  }));
-}
-
-export function peersOfStorage(peers: StoragePeer[]): PeerView[] {
+/** The admin API's peers as the CLI shows them (a core's storage nodes, a storage node's peers). */
+export function peerViews(peers: api.Peer[]): PeerView[] {
   return peers.map((p) => ({
     peer: p.address,
     up: p.up,
@@ -245,62 +102,43 @@ export function peersOfStorage(peers: StoragePeer[]): PeerView[] {
   }));
 }
 
-/** The admin API of a core node (config, storage topology) or a storage node (config, peers). */
+/** The admin API of a core node or a storage node: the same routes and shapes on both (`@dsm/api`). */
 export class AdminApi {
   private kind?: ServiceKind;
+  private readonly admin: api.AdminApi;
 
   constructor(
-    private readonly http: HttpClient,
+    http: HttpClient,
     private readonly url: string,
-  ) {}
+  ) {
+    this.admin = new api.AdminApi(http);
+  }
 
   async service(): Promise<ServiceKind> {
-    this.kind ??= kindOf(await this.http.get<ServiceStatus>('/v1/status'), this.url);
+    this.kind ??= kindOf(await this.admin.status(), this.url);
     return this.kind;
   }
 
   config(): Promise<Record<string, unknown>> {
-    return this.http.get('/v1/admin/config');
+    return this.admin.config();
   }
 
   setConfig(changes: ConfigChanges): Promise<Record<string, unknown>> {
-    return this.http.put('/v1/admin/config', changes);
+    return this.admin.setConfig(changes);
   }
 
   async topology(): Promise<Topology> {
-    const service = await this.service();
-    if (service === 'core') {
-      const res = await this.http.get<{ storageNodes: CorePeer[] }>('/v1/admin/topology');
-      return { service, peers: peersOfCore(res.storageNodes) };
-    }
-    const res = await this.http.get<{ peers: StoragePeer[] }>('/v1/admin/peers');
-    return { service, peers: peersOfStorage(res.peers) };
+    return { service: await this.service(), peers: peerViews(await this.admin.peers()) };
   }
 
   async addPeer(peer: string): Promise<PeerChange> {
-    const service = await this.service();
-    if (service === 'core') {
-      const res = await this.http.post<{ added: boolean; storageNodes: string[] }>('/v1/admin/topology', {
-        peer,
-      });
-      return { service, peer, changed: res.added, peers: res.storageNodes };
-    }
-    const res = await this.http.post<{ added: boolean; peers: string[] }>('/v1/admin/peers', { peer });
-    return { service, peer, changed: res.added, peers: res.peers };
+    const res = await this.admin.addPeer(peer);
+    return { service: await this.service(), peer, changed: res.changed, peers: res.peers };
   }
 
   async removePeer(peer: string): Promise<PeerChange> {
-    const service = await this.service();
-    if (service === 'core') {
-      const res = await this.http.delete<{ removed: boolean; storageNodes: string[] }>(
-        `/v1/admin/topology/${path(peer)}`,
-      );
-      return { service, peer, changed: res.removed, peers: res.storageNodes };
-    }
-    const res = await this.http.delete<{ removed: boolean; peers: string[] }>(
-      `/v1/admin/peers/${path(peer)}`,
-    );
-    return { service, peer, changed: res.removed, peers: res.peers };
+    const res = await this.admin.removePeer(peer);
+    return { service: await this.service(), peer, changed: res.changed, peers: res.peers };
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DsmError } from '@dsm/protocol';
-import { kindOf, peersOfCore, peersOfStorage } from './client.js';
+import { kindOf, peerViews } from './client.js';
 import { UsageError, reportOf, withIdempotencyKey } from './errors.js';
 import {
   errorText,
@@ -24,7 +24,7 @@ const accepted = {
   identity: 'id-a',
   n: 3,
   stateId: 'state-3',
-  op: 'token.transfer',
+  op: 'token.transfer' as const,
   balances: { tok: { available: '98500', locked: '0' } },
   replicas: ['127.0.0.1:1', '127.0.0.1:2'],
 };
@@ -158,8 +158,8 @@ describe('renderers', () => {
   it('renders operations, receives and chains', () => {
     expect(renderAccepted(accepted)).toContain('token.transfer accepted at height 3');
     expect(renderAccepted({ ...accepted, alreadyReceived: true })).toContain('(already received)');
-    expect(renderReceived({ identity: 'id-b', received: [] })).toBe('nothing pending for id-b');
-    expect(renderReceived({ identity: 'id-b', received: [accepted, accepted] })).toContain(
+    expect(renderReceived({ identity: 'id-b', received: [], failed: [] })).toBe('nothing pending for id-b');
+    expect(renderReceived({ identity: 'id-b', received: [accepted, accepted], failed: [] })).toContain(
       'received 2 transfers',
     );
     expect(renderChain({ identity: 'i', states: [] })).toBe('no states of i in this range');
@@ -168,9 +168,10 @@ describe('renderers', () => {
   });
 
   it('renders topology for core and storage alike', () => {
-    const core = peersOfCore([
-      { node: 's0:8765', up: true, status: { nodeId: 'storage-0' } },
-      { node: 's1:8765', up: false, error: 'GET http://s1:8765/v1/status: ECONNREFUSED' },
+    // The admin API has one peer shape on every service.
+    const core = peerViews([
+      { address: 's0:8765', up: true, nodeId: 'storage-0' },
+      { address: 's1:8765', up: false, lastError: 'GET http://s1:8765/v1/status: ECONNREFUSED' },
     ]);
     expect(core).toEqual([
       { peer: 's0:8765', up: true, nodeId: 'storage-0' },
@@ -179,7 +180,7 @@ describe('renderers', () => {
     expect(renderTopology({ service: 'core', peers: core })).toMatch(
       /^storage nodes of this core node:\nPEER/,
     );
-    const storage = peersOfStorage([
+    const storage = peerViews([
       { address: 's1:8765', up: true, nodeId: 'storage-1', behind: 4, lagSeconds: 1 },
     ]);
     expect(storage).toEqual([{ peer: 's1:8765', up: true, nodeId: 'storage-1', behind: 4, lagSeconds: 1 }]);

@@ -184,7 +184,7 @@ export function renderIdentities(identities: HostedIdentity[]): string {
   );
 }
 
-export function renderCreatedIdentity(created: HostedIdentity & Accepted): string {
+export function renderCreatedIdentity(created: Accepted): string {
   return fields([
     ['identity', created.identity],
     ['suite', created.suite],

@@ -15,7 +15,7 @@ import {
 } from '@dsm/protocol';
 
 export interface PolicyFile {
-  conditions: Record<string, unknown>[];
+  conditions: { kind: string; [field: string]: unknown }[];
   description?: string;
 }
 
@@ -61,7 +61,7 @@ export function parsePolicyFile(text: string, file: string): PolicyFile {
     });
   }
   return {
-    conditions: conditions as Record<string, unknown>[],
+    conditions: conditions as PolicyFile['conditions'],
     ...(description !== undefined ? { description } : {}),
   };
 }

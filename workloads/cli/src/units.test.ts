@@ -45,14 +45,22 @@ describe('amounts in output', () => {
   });
 
   it('add display fields to every received operation', () => {
-    const one = { identity: 'b', n: 1, stateId: 's', op: 'token.receive', replicas: [] };
+    const one = { identity: 'b', n: 1, stateId: 's', op: 'token.receive' as const, replicas: [] };
     const all = receivedWithDisplay(
-      { identity: 'b', received: [{ ...one, balances: { gld: { available: '100', locked: '0' } } }] },
+      {
+        identity: 'b',
+        received: [{ ...one, balances: { gld: { available: '100', locked: '0' } } }],
+        failed: [],
+      },
       units,
     );
     expect(all).toMatchObject({ received: [{ balances: { gld: { availableDisplay: '1.00' } } }] });
     expect(
-      tokensOf({ identity: 'b', received: [{ ...one, balances: { gld: { available: '1', locked: '0' } } }] }),
+      tokensOf({
+        identity: 'b',
+        received: [{ ...one, balances: { gld: { available: '1', locked: '0' } } }],
+        failed: [],
+      }),
     ).toEqual(['gld']);
   });
 

@@ -2,23 +2,20 @@
  * The client API (port 7545). Handlers parse the request (zod), call Chains or the storage client, answer.
  * Amounts are decimal strings; ids are base32 text; protocol objects are DAG-CBOR or DAG-JSON.
  */
-import * as dagCbor from '@ipld/dag-cbor';
+import * as b from '@dsm/api';
+import { coreRoutes as R } from '@dsm/api';
 import {
   CID,
   DsmError,
-  MEDIA_TYPE_DAG_JSON,
-  SIGNATURE_SUITES,
   TOKEN_OP_KINDS,
   dagJsonToCbor,
   decodeObject,
   encode,
   conditionsFromJson,
   idOf,
-  isAmountText,
   isDsmError,
   makePolicy,
   parseId,
-  toDagJson,
   validatePolicy,
   type Operation,
 } from '@dsm/protocol';
@@ -27,62 +24,18 @@ import {
   DAG_JSON,
   DEFAULT_RAW_LIMIT,
   KeyedLocks,
-  booleanParam,
-  intParam,
   jsonBody,
   parseParams,
   rawBody,
   requestBytes,
+  sendObject,
 } from '@dsm/runtime';
 import type { Request, RequestHandler, Response, Router } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Answer, Chains } from './chains.js';
 import { requestKeyOf, type RequestKey } from './request-keys.js';
 import { exportSegment } from './export.js';
 import type { StorageClient } from './storage-client.js';
-
-const amount = z.string().refine((v) => isAmountText(v) && v !== '0', 'a positive amount as decimal text');
-const amountOrZero = z.string().refine(isAmountText, 'an amount as decimal text');
-const condition = z.looseObject({ kind: z.string() });
-
-const bodies = {
-  identity: z.strictObject({
-    suite: z.enum(SIGNATURE_SUITES).default('ml-dsa-65'),
-    label: z.string().max(200).optional(),
-  }),
-  token: z.strictObject({
-    symbol: z.string().min(1).max(32),
-    name: z.string().min(1).max(200),
-    decimals: z.number().int().min(0).max(36).default(0),
-    initialSupply: amountOrZero,
-    policy: z.strictObject({ conditions: z.array(condition), description: z.string().optional() }),
-    /** 64 hex characters; send the same one when retrying so the token is created once. */
-    nonce: z
-      .string()
-      .regex(/^[0-9a-fA-F]{64}$/, '32 bytes as 64 hex characters')
-      .optional(),
-  }),
-  amount: z.strictObject({ token: z.string(), amount }),
-  transfer: z.strictObject({
-    token: z.string(),
-    amount,
-    to: z.string(),
-    memo: z
-      .string()
-      .refine(
-        (m) => Buffer.byteLength(m, 'utf8') >= 1 && Buffer.byteLength(m, 'utf8') <= 256,
-        '1 to 256 UTF-8 bytes',
-      )
-      .optional(),
-  }),
-  lock: z.strictObject({ token: z.string(), amount, purpose: z.string().max(200).default('') }),
-  receive: z.strictObject({ transfer: z.string() }),
-  policy: z.strictObject({
-    conditions: z.array(condition),
-    description: z.string().optional(),
-    author: z.string().optional(),
-  }),
-};
 
 /** A request's JSON body, query or params (an absent body reads as `{}`), or 400 naming the field. */
 export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
@@ -91,12 +44,6 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<
 
 function id(req: Request, name = 'id'): CID {
   return parseId(String(req.params[name]), name);
-}
-
-function sendObject(req: Request, res: Response, bytes: Uint8Array): void {
-  if (req.accepts([DAG_CBOR, DAG_JSON, 'application/json']) === DAG_CBOR)
-    res.type(DAG_CBOR).send(Buffer.from(bytes));
-  else res.type(MEDIA_TYPE_DAG_JSON).send(Buffer.from(toDagJson(dagCbor.decode(bytes))));
 }
 
 /** §1 measures an object by its DAG-CBOR bytes; DAG-JSON spells the same object in up to ~4× as many. */
@@ -140,25 +87,24 @@ export function coreRoutes(
     res.status(status).json(body);
   };
 
-  // ---- identities
   // Acting for a hosted identity spends its tokens: only holders of the API token may.
-  router.post('/v1/identities', custodial);
-  router.post('/v1/identities/:id/:operation', custodial);
+  for (const route of Object.values(R)) if (route.auth === 'api') router[route.method](route.path, custodial);
 
+  // ---- identities
   router.post(
-    '/v1/identities',
+    R.createIdentity.path,
     keyed(async (req, res, request) => {
-      const { suite, label } = parse(bodies.identity, jsonBody(req));
+      const { suite, label } = parse(b.CreateIdentity, jsonBody(req));
       const created: Answer = await chains.createIdentity({ suite, ...(label ? { label } : {}) }, request);
       res.status(201).json(created);
     }),
   );
 
-  router.get('/v1/identities', async (_req, res) => {
+  router.get(R.identities.path, async (_req, res) => {
     res.json({ identities: await chains.hosted() });
   });
 
-  router.get('/v1/identities/:id', async (req, res) => {
+  router.get(R.identity.path, async (req, res) => {
     const identity = id(req);
     const genesis = await chains.world.genesis(identity);
     if (genesis === undefined)
@@ -180,7 +126,7 @@ export function coreRoutes(
     });
   });
 
-  router.get('/v1/identities/:id/balances', async (req, res) => {
+  router.get(R.balances.path, async (req, res) => {
     const identity = id(req);
     const head = await chains.head(identity);
     if (!head)
@@ -201,21 +147,15 @@ export function coreRoutes(
     return identity;
   };
 
-  router.get('/v1/identities/:id/chain', async (req, res) => {
+  router.get(R.chain.path, async (req, res) => {
     const identity = await known(req);
-    const q = parse(
-      z.object({
-        from: intParam().default(0),
-        limit: intParam({ min: 1, max: 10_000 }).default(100),
-      }),
-      req.query,
-    );
+    const q = parse(b.params.chain, req.query);
     res.json({ identity: identity.toString(), states: await storage.chain(identity, q.from, q.limit) });
   });
 
-  router.get('/v1/identities/:id/states/:n', async (req, res) => {
+  router.get(R.state.path, async (req, res) => {
     const identity = id(req);
-    const n = parse(intParam(), req.params.n);
+    const { n } = parse(b.params.height, req.params);
     const bytes = await storage.stateAt(identity, n);
     if (!bytes)
       throw new DsmError('E_NOT_FOUND', `state ${n} of ${identity.toString()} not found`, {
@@ -224,34 +164,31 @@ export function coreRoutes(
     sendObject(req, res, bytes);
   });
 
-  router.get('/v1/identities/:id/inbox', async (req, res) => {
+  router.get(R.inbox.path, async (req, res) => {
     const identity = await known(req);
     res.json({
       identity: identity.toString(),
-      entries: await storage.inbox(
-        identity,
-        parse(z.object({ pending: booleanParam().default(false) }), req.query).pending,
-      ),
+      entries: await storage.inbox(identity, parse(b.params.coreInbox, req.query).pending),
     });
   });
 
-  router.get('/v1/identities/:id/forks', async (req, res) => {
+  router.get(R.forks.path, async (req, res) => {
     const identity = await known(req);
     res.json({ identity: identity.toString(), ...(await storage.forks(identity)) });
   });
 
-  router.get('/v1/identities/:id/export', async (req, res) => {
+  router.get(R.export.path, async (req, res) => {
     const identity = id(req);
-    const q = parse(z.object({ from: intParam().default(0) }), req.query);
+    const q = parse(b.params.export, req.query);
     res.type(DAG_CBOR).send(Buffer.from(await exportSegment(storage, chains.world, identity, q.from)));
   });
 
   // ---- operations of hosted identities
   router.post(
-    '/v1/identities/:id/tokens',
+    R.createToken.path,
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const body = parse(bodies.token, jsonBody(req));
+      const body = parse(b.CreateToken, jsonBody(req));
       const result = await chains.createToken(
         identity,
         {
@@ -272,7 +209,7 @@ export function coreRoutes(
   const simple = (kind: 'token.mint' | 'token.burn') =>
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const body = parse(bodies.amount, jsonBody(req));
+      const body = parse(b.AmountOp, jsonBody(req));
       const token = parseId(body.token, 'token');
       res
         .status(201)
@@ -280,14 +217,14 @@ export function coreRoutes(
           await chains.act(identity, async () => ({ op: { kind, token, amount: body.amount } }), request),
         );
     });
-  router.post('/v1/identities/:id/mint', simple('token.mint'));
-  router.post('/v1/identities/:id/burn', simple('token.burn'));
+  router.post(R.mint.path, simple('token.mint'));
+  router.post(R.burn.path, simple('token.burn'));
 
   router.post(
-    '/v1/identities/:id/transfer',
+    R.transfer.path,
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const body = parse(bodies.transfer, jsonBody(req));
+      const body = parse(b.Transfer, jsonBody(req));
       const op: Operation = {
         kind: 'token.transfer',
         token: parseId(body.token, 'token'),
@@ -302,7 +239,7 @@ export function coreRoutes(
   const locking = (kind: 'token.lock' | 'token.unlock') =>
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const body = parse(bodies.lock, jsonBody(req));
+      const body = parse(b.Lock, jsonBody(req));
       const op: Operation = {
         kind,
         token: parseId(body.token, 'token'),
@@ -311,16 +248,15 @@ export function coreRoutes(
       };
       res.status(201).json(await chains.act(identity, async () => ({ op }), request));
     });
-  router.post('/v1/identities/:id/lock', locking('token.lock'));
-  router.post('/v1/identities/:id/unlock', locking('token.unlock'));
+  router.post(R.lock.path, locking('token.lock'));
+  router.post(R.unlock.path, locking('token.unlock'));
 
   router.post(
-    '/v1/identities/:id/receive',
+    R.receive.path,
     keyed(async (req, res, request) => {
       const identity = id(req);
-      const named = jsonBody(req);
-      if (named && Object.keys(named).length > 0) {
-        const { transfer } = parse(bodies.receive, named);
+      const { transfer } = parse(b.Receive, jsonBody(req));
+      if (transfer !== undefined) {
         const result = await chains.receive(identity, parseId(transfer, 'transfer'), request);
         if (result.alreadyReceived) await reply(res, request, 200, result);
         else res.status(201).json(result);
@@ -343,13 +279,13 @@ export function coreRoutes(
   );
 
   // ---- client-signed states and their objects
-  router.post('/v1/states', bytesBody, async (req, res) => {
+  router.post(R.submitState.path, bytesBody, async (req, res) => {
     // 200 when nothing new was accepted (the state was already there), as storage answers.
     const result = await chains.submit(bytesOf(req));
     res.status(result.resumed ? 200 : 201).json(result);
   });
 
-  router.post('/v1/objects', bytesBody, async (req, res) => {
+  router.post(R.putObject.path, bytesBody, async (req, res) => {
     const bytes = bytesOf(req);
     const object = decodeObject(bytes);
     if (object.type === 'dsm/signed-state@1')
@@ -361,7 +297,7 @@ export function coreRoutes(
   });
 
   // ---- tokens and policies
-  router.get('/v1/tokens/:id', async (req, res) => {
+  router.get(R.token.path, async (req, res) => {
     const token = id(req);
     const definition = await chains.world.tokenDefinition(token);
     if (!definition)
@@ -380,7 +316,7 @@ export function coreRoutes(
     });
   });
 
-  router.get('/v1/policies/:id', async (req, res) => {
+  router.get(R.policy.path, async (req, res) => {
     const anchor = id(req);
     const policy = await chains.world.policy(anchor);
     if (!policy)
@@ -390,8 +326,8 @@ export function coreRoutes(
     sendObject(req, res, encode(policy));
   });
 
-  router.post('/v1/policies/validate', async (req, res) => {
-    const body = parse(bodies.policy, jsonBody(req));
+  router.post(R.validatePolicy.path, async (req, res) => {
+    const body = parse(b.ValidatePolicy, jsonBody(req));
     const author = body.author ? parseId(body.author, 'author') : idOf({ anonymous: true });
     const policy = makePolicy(author, conditionsFromJson(body.conditions), body.description);
     const valid = validatePolicy(policy);
@@ -402,7 +338,7 @@ export function coreRoutes(
     });
   });
 
-  router.get('/v1/operations', (_req, res) => {
+  router.get(R.operations.path, (_req, res) => {
     res.json({ operations: TOKEN_OP_KINDS });
   });
 }

@@ -4,6 +4,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as b from '@dsm/api';
+import { VERSION, adminRoutes as A, commonRoutes, coreP2pRoutes, serviceDocuments } from '@dsm/api';
 import { DsmError, backendByName } from '@dsm/protocol';
 import {
   Store,
@@ -22,7 +24,6 @@ import {
 } from '@dsm/runtime';
 import { parseAdminChanges, pickSettings, reportedKeysOf } from '@dsm/runtime/config';
 import type { RequestHandler } from 'express';
-import { z } from 'zod';
 import { coreRoutes, parse } from './api.js';
 import { Chains } from './chains.js';
 import { RUNTIME_KEYS, coreConfigSchema, coreConfigSources, type CoreConfig } from './config.js';
@@ -31,7 +32,7 @@ import { coreMetrics } from './metrics.js';
 import { StorageClient } from './storage-client.js';
 import { StorageWorld } from './world.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface CoreNode {
   config: CoreConfig;
@@ -90,8 +91,12 @@ export async function startCoreNode(
   const api = createHttpApp({ service: 'dsm-core', logger, registry });
   // Ready when enough storage nodes answer to take a write, whatever the others do.
   api.readiness.add('storage', () => storage.ready());
-  api.router.get('/v1/status', async (_req, res) => {
+  const documents = serviceDocuments(VERSION);
+  api.router.get(commonRoutes.status.path, async (_req, res) => {
     res.json(await status());
+  });
+  api.router.get(commonRoutes.openapi.path, (_req, res) => {
+    res.json(documents['core.json']);
   });
   const custodial: RequestHandler = config.apiTokenFile
     ? adminAuth({ tokenFile: config.apiTokenFile, name: 'api' })
@@ -106,10 +111,13 @@ export async function startCoreNode(
 
   // ---- P2P, admin, metrics (8765)
   const p2p = createHttpApp({ service: 'dsm-core-p2p', logger, registry, readiness: api.readiness });
-  p2p.router.get('/v1/status', async (_req, res) => {
+  p2p.router.get(commonRoutes.status.path, async (_req, res) => {
     res.json(await status());
   });
-  p2p.router.post('/v1/notifications/inbox', async (_req, res) => {
+  p2p.router.get(commonRoutes.openapi.path, (_req, res) => {
+    res.json(documents['core-p2p.json']);
+  });
+  p2p.router.post(coreP2pRoutes.inboxNotification.path, async (_req, res) => {
     // A storage node tells us something arrived: receive now instead of at the next poll. The request
     // carries no data we act on (receives are built from the storage nodes' inboxes), only a nudge.
     if (config.autoReceive) void receiveNow();
@@ -135,24 +143,33 @@ export async function startCoreNode(
     logger.info({ changes: Object.keys(changes) }, 'configuration changed');
     res.json(pickSettings(config, RUNTIME_KEYS));
   });
-  p2p.router.get('/v1/admin/topology', async (_req, res) => {
-    res.json({ storageNodes: await storage.statuses() });
+  // The admin API's peers are this node's storage nodes.
+  const peerList = async () =>
+    (await storage.statuses()).map((s) => ({
+      address: s.node,
+      up: s.up,
+      ...(typeof (s.status as { nodeId?: unknown } | undefined)?.nodeId === 'string'
+        ? { nodeId: (s.status as { nodeId: string }).nodeId }
+        : {}),
+      ...(s.error !== undefined ? { lastError: s.error } : {}),
+    }));
+  p2p.router.get(A.peers.path, async (_req, res) => {
+    res.json({ peers: await peerList() });
   });
-  p2p.router.post('/v1/admin/topology', async (req, res) => {
-    const { peer: given } = parse(z.strictObject({ peer: z.string() }), jsonBody(req));
-    const peer = parseHostPort(given);
-    const added = storage.add(peer);
+  p2p.router.post(A.addPeer.path, async (req, res) => {
+    const peer = parseHostPort(parse(b.AddPeer, jsonBody(req)).peer);
+    const changed = storage.add(peer);
     await saveConfigChanges(coreConfigSchema, sources, { storageNodes: storage.list() });
-    res.status(added ? 201 : 200).json({ peer, added, storageNodes: storage.list() });
+    res.status(changed ? 201 : 200).json({ peer, changed, peers: storage.list() });
   });
-  p2p.router.delete('/v1/admin/topology/:peer', async (req, res) => {
-    const peer = String(req.params.peer).toLowerCase();
+  p2p.router.delete(A.removePeer.path, async (req, res) => {
+    const peer = parseHostPort(String(req.params.peer));
     if (storage.list().length === 1 && storage.list()[0] === peer) {
       throw new DsmError('E_CONFLICT', 'cannot remove the last storage node', { peer });
     }
-    const removed = storage.remove(peer);
+    const changed = storage.remove(peer);
     await saveConfigChanges(coreConfigSchema, sources, { storageNodes: storage.list() });
-    res.json({ peer, removed, storageNodes: storage.list() });
+    res.json({ peer, changed, peers: storage.list() });
   });
 
   const apiServer: ServerHandle = await serve(api.app, { port: config.apiPort, host: config.host });

@@ -3,34 +3,19 @@
  * replicates to the replication factor before answering), reads to the first node that answers.
  * The list changes at run time (`dsm topology add-peer`).
  */
-import * as dagCbor from '@ipld/dag-cbor';
+import {
+  isMissingDependency,
+  StorageApi,
+  type InboxEntry,
+  type Status,
+  type TokenRecord,
+  type TransferEntry,
+  type WriteAck,
+} from '@dsm/api';
 import { DsmError, isDsmError, type CID } from '@dsm/protocol';
 import { HttpClient } from '@dsm/runtime';
 
-export interface WriteAck {
-  id: string;
-  type: string;
-  stored: boolean;
-  replicas: string[];
-}
-
-export interface InboxEntry {
-  transfer: string;
-  seq: number;
-  from: string;
-  token: string;
-  amount: string;
-  memo?: string;
-  received: boolean;
-  receivedBy?: string;
-}
-
-export interface TokenRecord {
-  token: string;
-  created: boolean;
-  creation?: string;
-  supply: { issued: string; burned: string } | null;
-}
+export type { InboxEntry, TokenRecord, WriteAck } from '@dsm/api';
 
 /** A head as one storage node claims it. */
 export interface HeadClaim {
@@ -59,7 +44,7 @@ const SUSPECT_MS = 10_000;
 const QUORUM_GRACE_MS = 25;
 
 export class StorageClient {
-  private readonly clients = new Map<string, HttpClient>();
+  private readonly clients = new Map<string, StorageApi>();
   private nodes: string[];
   private readonly suspectUntil = new Map<string, number>();
   /** The smallest replication factor the nodes report: a read of N − R + 1 nodes sees every acknowledged write. */
@@ -92,11 +77,13 @@ export class StorageClient {
     return this.nodes.length !== before;
   }
 
-  private client(node: string): HttpClient {
+  private client(node: string): StorageApi {
     let client = this.clients.get(node);
     if (client === undefined) {
       try {
-        client = new HttpClient({ baseUrl: `http://${node}`, timeoutMs: this.timeoutMs, retries: 1 });
+        client = new StorageApi(
+          new HttpClient({ baseUrl: `http://${node}`, timeoutMs: this.timeoutMs, retries: 1 }),
+        );
       } catch {
         // An unusable address counts as a node that is down; it never fails the request by itself.
         throw new DsmError('E_UNAVAILABLE', `storage node address ${node} is not usable`, { node });
@@ -123,7 +110,7 @@ export class StorageClient {
    * timeout. A protocol rejection is final (every node would say the same); unreachable nodes, 503s and
    * nodes lacking a dependency (they lag) move on; when none succeeds the result is E_UNAVAILABLE.
    */
-  private first<T>(work: (client: HttpClient) => Promise<T>, hedgeMs = READ_HEDGE_MS): Promise<T> {
+  private first<T>(work: (client: StorageApi) => Promise<T>, hedgeMs = READ_HEDGE_MS): Promise<T> {
     const nodes = this.order();
     return new Promise<T>((resolve, reject) => {
       const failures: string[] = [];
@@ -158,7 +145,7 @@ export class StorageClient {
             },
             (e: unknown) => {
               settle();
-              if (!isDsmError(e) || (e.code !== 'E_UNAVAILABLE' && e.details.missing !== true)) {
+              if (!isDsmError(e) || (e.code !== 'E_UNAVAILABLE' && !isMissingDependency(e))) {
                 finish(() => reject(e));
                 return;
               }
@@ -230,15 +217,12 @@ export class StorageClient {
 
   /** Writes an object; resolves once the storage layer has it on `replicationFactor` nodes. */
   put(bytes: Uint8Array): Promise<WriteAck> {
-    return this.first(
-      (c) => c.postBytes<WriteAck>('/v1/objects', bytes, { idempotent: true }),
-      WRITE_HEDGE_MS,
-    );
+    return this.first((c) => c.putObject(bytes), WRITE_HEDGE_MS);
   }
 
   /** Object bytes, or undefined when no node has it. */
   async get(id: CID): Promise<Uint8Array | undefined> {
-    return this.orNotFound(() => this.first((c) => c.getBytes(`/v1/objects/${id.toString()}`)));
+    return this.orNotFound(() => this.first((c) => c.object(id.toString())));
   }
 
   /**
@@ -247,11 +231,10 @@ export class StorageClient {
    * head it claims (verified), or the fork evidence it claims, so one lying node cannot stall an identity.
    */
   async head(identity: CID): Promise<HeadClaim | undefined> {
-    const path = `/v1/identities/${identity.toString()}/head`;
     const answers = await this.gather(
       (node) =>
         this.client(node)
-          .get<HeadClaim>(path, { retries: 0 })
+          .head(identity.toString(), { retries: 0 })
           .then(
             (head): HeadClaim | null => head,
             (e: unknown) => {
@@ -297,7 +280,7 @@ export class StorageClient {
   private async proven(node: string, identity: CID, claim: { n: number; stateId: string }): Promise<boolean> {
     if (this.proveState === undefined) return true;
     try {
-      const bytes = await this.client(node).getBytes(`/v1/objects/${claim.stateId}`, { retries: 0 });
+      const bytes = await this.client(node).object(claim.stateId, { retries: 0 });
       return await this.proveState(identity, bytes, claim);
     } catch {
       return false;
@@ -307,15 +290,10 @@ export class StorageClient {
   /** The node serves fork evidence of `identity` whose two states both verify and differ. */
   private async provenFork(node: string, identity: CID): Promise<boolean> {
     try {
-      const { evidence } = await this.client(node).get<{
-        evidence: { n: number; existing: string; candidate: string }[];
-      }>(`/v1/identities/${identity.toString()}/forks`, { retries: 0 });
+      const { evidence } = await this.client(node).forks(identity.toString(), { retries: 0 });
       for (const e of evidence.slice(0, 4)) {
         if (e.existing === e.candidate) continue;
-        const candidate = await this.client(node).getBytes(`/v1/objects/${e.candidate}`, {
-          query: { evidence: 'true' },
-          retries: 0,
-        });
+        const candidate = await this.client(node).object(e.candidate, { evidence: true, retries: 0 });
         if (
           (await this.proven(node, identity, { n: e.n, stateId: e.existing })) &&
           (await this.proveState?.(identity, candidate, { n: e.n, stateId: e.candidate })) !== false
@@ -329,49 +307,35 @@ export class StorageClient {
   }
 
   async stateAt(identity: CID, n: number): Promise<Uint8Array | undefined> {
-    return this.orNotFound(() =>
-      this.first((c) => c.getBytes(`/v1/identities/${identity.toString()}/states/${n}`)),
-    );
+    return this.orNotFound(() => this.first((c) => c.state(identity.toString(), n)));
   }
 
   async chain(identity: CID, from: number, limit: number): Promise<{ n: number; stateId: string }[]> {
-    const res = await this.first((c) =>
-      c.get<{ states: { n: number; stateId: string }[] }>(`/v1/identities/${identity.toString()}/states`, {
-        query: { from, limit },
-      }),
-    );
-    return res.states;
+    return (await this.first((c) => c.states(identity.toString(), from, limit))).states;
   }
 
   async inbox(identity: CID, pendingOnly: boolean): Promise<InboxEntry[]> {
-    const res = await this.first((c) =>
-      c.get<{ entries: InboxEntry[] }>(`/v1/identities/${identity.toString()}/inbox`, {
-        query: { pending: pendingOnly },
-      }),
-    );
-    return res.entries;
+    return (await this.first((c) => c.inbox(identity.toString(), pendingOnly))).entries;
   }
 
   /** One transfer with its recipient and whether (and by which state) it was received. */
-  async transfer(transfer: CID): Promise<(InboxEntry & { to: string }) | undefined> {
-    return this.orNotFound(() =>
-      this.first((c) => c.get<InboxEntry & { to: string }>(`/v1/transfers/${transfer.toString()}`)),
-    );
+  async transfer(transfer: CID): Promise<TransferEntry | undefined> {
+    return this.orNotFound(() => this.first((c) => c.transfer(transfer.toString())));
   }
 
   async token(token: CID): Promise<TokenRecord | undefined> {
-    return this.orNotFound(() => this.first((c) => c.get<TokenRecord>(`/v1/tokens/${token.toString()}`)));
+    return this.orNotFound(() => this.first((c) => c.token(token.toString())));
   }
 
-  async forks(
+  forks(
     identity: CID,
   ): Promise<{ forked: boolean; evidence: { n: number; existing: string; candidate: string }[] }> {
-    return this.first((c) => c.get(`/v1/identities/${identity.toString()}/forks`));
+    return this.first((c) => c.forks(identity.toString()));
   }
 
-  private status(node: string, timeoutMs: number): Promise<{ replicationFactor?: unknown }> {
+  private status(node: string, timeoutMs: number): Promise<Status> {
     return this.client(node)
-      .get<{ replicationFactor?: unknown }>('/v1/status', { retries: 0, timeoutMs })
+      .status({ retries: 0, timeoutMs })
       .then((status) => {
         this.learn(status.replicationFactor);
         return status;
@@ -426,8 +390,4 @@ export class StorageClient {
       throw e;
     }
   }
-}
-
-export function decodeCbor<T>(bytes: Uint8Array): T {
-  return dagCbor.decode(bytes) as T;
 }

@@ -130,7 +130,7 @@ describe('one bad storage node', () => {
     expect(lies).toBeGreaterThan(0);
   });
 
-  it('admin topology refuses a bad address and persists nothing; the core keeps working after a restart', async () => {
+  it('admin peers refuses a bad address and persists nothing; the core keeps working after a restart', async () => {
     net = await new Network().start();
     const admin = (method: string, path: string, body?: unknown) =>
       fetch(`${net.core.p2pUrl}${path}`, {
@@ -139,12 +139,12 @@ describe('one bad storage node', () => {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     for (const peer of ['127.0.0.1:99999', 'host:0', ':80', 'a b:80', 'http://x:80']) {
-      const res = await admin('POST', '/v1/admin/topology', { peer });
+      const res = await admin('POST', '/v1/admin/peers', { peer });
       expect(res.status).toBe(400);
       expect(((await res.json()) as Json).error!.code).toBe('E_BAD_REQUEST');
     }
-    const listed = (await (await admin('GET', '/v1/admin/topology')).json()) as { storageNodes: unknown[] };
-    expect(listed.storageNodes).toHaveLength(2);
+    const listed = (await (await admin('GET', '/v1/admin/peers')).json()) as { peers: unknown[] };
+    expect(listed.peers).toHaveLength(2);
     await net.core.stop();
     await net.core.start();
     expect((await net.core.call('POST', '/v1/identities', { label: 'after' })).status).toBe(201);

@@ -1,6 +1,7 @@
 /** Hostile input to a real core node: bodies of the wrong type act on nothing; numbers have one spelling. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as dagCbor from '@ipld/dag-cbor';
+import { serviceDocuments, VERSION } from '@dsm/api';
 import { Network } from '@dsm/testkit';
 
 type Json = Record<string, unknown> & { error?: { code: string; details: Record<string, unknown> } };
@@ -63,5 +64,11 @@ describe('core input checks', () => {
     }
     expect((await fetch(`${net.core.url}/v1/identities/${alice}/inbox?pending=yes`)).status).toBe(400);
     expect((await fetch(`${net.core.url}/v1/identities/${alice}/chain?from=0&limit=10`)).status).toBe(200);
+  });
+
+  it('serves its OpenAPI documents on both ports', async () => {
+    const documents = serviceDocuments(VERSION);
+    expect(await (await fetch(`${net.core.url}/openapi.json`)).json()).toEqual(documents['core.json']);
+    expect(await (await fetch(`${net.core.p2pUrl}/openapi.json`)).json()).toEqual(documents['core-p2p.json']);
   });
 });

@@ -179,6 +179,11 @@ export function toDagJson(value: unknown): Uint8Array {
   return dagJson.encode(value);
 }
 
+/** Stored (already checked) DAG-CBOR bytes as DAG-JSON: what a client that asks for JSON is sent. */
+export function cborToDagJson(bytes: Uint8Array): Uint8Array {
+  return toDagJson(dagCbor.decode(bytes));
+}
+
 export function toDagJsonString(value: unknown): string {
   return new TextDecoder().decode(dagJson.encode(value));
 }

@@ -8,12 +8,13 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DsmError, isDsmError, type ErrorDetails } from '@dsm/protocol';
+import { cborToDagJson, DsmError, isDsmError, MEDIA_TYPE_DAG_JSON, type ErrorDetails } from '@dsm/protocol';
 import express, {
   type ErrorRequestHandler,
   type Express,
   type Request,
   type RequestHandler,
+  type Response,
   type Router,
 } from 'express';
 import type { Logger } from 'pino';
@@ -274,6 +275,16 @@ export function rawBody(options: RawBodyOptions = {}): RequestHandler {
     }
     parse(req, res, next);
   };
+}
+
+/**
+ * Sends protocol bytes the way every DSM service does: DAG-CBOR when the client accepts it first (or
+ * anything), DAG-JSON otherwise (`Accept: application/vnd.ipld.dag-json`, `application/json`, ...).
+ */
+export function sendObject(req: Request, res: Response, bytes: Uint8Array): void {
+  if (req.accepts([DAG_CBOR, DAG_JSON, 'application/json']) === DAG_CBOR)
+    res.type(DAG_CBOR).send(Buffer.from(bytes));
+  else res.type(MEDIA_TYPE_DAG_JSON).send(Buffer.from(cborToDagJson(bytes)));
 }
 
 /** The bytes `rawBody` read; a route that forgot the middleware fails loudly. */

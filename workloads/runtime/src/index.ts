@@ -45,6 +45,7 @@ export {
   jsonBody,
   rawBody,
   requestBytes,
+  sendObject,
   serve,
   toDsmError,
   type ErrorBody,

@@ -3,21 +3,12 @@
  * and the admin API. Handlers only parse, call the directory or the replicator, and answer.
  */
 import * as dagCbor from '@ipld/dag-cbor';
+import { commonRoutes, params, storageRoutes as R } from '@dsm/api';
 import { performance } from 'node:perf_hooks';
 import type { CID } from '@dsm/protocol';
-import { DsmError, MEDIA_TYPE_DAG_JSON, dagJsonToCbor, isDsmError, parseId, toDagJson } from '@dsm/protocol';
-import {
-  DAG_CBOR,
-  DAG_JSON,
-  booleanParam,
-  intParam,
-  parseParams,
-  rawBody,
-  requestBytes,
-  u64Param,
-} from '@dsm/runtime';
-import type { Request, RequestHandler, Response, Router } from 'express';
-import { z } from 'zod';
+import { DsmError, dagJsonToCbor, isDsmError, parseId } from '@dsm/protocol';
+import { DAG_CBOR, DAG_JSON, parseParams, rawBody, requestBytes, sendObject } from '@dsm/runtime';
+import type { Request, RequestHandler, Router } from 'express';
 import type { Directory, ForkEvidence, InboxEntry } from './directory.js';
 import { LIMITS } from './limits.js';
 import type { StorageMetrics } from './metrics.js';
@@ -51,18 +42,6 @@ function idParam(req: Request, name = 'id'): CID {
   return parseId(String(req.params[name]), name);
 }
 
-/** Sends protocol bytes as DAG-CBOR, or DAG-JSON when the client asks for it. */
-function sendObject(req: Request, res: Response, bytes: Uint8Array): void {
-  if (
-    req.accepts([DAG_CBOR, DAG_JSON, 'application/json']) === DAG_JSON ||
-    req.accepts([DAG_CBOR, DAG_JSON]) === false
-  ) {
-    res.type(MEDIA_TYPE_DAG_JSON).send(Buffer.from(toDagJson(dagCbor.decode(bytes))));
-  } else {
-    res.type(DAG_CBOR).send(Buffer.from(bytes));
-  }
-}
-
 const notFound = (what: string, details: Record<string, string>) =>
   new DsmError('E_NOT_FOUND', `${what} not found`, details);
 
@@ -84,20 +63,12 @@ const evidenceJson = (e: ForkEvidence) => ({
   candidate: e.candidate.toString(),
 });
 
-const limit = intParam({ min: 1, max: 10_000 }).default(1000);
-const pageQuery = z.object({ from: intParam().default(0), limit });
-const heightParams = z.object({ n: intParam() });
-const inboxQuery = z.object({ limit, pending: booleanParam().default(false) });
-const objectQuery = z.object({ evidence: booleanParam().default(false) });
-const logQuery = z.object({ after: u64Param().default(0n), limit });
-const bucketParams = z.object({ bucket: intParam({ max: 255 }) });
-
 export function storageRoutes(router: Router, ctx: ApiContext): void {
   const { directory, replicator, metrics } = ctx;
   const body = rawBody({ limit: ctx.maxObjectBytes * 4 });
 
   // ---- client writes and reads
-  router.post('/v1/objects', body, async (req, res) => {
+  router.post(R.putObject.path, body, async (req, res) => {
     const started = performance.now();
     let bytes: Uint8Array;
     let result;
@@ -126,15 +97,15 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     });
   });
 
-  router.get('/v1/objects/:id', async (req, res) => {
+  router.get(R.object.path, async (req, res) => {
     const id = idParam(req);
-    const { evidence } = parseParams(objectQuery, req.query);
+    const { evidence } = parseParams(params.object, req.query);
     const bytes = evidence ? await directory.anyBytes(id) : await directory.get(id);
     if (bytes === null) throw notFound('object', { id: id.toString() });
     sendObject(req, res, bytes);
   });
 
-  router.get('/v1/identities/:id/head', async (req, res) => {
+  router.get(R.head.path, async (req, res) => {
     const identity = idParam(req);
     const head = await directory.head(identity);
     if (head === null) throw notFound('chain', { identity: identity.toString() });
@@ -146,9 +117,9 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     });
   });
 
-  router.get('/v1/identities/:id/states', async (req, res) => {
+  router.get(R.states.path, async (req, res) => {
     const identity = idParam(req);
-    const { from, limit } = parseParams(pageQuery, req.query);
+    const { from, limit } = parseParams(params.states, req.query);
     const states = await directory.chain(identity, from, limit);
     res.json({
       identity: identity.toString(),
@@ -156,16 +127,16 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     });
   });
 
-  router.get('/v1/identities/:id/states/:n', async (req, res) => {
+  router.get(R.state.path, async (req, res) => {
     const identity = idParam(req);
-    const { n } = parseParams(heightParams, req.params);
+    const { n } = parseParams(params.height, req.params);
     const id = await directory.stateIdAt(identity, n);
     const bytes = id && (await directory.get(id));
     if (!bytes) throw notFound('state', { identity: identity.toString(), n: String(n) });
     sendObject(req, res, bytes);
   });
 
-  router.get('/v1/transfers/:id', async (req, res) => {
+  router.get(R.transfer.path, async (req, res) => {
     const id = idParam(req);
     const entry = await directory.transfer(id);
     if (!entry) throw notFound('transfer', { transfer: id.toString() });
@@ -173,14 +144,14 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     res.json({ ...rest, to: entry.to.toString() });
   });
 
-  router.get('/v1/identities/:id/inbox', async (req, res) => {
+  router.get(R.inbox.path, async (req, res) => {
     const identity = idParam(req);
-    const { limit, pending } = parseParams(inboxQuery, req.query);
+    const { limit, pending } = parseParams(params.storageInbox, req.query);
     const entries = await directory.inbox(identity, { pendingOnly: pending, limit });
     res.json({ identity: identity.toString(), entries: entries.map(inboxJson) });
   });
 
-  router.get('/v1/identities/:id/forks', async (req, res) => {
+  router.get(R.forks.path, async (req, res) => {
     const identity = idParam(req);
     const evidence = await directory.forks(identity);
     res.json({
@@ -190,11 +161,11 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     });
   });
 
-  router.get('/v1/forks', (_req, res) => {
+  router.get(R.forked.path, (_req, res) => {
     res.json({ identities: directory.forkedIdentities().map(String) });
   });
 
-  router.get('/v1/tokens/:id', async (req, res) => {
+  router.get(R.token.path, async (req, res) => {
     const token = idParam(req);
     const creation = await directory.creation(token);
     const definition = await directory.world.tokenDefinition(token);
@@ -207,13 +178,13 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     });
   });
 
-  router.get('/v1/status', (_req, res) => {
+  router.get(commonRoutes.status.path, (_req, res) => {
     res.json(ctx.status());
   });
 
   // ---- replication between storage nodes
   router.use('/v1/replication', ctx.peer);
-  router.post('/v1/replica/objects', ctx.peer, body, async (req, res) => {
+  router.post(R.push.path, ctx.peer, body, async (req, res) => {
     const from = req.get(PEER_HEADER)?.toLowerCase();
     try {
       await replicator.ingestFromPeer(objectBytes(req, ctx.maxObjectBytes), from);
@@ -224,8 +195,8 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     res.status(204).end();
   });
 
-  router.get('/v1/replication/log', async (req, res) => {
-    const { after, limit } = parseParams(logQuery, req.query);
+  router.get(R.log.path, async (req, res) => {
+    const { after, limit } = parseParams(params.log, req.query);
     const entries = await directory.log(after, limit, LIMITS.logPageBytes);
     res.type(DAG_CBOR).send(
       Buffer.from(
@@ -238,12 +209,12 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     );
   });
 
-  router.get('/v1/replication/digest', (_req, res) => {
+  router.get(R.digest.path, (_req, res) => {
     res.json(directory.digestSummary());
   });
 
-  router.get('/v1/replication/buckets/:bucket', async (req, res) => {
-    const { bucket } = parseParams(bucketParams, req.params);
+  router.get(R.bucket.path, async (req, res) => {
+    const { bucket } = parseParams(params.bucket, req.params);
     res.json((await directory.bucket(bucket)).map(String));
   });
 

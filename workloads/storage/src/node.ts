@@ -1,6 +1,8 @@
 /** Wires a storage node together: store, directory, peers, replicator, HTTP API, admin, shutdown. */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as b from '@dsm/api';
+import { VERSION, adminRoutes as A, commonRoutes, serviceDocuments, storageRoutes as S } from '@dsm/api';
 import { DsmError, backendByName, decodeObject } from '@dsm/protocol';
 import {
   Store,
@@ -19,7 +21,6 @@ import {
 } from '@dsm/runtime';
 import { parseAdminChanges, pickSettings, reportedKeysOf } from '@dsm/runtime/config';
 import type { RequestHandler, Router } from 'express';
-import { z } from 'zod';
 import { storageRoutes } from './api.js';
 import {
   STORAGE_RUNTIME_KEYS,
@@ -33,7 +34,7 @@ import { storageMetrics } from './metrics.js';
 import { PeerSet, parsePeerAddress } from './peers.js';
 import { Replicator } from './replicator.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface StorageNode {
   config: StorageConfig;
@@ -138,22 +139,22 @@ export async function startStorageNode(
   };
   let settings = config;
   const adminRoutes = (r: Router) => {
-    r.get('/v1/admin/peers', (_req, res) => {
+    r.get(A.peers.path, (_req, res) => {
       res.json({ peers: replicator.status() });
     });
-    r.post('/v1/admin/peers', async (req, res) => {
-      const { peer } = parseParams(z.object({ peer: z.string() }), jsonBody(req) ?? {});
-      const added = await peers.add(peer);
-      if (added) void replicator.syncPeer(peer.trim().toLowerCase()).catch(() => undefined);
-      res.status(added ? 201 : 200).json({ peer, added, peers: peers.list() });
+    r.post(A.addPeer.path, async (req, res) => {
+      const peer = parsePeerAddress(parseParams(b.AddPeer, jsonBody(req) ?? {}).peer);
+      const changed = await peers.add(peer);
+      if (changed) void replicator.syncPeer(peer).catch(() => undefined);
+      res.status(changed ? 201 : 200).json({ peer, changed, peers: peers.list() });
     });
-    r.delete('/v1/admin/peers/:peer', async (req, res) => {
+    r.delete(A.removePeer.path, async (req, res) => {
       const peer = parsePeerAddress(String(req.params.peer));
-      const removed = await peers.remove(peer);
+      const changed = await peers.remove(peer);
       replicator.forget(peer);
-      res.json({ peer, removed, peers: peers.list() });
+      res.json({ peer, changed, peers: peers.list() });
     });
-    r.post('/v1/admin/sync', async (_req, res) => {
+    r.post(S.sync.path, async (_req, res) => {
       await replicator.syncAll();
       res.json(status());
     });
@@ -170,6 +171,10 @@ export async function startStorageNode(
     });
   };
 
+  const openapi = serviceDocuments(VERSION)['storage.json'];
+  router.get(commonRoutes.openapi.path, (_req, res) => {
+    res.json(openapi);
+  });
   storageRoutes(router, {
     directory,
     replicator,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as dagCbor from '@ipld/dag-cbor';
 import { join } from 'node:path';
 import { encode, idOf, toDagJson } from '@dsm/protocol';
+import { serviceDocuments, VERSION } from '@dsm/api';
 import { Store } from '@dsm/runtime';
 import { Cluster, postObject, Wallet, type StorageProcess } from '@dsm/testkit';
 import { keys } from '../src/keys.js';
@@ -97,6 +98,12 @@ describe('the HTTP API', () => {
     ];
     for (const path of good)
       expect({ path, status: (await fetch(`${a.url}${path}`)).status }).toEqual({ path, status: 200 });
+  });
+
+  it('serves its OpenAPI document', async () => {
+    expect(await (await fetch(`${a.url}/openapi.json`)).json()).toEqual(
+      serviceDocuments(VERSION)['storage.json'],
+    );
   });
 
   it('admin routes take JSON only: another body is 415 and changes nothing', async () => {

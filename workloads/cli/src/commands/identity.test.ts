@@ -26,7 +26,20 @@ beforeAll(async () => {
 afterAll(() => core.close());
 beforeEach(() => {
   core.reset();
-  core.on('GET', `/v1/tokens/${gold}`, [200, { token: gold, decimals: 2 }]);
+  core.on('GET', `/v1/tokens/${gold}`, [
+    200,
+    {
+      token: gold,
+      issuer: gold,
+      symbol: 'GLD',
+      name: 'Gold',
+      decimals: 2,
+      initialSupply: '100000',
+      policy: gold,
+      created: true,
+      supply: { issued: '100000', burned: '0' },
+    },
+  ]);
 });
 
 describe('identity create', () => {

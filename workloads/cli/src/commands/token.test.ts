@@ -66,7 +66,7 @@ describe('idempotency keys of token commands', () => {
     for (const op of ops) {
       core.on('POST', `/v1/identities/${alice}/${op}`, [
         200,
-        { ...accepted(`token.${op}`), token: gold, policy: 'p' },
+        { ...accepted(op === 'tokens' ? 'token.create' : `token.${op}`), token: gold, policy: 'p' },
       ]);
     }
     const common = ['--as', alice, '--idempotency-key', 'run-7'];

@@ -1,0 +1,259 @@
+/**
+ * Request and response bodies of the JSON APIs, one zod schema each: servers parse requests with them,
+ * clients validate answers with them, and the OpenAPI documents are generated from them. Amounts are
+ * decimal text (base units), ids base32 text (`bafyr4i…`), protocol objects travel as DAG-CBOR or DAG-JSON.
+ */
+import { isAmountText, SIGNATURE_SUITES, TOKEN_OP_KINDS } from '@dsm/protocol';
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------
+// Scalars
+
+export const IdText = z.string().meta({ description: 'a DSM id: CIDv1 in base32 (bafyr4i…)' });
+export const AmountText = z
+  .string()
+  .refine(isAmountText, 'an amount as decimal text')
+  .meta({ description: 'an amount in base units as decimal text, 0 to 2^256−1' });
+export const PositiveAmount = z
+  .string()
+  .refine((v) => isAmountText(v) && v !== '0', 'a positive amount as decimal text')
+  .meta({ description: 'a positive amount in base units as decimal text' });
+export const Suite = z.enum(SIGNATURE_SUITES);
+export const OpKind = z.enum(['genesis', ...TOKEN_OP_KINDS]);
+const Memo = z
+  .string()
+  .refine(
+    (m) => Buffer.byteLength(m, 'utf8') >= 1 && Buffer.byteLength(m, 'utf8') <= 256,
+    '1 to 256 UTF-8 bytes',
+  );
+/** A policy condition as JSON (protocol §6): identities as id text, `coSign.signers` as hex keys. */
+const Condition = z.looseObject({ kind: z.string() }).meta({ description: 'a CTPA condition (protocol §6)' });
+
+export const Balance = z.object({ available: AmountText, locked: AmountText });
+export const Balances = z.record(z.string(), Balance);
+
+// ---------------------------------------------------------------------------------------------
+// Core: requests
+
+export const CreateIdentity = z.strictObject({
+  suite: Suite.default('ml-dsa-65'),
+  label: z.string().max(200).optional(),
+});
+export const CreateToken = z.strictObject({
+  symbol: z.string().min(1).max(32),
+  name: z.string().min(1).max(200),
+  decimals: z.number().int().min(0).max(36).default(0),
+  initialSupply: AmountText,
+  policy: z.strictObject({ conditions: z.array(Condition), description: z.string().optional() }),
+  /** 64 hex characters; send the same one when retrying so the token is created once. */
+  nonce: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, '32 bytes as 64 hex characters')
+    .optional(),
+});
+export const AmountOp = z.strictObject({ token: z.string(), amount: PositiveAmount });
+export const Transfer = z.strictObject({
+  token: z.string(),
+  amount: PositiveAmount,
+  to: z.string(),
+  memo: Memo.optional(),
+});
+export const Lock = z.strictObject({
+  token: z.string(),
+  amount: PositiveAmount,
+  purpose: z.string().max(200).default(''),
+});
+/** `{transfer}` receives one; `{}` (or no body) receives everything pending. */
+export const Receive = z.strictObject({ transfer: z.string().optional() });
+export const ValidatePolicy = z.strictObject({
+  conditions: z.array(Condition),
+  description: z.string().optional(),
+  author: z.string().optional(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Core: answers
+
+/** The answer to every state-changing operation of a hosted identity. */
+export const Accepted = z.object({
+  identity: IdText,
+  n: z.number().int(),
+  stateId: IdText,
+  op: OpKind,
+  balances: Balances,
+  /** Storage nodes holding the state (empty when the answer is a replay). */
+  replicas: z.array(z.string()),
+  /** This answer is the result of an earlier request (a retry, or a state already accepted). */
+  resumed: z.boolean().optional(),
+  /** A receive of a transfer that had already been received. */
+  alreadyReceived: z.boolean().optional(),
+  /** Identity creation. */
+  suite: Suite.optional(),
+  label: z.string().optional(),
+  /** Token creation. */
+  token: IdText.optional(),
+  policy: IdText.optional(),
+});
+export const ReceivedAll = z.object({
+  identity: IdText,
+  received: z.array(Accepted),
+  failed: z.array(z.object({ transfer: IdText, error: z.unknown() })),
+});
+export const HostedIdentity = z.object({
+  identity: IdText,
+  suite: Suite,
+  label: z.string().optional(),
+  createdAt: z.string(),
+});
+export const HostedIdentities = z.object({ identities: z.array(HostedIdentity) });
+export const IdentityDetails = z.object({
+  identity: IdText,
+  suite: Suite,
+  label: z.string().optional(),
+  hosted: z.boolean(),
+  n: z.number().int().nullable(),
+  stateId: IdText.nullable(),
+  balances: Balances,
+  forked: z.boolean(),
+  /** The id of a state signed but not yet durable on the storage nodes. */
+  pending: IdText.nullable(),
+});
+export const IdentityBalances = z.object({ identity: IdText, n: z.number().int(), balances: Balances });
+export const ChainPage = z.object({
+  identity: IdText,
+  states: z.array(z.object({ n: z.number().int(), stateId: IdText })),
+});
+export const InboxEntry = z.object({
+  transfer: IdText,
+  seq: z.number().int(),
+  from: IdText,
+  token: IdText,
+  amount: AmountText,
+  memo: z.string().optional(),
+  received: z.boolean(),
+  receivedBy: IdText.optional(),
+});
+export const Inbox = z.object({ identity: IdText, entries: z.array(InboxEntry) });
+export const TransferEntry = InboxEntry.omit({ seq: true }).extend({ to: IdText });
+export const ForkEvidence = z.object({
+  identity: IdText.optional(),
+  n: z.number().int(),
+  existing: IdText,
+  candidate: IdText,
+});
+export const Forks = z.object({ identity: IdText, forked: z.boolean(), evidence: z.array(ForkEvidence) });
+export const Supply = z.object({ issued: AmountText, burned: AmountText });
+export const TokenInfo = z.object({
+  token: IdText,
+  issuer: IdText,
+  symbol: z.string(),
+  name: z.string(),
+  decimals: z.number().int(),
+  initialSupply: AmountText,
+  policy: IdText,
+  created: z.boolean(),
+  supply: Supply.nullable(),
+});
+export const PolicyCheck = z.object({
+  valid: z.literal(true),
+  anchor: IdText,
+  conditions: z.array(z.string()),
+});
+export const Operations = z.object({ operations: z.array(z.string()) });
+
+// ---------------------------------------------------------------------------------------------
+// Storage: answers
+
+export const WriteAck = z.object({
+  id: IdText,
+  type: z.string(),
+  /** False when the node already held it (the write is idempotent). */
+  stored: z.boolean(),
+  replicas: z.array(z.string()),
+  identity: IdText.optional(),
+  n: z.number().int().optional(),
+});
+export const Head = z.object({ identity: IdText, n: z.number().int(), stateId: IdText, forked: z.boolean() });
+export const TokenRecord = z.object({
+  token: IdText,
+  created: z.boolean(),
+  creation: IdText.optional(),
+  supply: Supply.nullable(),
+});
+export const ForkedIdentities = z.object({ identities: z.array(IdText) });
+
+// ---------------------------------------------------------------------------------------------
+// Every service
+
+/** `/v1/status`: `service` tells which one answered; the rest is the service's own. */
+export const Status = z.looseObject({ service: z.string(), version: z.string() });
+
+/** Admin: one peer of a node (a core's storage nodes, a storage node's replication peers). */
+export const Peer = z.object({
+  address: z.string(),
+  up: z.boolean(),
+  nodeId: z.string().optional(),
+  /** Storage: their log entries this node has not taken yet. */
+  behind: z.number().optional(),
+  lagSeconds: z.number().optional(),
+  lastSyncAt: z.string().optional(),
+  lastError: z.string().optional(),
+});
+export const Peers = z.object({ peers: z.array(Peer) });
+export const AddPeer = z.strictObject({ peer: z.string() });
+export const PeerChange = z.object({
+  peer: z.string(),
+  /** Whether the list changed (false: it was already there, or not there to remove). */
+  changed: z.boolean(),
+  peers: z.array(z.string()),
+});
+export const ConfigValues = z.record(z.string(), z.unknown());
+
+export type AcceptedBody = z.output<typeof Accepted>;
+export type InboxEntryBody = z.output<typeof InboxEntry>;
+export type TokenInfoBody = z.output<typeof TokenInfo>;
+export type PeerBody = z.output<typeof Peer>;
+
+/**
+ * The named bodies, by name: the OpenAPI documents list them once under `components.schemas` and refer
+ * to them from every route.
+ */
+export const namedBodies = z.registry<{ id: string }>();
+for (const [id, schema] of Object.entries({
+  Balance,
+  Balances,
+  CreateIdentity,
+  CreateToken,
+  AmountOp,
+  Transfer,
+  Lock,
+  Receive,
+  ValidatePolicy,
+  Accepted,
+  ReceivedAll,
+  HostedIdentity,
+  HostedIdentities,
+  IdentityDetails,
+  IdentityBalances,
+  ChainPage,
+  InboxEntry,
+  Inbox,
+  TransferEntry,
+  ForkEvidence,
+  Forks,
+  Supply,
+  TokenInfo,
+  PolicyCheck,
+  Operations,
+  WriteAck,
+  Head,
+  TokenRecord,
+  ForkedIdentities,
+  Status,
+  Peer,
+  Peers,
+  AddPeer,
+  PeerChange,
+  ConfigValues,
+}))
+  namedBodies.add(schema, { id });
