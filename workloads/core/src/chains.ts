@@ -4,224 +4,65 @@
  * and only then answer. One identity's operations run one at a time. A state that could not be made durable
  * stays pending in this node's database and is finished before that identity's next operation, so a 503
  * never leaves a half-written chain and a retried request is not applied twice.
+ *
+ * This class is the one door to it; the rooms behind it:
+ * - hosted.ts: keystore records, the hosted list, decrypted keys, identity creation;
+ * - writer.ts: act, submit, commit, pending states and their finishing, request-key records, answers;
+ * - receiver.ts: receive, receive-all, the exactly-once lookups.
  */
-import * as dagCbor from '@ipld/dag-cbor';
-import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import {
-  CID,
-  DsmError,
-  decodeSignedState,
-  encode,
-  idOf,
-  isDsmError,
-  makeGenesis,
-  makeGenesisState,
-  makeNextState,
-  makePolicy,
-  makeToken,
-  nextEntropy,
-  signState,
-  validatePolicy,
-  verifyState,
-  type Checkpoint,
-  type CryptoBackend,
-  type Genesis,
-  type Operation,
-  type RawCondition,
-  type SignatureSuite,
-  type SignedState,
-  type State,
-  type TokenDefinition,
-  type World,
-} from '@dsm/protocol';
-import { KeyedLocks, key, keyPrefix, type Store } from '@dsm/runtime';
-import type { Keystore, SecretKeys } from './keystore.js';
-import { RequestKeys, type KeyRecord, type RequestKey } from './request-keys.js';
+import type { CID, CryptoBackend, Operation, SignatureSuite, State, TokenDefinition } from '@dsm/protocol';
+import type { Store } from '@dsm/runtime';
+import { HostedIdentities, type HostedIdentity } from './hosted.js';
+import type { Keystore } from './keystore.js';
 import type { CoreMetrics } from './metrics.js';
+import { Receiver } from './receiver.js';
+import type { RequestKey, RequestKeys } from './request-keys.js';
 import type { StorageClient } from './storage-client.js';
 import type { StorageWorld } from './world.js';
+import { ChainWriter, type Accepted, type Answer, type TokenSpec } from './writer.js';
 
-export interface Accepted {
-  identity: string;
-  n: number;
-  stateId: string;
-  op: Operation['kind'];
-  balances: State['balances'];
-  replicas: string[];
-  /** True when this answer finishes an operation that an earlier request left pending. */
-  resumed?: boolean;
-}
-
-export interface HostedIdentity {
-  identity: string;
-  suite: SignatureSuite;
-  label?: string;
-  createdAt: string;
-}
-
-export interface TokenSpec {
-  symbol: string;
-  name: string;
-  decimals: number;
-  initialSupply: bigint;
-  conditions: RawCondition[];
-  description?: string;
-  /** The definition's 32-byte nonce. A retry with the same nonce names the same token and is not applied twice. */
-  nonce?: Uint8Array;
-}
-
-const KEYS = {
-  hosted: (identity: CID) => key('hosted', identity.bytes),
-  hostedPrefix: () => keyPrefix('hosted'),
-  keystore: (identity: CID) => key('keystore', identity.bytes),
-  pending: (identity: CID) => key('pending', identity.bytes),
-  pendingPrefix: () => keyPrefix('pending'),
-};
-
-/**
- * A state this node signed (or accepted) and wrote durably before the storage nodes had it: the signed
- * state, the request key that produced it, and for a new identity its genesis (which must reach storage
- * first). Finished (written, or dropped if refused for good) before the identity's next operation.
- */
-interface Pending {
-  signed: Uint8Array;
-  key?: string;
-  genesis?: Uint8Array;
-}
-
-function encodePending(pending: Pending): Uint8Array {
-  return dagCbor.encode(pending);
-}
-
-function decodePending(bytes: Uint8Array): Pending {
-  const value = dagCbor.decode(bytes) as Pending | Record<string, unknown>;
-  // Records of 0.1.0 held the bare signed state.
-  if (value !== null && typeof value === 'object' && value.signed instanceof Uint8Array)
-    return value as Pending;
-  return { signed: bytes };
-}
-
-/** What finishing a pending state came to. */
-type Finished =
-  { accepted: Accepted; signed: SignedState } | { refused: DsmError; signed: SignedState } | undefined;
-
-/** The answer to a request whose result is one new state (identity and token creation add their ids). */
-export type Answer = Accepted & { suite?: SignatureSuite; label?: string; token?: string; policy?: string };
+export type { HostedIdentity } from './hosted.js';
+export type { Accepted, Answer, TokenSpec } from './writer.js';
 
 export class Chains {
-  /** One identity's operations run one at a time. */
-  private readonly queue = new KeyedLocks();
-  /** Decrypted keys of hosted identities (decrypted on first use; the keystore on disk stays sealed). */
-  private readonly secrets = new Map<string, SecretKeys>();
-  /** Transfers auto-receive gave up on (refused by a rule that will not change). */
-  private readonly refused = new Set<string>();
-  /** Last known head of each identity this node wrote for. */
-  private readonly heads = new Map<string, { state: State; stateId: CID }>();
   readonly requests: RequestKeys;
+  private readonly identities: HostedIdentities;
+  private readonly writer: ChainWriter;
+  private readonly receiver: Receiver;
 
   constructor(
-    private readonly db: Store,
-    private readonly storage: StorageClient,
+    db: Store,
+    storage: StorageClient,
     readonly world: StorageWorld,
-    private readonly keystore: Keystore,
-    private readonly backend: CryptoBackend,
-    private readonly metrics: CoreMetrics,
-    private readonly options: { maxClockSkewMs: number },
+    keystore: Keystore,
+    backend: CryptoBackend,
+    metrics: CoreMetrics,
+    options: { maxClockSkewMs: number },
   ) {
-    this.requests = new RequestKeys(db);
+    this.identities = new HostedIdentities(db, keystore, backend);
+    this.writer = new ChainWriter(db, storage, world, this.identities, backend, metrics, options);
+    this.receiver = new Receiver(this.writer, storage, this.identities);
+    this.requests = this.writer.requests;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Hosted identities
 
-  /**
-   * Creates a hosted identity all at once: keys, record, genesis and the signed state 0 go into one durable
-   * batch before anything leaves the node, then genesis and state 0 are written through. If the storage
-   * nodes cannot take them now (503), the identity finishes itself later (`finishAllPending`); a crash at
-   * any moment leaves either nothing or an identity that finishes itself. Refused for good → rolled back.
-   */
-  async createIdentity(
-    input: { suite: SignatureSuite; label?: string },
-    request?: RequestKey,
-  ): Promise<Answer> {
-    const keys = this.backend.keygen(input.suite);
-    const kem = this.backend.kemKeygen();
-    const genesis = makeGenesis({
-      suite: input.suite,
-      publicKey: keys.publicKey,
-      kemPublicKey: kem.publicKey,
-      nonce: randomBytes(32),
-      ...(input.label !== undefined ? { label: input.label } : {}),
-    });
-    const identity = idOf(genesis);
-    const record: HostedIdentity = {
-      identity: identity.toString(),
-      suite: input.suite,
-      createdAt: new Date().toISOString(),
-      ...(input.label ? { label: input.label } : {}),
-    };
-    const signed = signState(
-      this.backend,
-      input.suite,
-      keys.secretKey,
-      makeGenesisState(identity, Date.now()),
-    );
-    const batch = this.db
-      .batch()
-      .put(
-        KEYS.keystore(identity),
-        this.keystore.seal(identity, {
-          suite: input.suite,
-          secretKey: keys.secretKey,
-          kemSecretKey: kem.secretKey,
-        }),
-      )
-      .put(KEYS.hosted(identity), dagCbor.encode(record))
-      .put(
-        KEYS.pending(identity),
-        encodePending({
-          signed: encode(signed),
-          genesis: encode(genesis),
-          ...(request ? { key: request.key } : {}),
-        }),
-      );
-    if (request) this.requests.recordState(batch, request, identity, idOf(signed.state));
-    await batch.write({ sync: true });
-    this.world.remember(identity, genesis);
-    return this.queue.run(identity.toString(), async () => {
-      const finished = await this.finishPending(identity);
-      if (finished !== undefined && 'refused' in finished) throw finished.refused;
-      // Undefined: the background pass (finishAllPending) got there first.
-      if (finished === undefined && !(await this.isHosted(identity)))
-        throw new DsmError('E_UNAVAILABLE', 'the identity could not be created; retry', {});
-      return this.answer(signed.state, idOf(signed.state), finished?.accepted.replicas ?? []);
-    });
+  /** Creates a hosted identity: durable here first, then written through (or finished later on a 503). */
+  createIdentity(input: { suite: SignatureSuite; label?: string }, request?: RequestKey): Promise<Answer> {
+    return this.identities.create(input, this.writer, request);
   }
 
-  async hosted(): Promise<HostedIdentity[]> {
-    const out: HostedIdentity[] = [];
-    for await (const { value } of this.db.prefix(KEYS.hostedPrefix()))
-      out.push(dagCbor.decode(value) as HostedIdentity);
-    return out;
+  hosted(): Promise<HostedIdentity[]> {
+    return this.identities.hosted();
   }
 
-  async isHosted(identity: CID): Promise<boolean> {
-    return (await this.db.get(KEYS.hosted(identity))) !== null;
+  isHosted(identity: CID): Promise<boolean> {
+    return this.identities.isHosted(identity);
   }
 
-  private async secretsOf(identity: CID): Promise<SecretKeys> {
-    const cached = this.secrets.get(identity.toString());
-    if (cached) return cached;
-    const record = await this.db.get(KEYS.keystore(identity));
-    if (record === null)
-      throw new DsmError('E_NOT_FOUND', `identity ${identity.toString()} is not hosted by this node`, {
-        identity: identity.toString(),
-      });
-    const keys = this.keystore.open(identity, record);
-    this.secrets.set(identity.toString(), keys);
-    return keys;
-  }
+  // ---------------------------------------------------------------------------------------------
+  // Writing chains
 
   /**
    * Builds, signs, verifies and writes the next state of a hosted identity. `build` sees the current head
@@ -232,429 +73,56 @@ export class Chains {
     build: (head: State) => Promise<{ op: Operation; token?: TokenDefinition }>,
     request?: RequestKey,
   ): Promise<Accepted> {
-    return this.queue.run(identity.toString(), () => this.actLocked(identity, build, request));
-  }
-
-  /** `act` with the identity's lock already held. */
-  private async actLocked(
-    identity: CID,
-    build: (head: State) => Promise<{ op: Operation; token?: TokenDefinition }>,
-    request?: RequestKey,
-  ): Promise<Accepted> {
-    const keys = await this.secretsOf(identity);
-    await this.finishPending(identity);
-    const genesis = await this.requireGenesis(identity);
-    const head = await this.head(identity);
-    if (head === undefined)
-      throw new DsmError('E_NOT_FOUND', `identity ${identity.toString()} has no chain yet`, {
-        identity: identity.toString(),
-      });
-    const { op, token } = await build(head.state);
-    const t = Math.max(Date.now(), head.state.t);
-    let state: State;
-    try {
-      state = makeNextState(head.state, op, t, token);
-    } catch (e) {
-      if (!isDsmError(e, 'E_BALANCE')) throw e;
-      // Let verification report the first failing check in §4 order (an unknown token before an overdraft).
-      state = {
-        ...makeNextState(head.state, { kind: 'genesis', genesis: identity }, t),
-        op,
-        entropy: nextEntropy(head.state.entropy, op, head.state.n + 1),
-      };
-    }
-    const signed = signState(this.backend, keys.suite, keys.secretKey, state);
-    return this.commit(genesis, identity, head, signed, request);
-  }
-
-  /**
-   * The answer a keyed request already got, or undefined when it must run (new key, or its state was
-   * refused for good). A state still pending is finished first; E_CONFLICT for a key reused for another
-   * request; E_UNAVAILABLE while the result cannot be read back yet (retry with the same key).
-   */
-  async replay(request: RequestKey): Promise<{ status: number; body: unknown } | undefined> {
-    const record = await this.requests.find(request);
-    if (record === undefined || record.failed) return undefined;
-    if (record.response) return record.response;
-    const { identity, stateId } = record as Required<Pick<KeyRecord, 'identity' | 'stateId'>>;
-    return this.queue.run(identity.toString(), async () => {
-      const finished = await this.finishPending(identity);
-      if (finished && 'refused' in finished && idOf(finished.signed.state).equals(stateId)) return undefined;
-      const state = (await this.world.acceptedState(stateId)) ?? undefined;
-      if (state === undefined) {
-        throw new DsmError(
-          'E_UNAVAILABLE',
-          `the result of this request (state ${stateId.toString()}) cannot be read back yet; retry with the same Idempotency-Key`,
-          { identity: identity.toString(), stateId: stateId.toString() },
-        );
-      }
-      return { status: 201, body: { ...(await this.answer(state, stateId, [])), resumed: true } };
-    });
-  }
-
-  /** The answer for the state a request produced; the same whether it is sent first or replayed. */
-  async answer(state: State, stateId: CID, replicas: string[]): Promise<Answer> {
-    const base = accepted(state, stateId, replicas);
-    if (state.op.kind === 'genesis') {
-      const genesis = await this.requireGenesis(state.identity);
-      return {
-        ...base,
-        suite: genesis.suite,
-        ...(genesis.label !== undefined ? { label: genesis.label } : {}),
-      };
-    }
-    if (state.op.kind === 'token.create') {
-      const definition = await this.world.tokenDefinition(state.op.token);
-      return {
-        ...base,
-        token: state.op.token.toString(),
-        ...(definition ? { policy: definition.policy.toString() } : {}),
-      };
-    }
-    return base;
+    return this.writer.act(identity, build, request);
   }
 
   /** Accepts a state signed by a client that keeps its own keys. */
   submit(bytes: Uint8Array): Promise<Accepted> {
-    const { signed } = decodeSignedState(bytes);
-    const identity = signed.state.identity;
-    return this.queue.run(identity.toString(), async () => {
-      const resumed = await this.finishPending(identity);
-      const stateId = idOf(signed.state);
-      if (resumed && 'accepted' in resumed && resumed.accepted.stateId === stateId.toString())
-        return { ...resumed.accepted, resumed: true };
-      const genesis = await this.requireGenesis(identity);
-      const head = await this.head(identity);
-      // A client that lost our answer sends the same state again: it is already the head, answer as before.
-      if (head?.stateId.equals(stateId)) return { ...accepted(head.state, stateId, []), resumed: true };
-      if (head !== undefined && signed.state.n <= head.state.n) {
-        // Not an extension of the head: a state already accepted lower down (a no-op), or a second
-        // successor. The storage nodes judge it against its own predecessor, keep a valid one as fork
-        // evidence and mark the identity forked (409 E_FORK), exactly as when it is sent to them.
-        await this.storage.put(bytes);
-        return { ...accepted(signed.state, stateId, []), resumed: true };
-      }
-      return this.commit(genesis, identity, signed.state.n === 0 ? null : (head ?? null), signed);
-    });
+    return this.writer.submit(bytes);
   }
 
-  /** Verifies (§4, with the clock skew: this node is the first to accept it) and writes through. */
-  private async commit(
-    genesis: Genesis,
-    identity: CID,
-    head: { state: State; stateId: CID } | null,
-    signed: SignedState,
-    request?: RequestKey,
-  ): Promise<Accepted> {
-    const started = performance.now();
-    const checkpoint = head && (await this.checkpoint(identity, head, signed.state));
-    // One look at the storage head answers both fork questions (V7) about this identity. For a hosted
-    // identity whose head this node wrote, no other writer exists: the storage nodes still refuse a fork.
-    const known = head !== null && this.heads.get(identity.toString())?.stateId.equals(head.stateId);
-    const stored = known ? { n: head.state.n, forked: false } : await this.storage.head(identity);
-    const world: World = Object.create(this.world, {
-      isForked: {
-        value: (id: CID) => (id.equals(identity) ? (stored?.forked ?? false) : this.world.isForked(id)),
-      },
-      conflictingState: {
-        value: (id: CID, n: number, stateId: CID) =>
-          id.equals(identity) && (stored === undefined || n > stored.n)
-            ? undefined
-            : this.world.conflictingState(id, n, stateId),
-      },
-    }) as World;
-    try {
-      await verifyState({
-        genesis,
-        identity,
-        checkpoint,
-        signed,
-        world,
-        backend: this.backend,
-        options: { now: Date.now(), maxClockSkewMs: this.options.maxClockSkewMs },
-      });
-      this.metrics.policyChecked(signed.state.op.kind, true);
-    } catch (e) {
-      if (isDsmError(e, 'E_POLICY') && e.details.rule === 'V6')
-        this.metrics.policyChecked(signed.state.op.kind, false);
-      throw e;
-    } finally {
-      this.metrics.verification.observe(performance.now() - started);
-    }
-    const bytes = encode(signed);
-    const stateId = idOf(signed.state);
-    // The request's key goes into the same durable write as the state it produced.
-    const batch = this.db
-      .batch()
-      .put(
-        KEYS.pending(identity),
-        encodePending({ signed: bytes, ...(request ? { key: request.key } : {}) }),
-      );
-    if (request) this.requests.recordState(batch, request, identity, stateId);
-    await batch.write({ sync: true });
-    let ack;
-    try {
-      ack = await this.storage.put(bytes);
-    } catch (e) {
-      // 503: it stays pending (finished later). Refused for good: it never took effect; forget it now.
-      if (isDsmError(e) && e.code !== 'E_UNAVAILABLE') await this.dropPending(identity, request?.key);
-      throw e;
-    }
-    // Not synced: a pending record that survives a crash is only written again (idempotently).
-    await this.db.batch().delete(KEYS.pending(identity)).write();
-    // Only identities this node acts for are cached: anyone may advance a self-custody chain elsewhere.
-    if (await this.isHosted(identity)) this.heads.set(identity.toString(), { state: signed.state, stateId });
-    this.metrics.transition(signed.state.op.kind);
-    return accepted(signed.state, stateId, ack.replicas);
+  createToken(identity: CID, spec: TokenSpec, request?: RequestKey): Promise<Answer> {
+    return this.writer.createToken(identity, spec, request);
   }
 
-  /**
-   * Finishes a state that an earlier request signed but could not make durable (storage was down, or the
-   * node crashed): writes it (idempotent) or finds it already stored. Until that succeeds, the identity
-   * takes no new operation: building on a different state at that height would fork the chain.
-   */
-  private async finishPending(identity: CID): Promise<Finished> {
-    const bytes = await this.db.get(KEYS.pending(identity));
-    if (bytes === null) return undefined;
-    const pending = decodePending(bytes);
-    const { signed, stateId } = decodeSignedState(pending.signed);
-    let ack;
-    try {
-      if (pending.genesis) await this.storage.put(pending.genesis);
-      ack = await this.storage.put(pending.signed);
-    } catch (e) {
-      if (!isDsmError(e)) throw e;
-      if (e.code === 'E_UNAVAILABLE') {
-        throw new DsmError(
-          'E_UNAVAILABLE',
-          `state ${signed.state.n} of ${identity.toString()} is still waiting for the storage nodes; retry later`,
-          { identity: identity.toString(), pending: stateId.toString() },
-        );
-      }
-      // Refused now (e.g. a fork appeared meanwhile): it was never acknowledged, drop it.
-      await this.dropPending(identity, pending.key, pending.genesis !== undefined);
-      return { refused: e, signed };
-    }
-    await this.db.batch().delete(KEYS.pending(identity)).write({ sync: true });
-    if (await this.isHosted(identity)) this.heads.set(identity.toString(), { state: signed.state, stateId });
-    this.metrics.transition(signed.state.op.kind);
-    return { accepted: accepted(signed.state, stateId, ack.replicas), signed };
+  /** The answer a keyed request already got, or undefined when it must run. */
+  replay(request: RequestKey): Promise<{ status: number; body: unknown } | undefined> {
+    return this.writer.replay(request);
   }
 
-  /**
-   * Forgets a pending state refused for good, marking its request key as without effect. A refused state 0
-   * takes the whole identity with it: nothing of it may stay behind to block anything.
-   */
-  private async dropPending(identity: CID, requestKey?: string, wholeIdentity = false): Promise<void> {
-    const batch = this.db.batch().delete(KEYS.pending(identity));
-    const record = requestKey === undefined ? undefined : await this.requests.get(requestKey);
-    if (record && requestKey !== undefined) this.requests.markFailed(batch, requestKey, record);
-    if (wholeIdentity) batch.delete(KEYS.keystore(identity)).delete(KEYS.hosted(identity));
-    await batch.write({ sync: true });
-    this.heads.delete(identity.toString());
-    if (wholeIdentity) this.secrets.delete(identity.toString());
+  /** The answer for the state a request produced; the same whether it is sent first or replayed. */
+  answer(state: State, stateId: CID, replicas: string[]): Promise<Answer> {
+    return this.writer.answer(state, stateId, replicas);
   }
 
   /** Finishes every pending state (after a crash or an outage); returns how many were finished. */
-  async finishAllPending(): Promise<number> {
-    const identities: CID[] = [];
-    for await (const { key: k } of this.db.prefix(KEYS.pendingPrefix()))
-      identities.push(CID.decode(k.subarray(KEYS.pendingPrefix().length)));
-    let finished = 0;
-    for (const identity of identities) {
-      try {
-        if (await this.queue.run(identity.toString(), () => this.finishPending(identity))) finished++;
-      } catch (e) {
-        if (isDsmError(e, 'E_UNAVAILABLE')) return finished; // storage still down: next round
-        throw e;
-      }
-    }
-    return finished;
+  finishAllPending(): Promise<number> {
+    return this.writer.finishAllPending();
   }
 
-  async pendingState(identity: CID): Promise<string | undefined> {
-    const bytes = await this.db.get(KEYS.pending(identity));
-    return bytes === null ? undefined : decodeSignedState(decodePending(bytes).signed).stateId.toString();
-  }
-
-  private async requireGenesis(identity: CID): Promise<Genesis> {
-    const genesis = await this.world.genesis(identity);
-    if (genesis === undefined) {
-      throw new DsmError(
-        'E_LINK',
-        `unknown identity ${identity.toString()}: store its genesis first (POST /v1/objects)`,
-        { identity: identity.toString() },
-      );
-    }
-    return genesis;
+  pendingState(identity: CID): Promise<string | undefined> {
+    return this.writer.pendingState(identity);
   }
 
   /** The head this node knows, else the storage nodes'. */
-  async head(identity: CID): Promise<{ state: State; stateId: CID } | undefined> {
-    const cached = this.heads.get(identity.toString());
-    if (cached) return cached;
-    const head = await this.storage.head(identity);
-    if (head === undefined) return undefined;
-    const stateId = CID.parse(head.stateId);
-    const state = await this.world.acceptedState(stateId);
-    if (state === undefined) return undefined;
-    const value = { state, stateId };
-    if (await this.isHosted(identity)) this.heads.set(identity.toString(), value);
-    return value;
-  }
-
-  /** What verifying `state` needs of its chain's history: the receive's transfer, the issuer's supply. */
-  private async checkpoint(
-    identity: CID,
-    head: { state: State; stateId: CID },
-    state: State,
-  ): Promise<Checkpoint> {
-    const received = new Set<string>();
-    const issued = new Map<string, bigint>();
-    const op = state.op;
-    if (op.kind === 'token.receive') {
-      const entry = await this.storage.transfer(op.transfer);
-      if (entry?.to === identity.toString() && entry.received) received.add(op.transfer.toString());
-    }
-    // Only a mint can use the issued supply (supplyCap); other kinds never read it.
-    if (op.kind === 'token.mint') {
-      const token = await this.world.tokenDefinition(op.token);
-      if (token?.issuer.equals(identity)) {
-        const record = await this.storage.token(op.token);
-        if (record?.supply) issued.set(op.token.toString(), BigInt(record.supply.issued));
-      }
-    }
-    return { state: head.state, stateId: head.stateId, received, issued };
+  head(identity: CID): Promise<{ state: State; stateId: CID } | undefined> {
+    return this.writer.head(identity);
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Token operations of hosted identities
+  // Receiving
 
-  async createToken(identity: CID, spec: TokenSpec, request?: RequestKey): Promise<Answer> {
-    const policy = makePolicy(identity, spec.conditions, spec.description);
-    validatePolicy(policy); // an invalid policy is refused before anything is written
-    const token = makeToken({
-      issuer: identity,
-      symbol: spec.symbol,
-      name: spec.name,
-      decimals: spec.decimals,
-      initialSupply: spec.initialSupply,
-      policy: idOf(policy),
-      nonce: spec.nonce ?? randomBytes(32),
-    });
-    const tokenId = idOf(token);
-    const created = await this.world.tokenCreation(tokenId);
-    const creator = created && (await this.world.acceptedState(created));
-    if (created && creator?.identity.equals(identity)) {
-      // The same request again (same nonce): answer with the create that happened.
-      return { ...(await this.answer(creator, created, [])), resumed: true };
-    }
-    await this.storage.put(encode(policy));
-    await this.storage.put(encode(token));
-    this.world.remember(idOf(policy), policy);
-    this.world.remember(tokenId, token);
-    const result = await this.act(
-      identity,
-      async () => ({ op: { kind: 'token.create', token: tokenId }, token }),
-      request,
-    );
-    this.metrics.tokens.inc();
-    return { ...result, token: tokenId.toString(), policy: idOf(policy).toString() };
-  }
-
-  /**
-   * Receives one transfer addressed to a hosted identity, exactly once: looked up under the identity's lock
-   * (so a receive racing auto-receive sees the one that won), and a duplicate found by verification
-   * answers with the receive that happened instead of an error.
-   */
+  /** Receives one transfer addressed to a hosted identity, exactly once. */
   receive(
     identity: CID,
     transferId: CID,
     request?: RequestKey,
   ): Promise<Accepted & { alreadyReceived?: boolean }> {
-    return this.queue.run(identity.toString(), async () => {
-      await this.finishPending(identity);
-      const entry = await this.transferTo(identity, transferId);
-      if (entry.received && entry.receivedBy) return this.alreadyReceived(identity, entry.receivedBy);
-      try {
-        return await this.actLocked(
-          identity,
-          async () => ({
-            op: {
-              kind: 'token.receive',
-              token: CID.parse(entry.token),
-              amount: entry.amount,
-              from: CID.parse(entry.from),
-              transfer: transferId,
-            },
-          }),
-          request,
-        );
-      } catch (e) {
-        if (!isDsmError(e, 'E_DUPLICATE_RECEIVE')) throw e;
-        const again = await this.transferTo(identity, transferId);
-        if (again.receivedBy === undefined) throw e;
-        return this.alreadyReceived(identity, again.receivedBy);
-      }
-    });
-  }
-
-  private async transferTo(identity: CID, transferId: CID) {
-    const found = await this.storage.transfer(transferId);
-    if (found?.to !== identity.toString()) {
-      throw new DsmError(
-        'E_RECEIVE',
-        `transfer ${transferId.toString()} is not in the inbox of ${identity.toString()}`,
-        { transfer: transferId.toString() },
-      );
-    }
-    return found;
-  }
-
-  private async alreadyReceived(identity: CID, receivedBy: string) {
-    const head = await this.head(identity);
-    return {
-      identity: identity.toString(),
-      n: head?.state.n ?? 0,
-      stateId: receivedBy,
-      op: 'token.receive' as const,
-      balances: head?.state.balances ?? {},
-      replicas: [],
-      alreadyReceived: true,
-    };
+    return this.receiver.receive(identity, transferId, request);
   }
 
   /** Receives every pending transfer of every hosted identity (the auto-receive loop). */
-  async receiveAll(): Promise<number> {
-    let count = 0;
-    for (const hosted of await this.hosted()) {
-      const identity = CID.parse(hosted.identity);
-      const pending = await this.storage.inbox(identity, true);
-      for (const entry of pending) {
-        if (this.refused.has(entry.transfer)) continue;
-        try {
-          await this.receive(identity, CID.parse(entry.transfer));
-          count++;
-        } catch (e) {
-          if (!isDsmError(e)) throw e;
-          if (e.code === 'E_UNAVAILABLE') return count;
-          // Refused for good (sender forked, policy): it stays in the inbox for a receive on request,
-          // but the poll stops signing a new attempt every round.
-          this.refused.add(entry.transfer);
-        }
-      }
-    }
-    return count;
+  receiveAll(): Promise<number> {
+    return this.receiver.receiveAll();
   }
-}
-
-function accepted(state: State, stateId: CID, replicas: string[]): Accepted {
-  return {
-    identity: state.identity.toString(),
-    n: state.n,
-    stateId: stateId.toString(),
-    op: state.op.kind,
-    balances: state.balances,
-    replicas,
-  };
 }

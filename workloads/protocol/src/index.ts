@@ -8,6 +8,7 @@ export * from './entropy.js';
 export * from './balances.js';
 export * from './chain.js';
 export * from './verify.js';
+export * from './overlay.js';
 export * from './crypto/index.js';
 export * from './policy/index.js';
 export { isMap } from './shape.js';

@@ -10,6 +10,7 @@ import { bytesEqual, idOf } from './encoding.js';
 import { genesisEntropy, nextEntropy } from './entropy.js';
 import { DsmError, isDsmError, type DsmErrorCode, type ErrorDetails } from './errors.js';
 import type { Genesis, Policy, SignedState, State, TokenDefinition, TransferOp } from './objects.js';
+import { overlayWorld } from './overlay.js';
 import { enforcePolicy, validatePolicy, type ValidPolicy } from './policy/policy.js';
 import { STATE_CONTEXT } from './suites.js';
 
@@ -427,18 +428,12 @@ export async function verifyChain(input: ChainToVerify): Promise<ChainResult> {
   // only those above it are "later states of a forked identity" (§4 V7).
   const forkedAt = (await base.isForked(identity)) ? await base.forkHeight?.(identity) : undefined;
   let current = 0;
-  const world: World = {
-    tokenDefinition: (id) => base.tokenDefinition(id),
+  const world = overlayWorld(base, {
     tokenCreation: (id) => created.get(id.toString()) ?? base.tokenCreation(id),
-    policy: (anchor) => base.policy(anchor),
     acceptedState: (id) => transfers.get(id.toString()) ?? base.acceptedState(id),
     isForked: (id) =>
       id.equals(identity) ? forkedAt !== undefined && current > forkedAt : base.isForked(id),
-    conflictingState: (id, n, stateId) => base.conflictingState(id, n, stateId),
-    ...(base.validPolicy
-      ? { validPolicy: (anchor: CID, policy: Policy) => base.validPolicy!(anchor, policy) }
-      : {}),
-  };
+  });
   let verified = 0;
   let index = 0;
   for await (const item of lookahead(input.states, input.genesis, input.backend)) {

@@ -1,0 +1,164 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  encode,
+  idOf,
+  idOfBytes,
+  makeGenesis,
+  makeGenesisState,
+  makeNextState,
+  makePolicy,
+  makeToken,
+  nodeBackend,
+  signState,
+  type CID,
+  type Genesis,
+  type Operation,
+  type RawCondition,
+  type SignedState,
+  type State,
+  type TokenDefinition,
+} from '@dsm/protocol';
+import { Store } from '@dsm/runtime';
+import { bucketOf } from './digest.js';
+import { Directory } from './directory.js';
+import { LOG_EVIDENCE, LOG_OBJECT } from './journal.js';
+
+/**
+ * A self-custody identity signing its own chain with the protocol library (the same steps as the test
+ * harness's Wallet, which shipped packages' src/ may not import).
+ */
+class Signer {
+  readonly keys = nodeBackend.keygen('ml-dsa-44');
+  readonly genesis = makeGenesis({
+    suite: 'ml-dsa-44',
+    publicKey: this.keys.publicKey,
+    kemPublicKey: nodeBackend.kemKeygen().publicKey,
+    nonce: randomBytes(32),
+  });
+  readonly identity = idOf(this.genesis);
+  head: State = makeGenesisState(this.identity, Date.now());
+
+  sign(state: State): SignedState {
+    return signState(nodeBackend, 'ml-dsa-44', this.keys.secretKey, state);
+  }
+
+  /** The genesis and the signed state 0 (call before the chain advances). */
+  opening(): [Genesis, SignedState] {
+    return [this.genesis, this.sign(this.head)];
+  }
+
+  /** Builds and signs the next state, and advances the head. */
+  next(op: Operation, token?: TokenDefinition): SignedState {
+    this.head = makeNextState(this.head, op, Math.max(Date.now(), this.head.t), token);
+    return this.sign(this.head);
+  }
+
+  /** A token of this issuer: its policy, its definition and the signed create. */
+  token(conditions: RawCondition[] = [], supply = 1_000_000n) {
+    const policy = makePolicy(this.identity, conditions);
+    const token = makeToken({
+      issuer: this.identity,
+      symbol: 'TST',
+      name: 'Test',
+      decimals: 0,
+      initialSupply: supply,
+      policy: idOf(policy),
+      nonce: randomBytes(32),
+    });
+    const tokenId = idOf(token);
+    const create = this.next({ kind: 'token.create', token: tokenId }, token);
+    return { objects: [policy, token, create] as const, tokenId, token, create };
+  }
+}
+
+let dir: string;
+let store: Store;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dsm-feed-'));
+  store = await Store.open(join(dir, 'db'));
+});
+
+afterEach(async () => {
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A's genesis, state 0, a token (policy, definition, create), a transfer; then a fork candidate of it. */
+async function setUp() {
+  const directory = await Directory.open(store, { backend: nodeBackend, maxObjectBytes: 262_144 });
+  const a = new Signer();
+  const objects: unknown[] = [...a.opening()];
+  const { objects: tokenObjects, tokenId } = a.token([], 1000n);
+  objects.push(...tokenObjects);
+  const created = a.head;
+  objects.push(a.next({ kind: 'token.transfer', token: tokenId, amount: '1', to: a.identity }));
+  const accepted = objects.map((o) => encode(o));
+  for (const bytes of accepted) await directory.ingest(bytes);
+  a.head = created;
+  const fork = encode(a.next({ kind: 'token.burn', token: tokenId, amount: '1' }));
+  await expect(directory.ingest(fork)).rejects.toMatchObject({ code: 'E_FORK' });
+  const ids = objects.map((o, i) =>
+    (o as { type: string }).type === 'dsm/signed-state@1'
+      ? idOf((o as { state: unknown }).state)
+      : idOfBytes(accepted[i]!),
+  );
+  return { directory, a, accepted, ids, fork, forkId: idOf(a.head) };
+}
+
+const texts = (ids: CID[]) => ids.map(String);
+
+describe('the replication feed', () => {
+  it('serves the log in order, in pages bounded by count and bytes, evidence as the candidate bytes', async () => {
+    const { directory, accepted, ids, fork, forkId } = await setUp();
+    const all = await directory.log(0n, 100, Number.MAX_SAFE_INTEGER);
+    expect(all.map((e) => e.seq)).toEqual([1n, 2n, 3n, 4n, 5n, 6n, 7n]);
+    expect(all.map((e) => e.kind)).toEqual([...ids.map(() => LOG_OBJECT), LOG_EVIDENCE]);
+    expect(texts(all.map((e) => e.id))).toEqual(texts([...ids, forkId]));
+    expect(all.map((e) => e.bytes)).toEqual([...accepted, fork]);
+    // Pages: after a seq, at most `limit` entries, ending with the one that reaches `maxBytes`.
+    expect((await directory.log(2n, 2, Number.MAX_SAFE_INTEGER)).map((e) => e.seq)).toEqual([3n, 4n]);
+    expect((await directory.log(0n, 100, 1)).map((e) => e.seq)).toEqual([1n]);
+    const twoObjects = accepted[0]!.length + accepted[1]!.length;
+    expect((await directory.log(0n, 100, twoObjects)).map((e) => e.seq)).toEqual([1n, 2n]);
+    expect(await directory.log(7n, 100, Number.MAX_SAFE_INTEGER)).toEqual([]);
+    expect(directory.lastSeq).toBe(7n);
+  });
+
+  it('lists digest buckets, finds what is missing, and serves the bytes of objects and evidence', async () => {
+    const { directory, accepted, ids, fork, forkId } = await setUp();
+    const held = [...ids, forkId];
+    for (const id of held) expect(texts(await directory.bucket(bucketOf(id)))).toContain(id.toString());
+    const listed = new Set<string>();
+    for (const bucket of new Set(held.map(bucketOf)))
+      for (const id of await directory.bucket(bucket)) listed.add(id.toString());
+    expect([...listed].sort()).toEqual(texts(held).sort());
+
+    const unknown = idOfBytes(Uint8Array.of(1, 2, 3));
+    expect(texts(await directory.missing([...held, unknown]))).toEqual([unknown.toString()]);
+    expect(await directory.anyBytes(ids[0]!)).toEqual(accepted[0]);
+    expect(await directory.anyBytes(forkId)).toEqual(fork);
+    expect(await directory.get(forkId)).toBeNull(); // evidence is not an accepted object
+    expect(await directory.anyBytes(unknown)).toBeNull();
+  });
+
+  it('tallies and digest: every id held, by type, and the forks', async () => {
+    const { directory, accepted } = await setUp();
+    const stats = directory.stats();
+    expect(stats).toEqual({
+      objects: 7,
+      bytes: accepted.reduce((sum, b) => sum + b.length, 0),
+      byType: { 'dsm/genesis@1': 1, 'dsm/signed-state@1': 3, 'dsm/policy@1': 1, 'dsm/token@1': 1 },
+      forks: 1,
+      lastSeq: 7n,
+    });
+    expect(directory.digestSummary().count).toBe(7);
+    const reopened = await Directory.open(store, { backend: nodeBackend, maxObjectBytes: 262_144 });
+    expect(reopened.stats()).toEqual(stats);
+    expect(reopened.digestSummary()).toEqual(directory.digestSummary());
+  });
+});
