@@ -12,21 +12,21 @@ import {
   adminAuth,
   createHttpApp,
   createLogger,
+  adminConfigRoutes,
+  adminGuard,
   createMetricsRegistry,
   jsonBody,
   parseHostPort,
   readSecretFile,
   saveConfigChanges,
   serve,
-  setLogLevel,
   type Logger,
   type ServerHandle,
 } from '@dsm/runtime';
-import { parseAdminChanges, pickSettings, reportedKeysOf } from '@dsm/runtime/config';
 import type { RequestHandler } from 'express';
 import { coreRoutes, parse } from './api.js';
 import { Chains } from './chains.js';
-import { RUNTIME_KEYS, coreConfigSchema, coreConfigSources, type CoreConfig } from './config.js';
+import { coreConfigSchema, coreConfigSources, type CoreConfig } from './config.js';
 import { Keystore } from './keystore.js';
 import { coreMetrics } from './metrics.js';
 import { StorageClient } from './storage-client.js';
@@ -43,14 +43,6 @@ export interface CoreNode {
   logger: Logger;
   close(): Promise<void>;
 }
-
-const refuseAdmin: RequestHandler = (_req, _res, next) =>
-  next(
-    new DsmError(
-      'E_UNAUTHORIZED',
-      'the admin API is disabled: no admin token file is configured (DSM_ADMIN_TOKEN_FILE)',
-    ),
-  );
 
 export async function startCoreNode(
   initial: CoreConfig,
@@ -127,21 +119,18 @@ export async function startCoreNode(
     ...coreConfigSources(options.env ?? process.env),
     persisted: join(config.configDir, 'admin-changes.json'),
   };
-  p2p.router.use(
-    '/v1/admin',
-    config.adminTokenFile ? adminAuth({ tokenFile: config.adminTokenFile }) : refuseAdmin,
-  );
-  p2p.router.get('/v1/admin/config', (_req, res) => {
-    res.json(pickSettings(config, reportedKeysOf(coreConfigSchema)));
-  });
-  p2p.router.put('/v1/admin/config', async (req, res) => {
-    const changes = parseAdminChanges(coreConfigSchema, jsonBody(req));
-    config = { ...config, ...(await saveConfigChanges(coreConfigSchema, sources, changes)) };
-    world.policies.resize(config.policyCacheSize);
-    world.policies.setTtl(config.policyTtl);
-    setLogLevel(logger, config.logLevel);
-    logger.info({ changes: Object.keys(changes) }, 'configuration changed');
-    res.json(pickSettings(config, RUNTIME_KEYS));
+  p2p.router.use('/v1/admin', adminGuard(config.adminTokenFile));
+  adminConfigRoutes(p2p.router, {
+    path: A.config.path,
+    schema: coreConfigSchema,
+    sources,
+    current: () => config,
+    apply: (next: CoreConfig) => {
+      config = next;
+      world.policies.resize(config.policyCacheSize);
+      world.policies.setTtl(config.policyTtl);
+    },
+    logger,
   });
   // The admin API's peers are this node's storage nodes.
   const peerList = async () =>

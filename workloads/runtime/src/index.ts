@@ -81,3 +81,10 @@ export { GracefulShutdown, type Closer, type ShutdownOptions } from './shutdown.
 export { KeyedLocks } from './locks.js';
 export { isHostPort, parseHostPort } from './address.js';
 export { BoundedMap } from './bounded-map.js';
+export {
+  adminConfigRoutes,
+  adminGuard,
+  runService,
+  type AdminConfigOptions,
+  type RunningService,
+} from './service.js';

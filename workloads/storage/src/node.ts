@@ -3,27 +3,25 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as b from '@dsm/api';
 import { VERSION, adminRoutes as A, commonRoutes, serviceDocuments, storageRoutes as S } from '@dsm/api';
-import { DsmError, backendByName, decodeObject } from '@dsm/protocol';
+import { backendByName, decodeObject } from '@dsm/protocol';
 import {
   Store,
   adminAuth,
   createHttpApp,
   createLogger,
   createMetricsRegistry,
+  adminConfigRoutes,
+  adminGuard,
   jsonBody,
   parseParams,
   readSecretFile,
-  saveConfigChanges,
   serve,
-  setLogLevel,
   type Logger,
   type ServerHandle,
 } from '@dsm/runtime';
-import { parseAdminChanges, pickSettings, reportedKeysOf } from '@dsm/runtime/config';
 import type { RequestHandler, Router } from 'express';
 import { storageRoutes } from './api.js';
 import {
-  STORAGE_RUNTIME_KEYS,
   advertisedAddress,
   storageConfigSchema,
   storageConfigSources,
@@ -46,14 +44,6 @@ export interface StorageNode {
   logger: Logger;
   close(): Promise<void>;
 }
-
-const refuseAdmin: RequestHandler = (_req, _res, next) =>
-  next(
-    new DsmError(
-      'E_UNAUTHORIZED',
-      'the admin API is disabled: no admin token file is configured (DSM_ADMIN_TOKEN_FILE)',
-    ),
-  );
 
 /** Without a peer token the replication routes are open (development); they stay bounded (limits.ts). */
 const openToPeers: RequestHandler = (_req, _res, next) => next();
@@ -158,16 +148,15 @@ export async function startStorageNode(
       await replicator.syncAll();
       res.json(status());
     });
-    r.get('/v1/admin/config', (_req, res) => {
-      res.json(pickSettings(settings, reportedKeysOf(storageConfigSchema)));
-    });
-    r.put('/v1/admin/config', async (req, res) => {
-      const changes = parseAdminChanges(storageConfigSchema, jsonBody(req));
-      const next = await saveConfigChanges(storageConfigSchema, sources, changes);
-      // Only the run-time settings change without a restart.
-      settings = { ...settings, ...pickSettings(next, STORAGE_RUNTIME_KEYS) };
-      setLogLevel(logger, settings.logLevel);
-      res.json(pickSettings(settings, STORAGE_RUNTIME_KEYS));
+    adminConfigRoutes(r, {
+      path: A.config.path,
+      schema: storageConfigSchema,
+      sources,
+      current: () => settings,
+      apply: (next: StorageConfig) => {
+        settings = next;
+      },
+      logger,
     });
   };
 
@@ -182,7 +171,7 @@ export async function startStorageNode(
     metrics,
     maxObjectBytes: config.maxObjectBytes,
     status,
-    admin: config.adminTokenFile ? adminAuth({ tokenFile: config.adminTokenFile }) : refuseAdmin,
+    admin: adminGuard(config.adminTokenFile),
     peer: peerToken !== undefined ? adminAuth({ token: peerToken, name: 'peer' }) : openToPeers,
     adminRoutes,
   });
