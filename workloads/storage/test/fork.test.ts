@@ -68,9 +68,14 @@ describe('fork across nodes', () => {
         `${node.name} to report the fork`,
       );
     }
-    // Later states of the forked identity are refused everywhere.
+    // Later states of the forked identity are refused everywhere: one built on the sibling c accepted
+    // (built on the other it would fail the link check first, §4 order).
+    const atC = (await (
+      await fetch(`${c.url}/v1/identities/${mallory.identity}/states?from=${base.n + 1}&limit=1`)
+    ).json()) as { states: { stateId: string }[] };
+    const kept = [payVictim1, payVictim2].find((s) => idOf(s.state).toString() === atC.states[0]!.stateId)!;
     const later = mallory.sign(
-      makeNextState(payVictim1.state, { kind: 'token.burn', token: tokenId, amount: '1' }, Date.now() + 2),
+      makeNextState(kept.state, { kind: 'token.burn', token: tokenId, amount: '1' }, Date.now() + 2),
     );
     const res = await postObject(c.url, later);
     expect(res.status).toBe(409);
