@@ -34,6 +34,8 @@ const boundaries = [
     return [
       importsOnly([`workloads/${service}/**`], allowed, why),
       importsOnly([`workloads/${service}/src/**`], allowed, why, [TESTKIT_IN_SRC]),
+      // Unit tests next to the code are not shipped: they may use the harness.
+      importsOnly([`workloads/${service}/src/**/*.test.ts`], allowed, why),
     ];
   }),
   {

@@ -55,9 +55,12 @@ export const ErrorBody = z.object({
   error: z.object({ code: ErrorCode, message: z.string(), details: ErrorDetails }),
 });
 
+/** The detail a storage node sets on a rejection caused only by an absent dependency. */
+export const MISSING_DEPENDENCY = 'missing';
+
 /** A rejection caused only by an absent dependency (`details.missing`): ask another node, or store it first. */
 export function isMissingDependency(e: unknown): boolean {
-  return isDsmError(e) && e.details.missing === true;
+  return isDsmError(e) && e.details[MISSING_DEPENDENCY] === true;
 }
 
 /** A rejection by a condition of the token's policy (§4 V6), as opposed to an invalid policy. */

@@ -6,6 +6,7 @@ export {
   ErrorDetails,
   isMissingDependency,
   isPolicyViolation,
+  MISSING_DEPENDENCY,
 } from './errors.js';
 export {
   adminRoutes,

@@ -2,6 +2,7 @@
  * The `dsm` program: global options, the command groups, and one place that turns any failure into
  * `error E_CODE: message` (or its JSON document) on stderr and an exit code: 1 for errors, 2 for usage.
  */
+import { VERSION } from '@dsm/api';
 import { Command, CommanderError, Option } from 'commander';
 import { registerChain } from './commands/chain.js';
 import { registerConfig } from './commands/config.js';
@@ -14,7 +15,7 @@ import { DEFAULT_ADMIN_URL, DEFAULT_TIMEOUT_MS, DEFAULT_URL, type Io } from './c
 import { EXIT_OK, EXIT_USAGE, UsageError, reportOf } from './errors.js';
 import { errorText } from './output.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export function createProgram(io: Io): Command {
   const program = new Command('dsm')

@@ -6,6 +6,7 @@
  * never leaves a half-written chain; the key of the request that produced it is written with it, so a
  * retried request is not applied twice.
  */
+import { isPolicyViolation } from '@dsm/api';
 import * as dagCbor from '@ipld/dag-cbor';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -355,8 +356,7 @@ export class ChainWriter implements PendingWriter {
       });
       this.metrics.policyChecked(signed.state.op.kind, true);
     } catch (e) {
-      if (isDsmError(e, 'E_POLICY') && e.details.rule === 'V6')
-        this.metrics.policyChecked(signed.state.op.kind, false);
+      if (isPolicyViolation(e)) this.metrics.policyChecked(signed.state.op.kind, false);
       throw e;
     } finally {
       this.metrics.verification.observe(performance.now() - started);

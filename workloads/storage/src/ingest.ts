@@ -4,6 +4,7 @@
  * accepted object does to the directory. A valid second successor is kept as fork evidence. Ingest is
  * idempotent; each accepted object is one atomic, fsync'd batch, or part of one page of a peer's log.
  */
+import { MISSING_DEPENDENCY } from '@dsm/api';
 import {
   CID,
   DsmError,
@@ -56,7 +57,7 @@ export interface IngestHooks {
 }
 
 /** Errors that mean "something this object depends on is not here (yet)", not "this object is bad". */
-export const MISSING_DEPENDENCY = 'missing';
+export { MISSING_DEPENDENCY };
 
 export type Decoded =
   | { kind: 'state'; signed: SignedState; stateId: CID }

@@ -10,7 +10,8 @@
 import { DsmError, decodeSignedState, idOfBytes, isDsmError, parseId, type CID } from '@dsm/protocol';
 import { readU64be, u64be, type Logger } from '@dsm/runtime';
 import { differingBuckets } from './digest.js';
-import { MISSING_DEPENDENCY, type Directory, type IngestResult } from './directory.js';
+import { isMissingDependency } from '@dsm/api';
+import type { Directory, IngestResult } from './directory.js';
 import { keys } from './keys.js';
 import { LIMITS } from './limits.js';
 import { PeerClient } from './peer-client.js';
@@ -214,13 +215,7 @@ export class Replicator {
     try {
       await this.directory.ingest(bytes);
     } catch (e) {
-      if (
-        !isDsmError(e) ||
-        e.details[MISSING_DEPENDENCY] !== true ||
-        from === undefined ||
-        !this.peerSet.has(from)
-      )
-        throw e;
+      if (!isMissingDependency(e) || from === undefined || !this.peerSet.has(from)) throw e;
       await this.syncPeer(from);
       await this.directory.ingest(bytes);
     }
@@ -310,7 +305,7 @@ export class Replicator {
     let example: string | undefined;
     for (const result of results) {
       if (!(result instanceof DsmError)) continue;
-      if (result.details[MISSING_DEPENDENCY] === true) missing++;
+      if (isMissingDependency(result)) missing++;
       else if (result.code !== 'E_FORK') {
         codes[result.code] = (codes[result.code] ?? 0) + 1;
         example ??= result.message;
@@ -348,7 +343,7 @@ export class Replicator {
       const results = await this.directory.ingestMany(pending);
       const left = pending.filter((_, i) => {
         const r = results[i];
-        return r instanceof DsmError && r.details[MISSING_DEPENDENCY] === true;
+        return r instanceof DsmError && isMissingDependency(r);
       });
       ingested += results.filter((r) => !(r instanceof DsmError)).length;
       this.report(peer, results);

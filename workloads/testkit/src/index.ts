@@ -3,3 +3,4 @@ export * from './network.js';
 export * from './wallet.js';
 export * from './process.js';
 export * from './backend.js';
+export * from './signer.js';

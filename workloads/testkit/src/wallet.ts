@@ -1,4 +1,5 @@
 /** A client that builds and signs its own chain and writes it to storage nodes over HTTP. */
+import { storageRoutes } from '@dsm/api';
 import {
   encode,
   idOf,
@@ -32,7 +33,11 @@ export async function postObject(url: string, value: unknown): Promise<WriteAck>
   return postBytes(url, encode(value));
 }
 
-export async function postBytes(url: string, bytes: Uint8Array, path = '/v1/objects'): Promise<WriteAck> {
+export async function postBytes(
+  url: string,
+  bytes: Uint8Array,
+  path = storageRoutes.putObject.path,
+): Promise<WriteAck> {
   const res = await fetch(`${url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
