@@ -3,20 +3,7 @@
  * changes. The env names, defaults, run-time keys, admin body, CLI flags, README table and
  * config.schema.json (`npm run generate`) all come from this schema. `@dsm/core/config`: no RocksDB, no express.
  */
-import { join } from 'node:path';
-import {
-  configJsonSchema,
-  defaultsOf,
-  envNamesOf,
-  isHostPort,
-  loadConfig,
-  logLevelSchema,
-  runtimeKeysOf,
-  setting,
-  toEnvironment,
-  type ConfigSources,
-  type DeepPartial,
-} from '@dsm/runtime/config';
+import { isHostPort, logLevelSchema, serviceSettings, setting } from '@dsm/runtime/config';
 import { z } from 'zod';
 
 const port = z.number().int().min(1).max(65535);
@@ -124,41 +111,16 @@ export const coreConfigSchema = z.object({
 
 export type CoreConfig = z.output<typeof coreConfigSchema>;
 
+const settings = serviceSettings(coreConfigSchema, { service: 'core node', configDirKey: 'configDir' });
+
 /** Config key → environment variable. */
-export const CORE_ENV = envNamesOf(coreConfigSchema);
-
-export const CORE_DEFAULTS = defaultsOf(coreConfigSchema) as DeepPartial<z.input<typeof coreConfigSchema>>;
-
+export const CORE_ENV = settings.env;
+export const CORE_DEFAULTS = settings.defaults;
 /** Keys `dsm config set` may change at run time (persisted in the config dir). */
-export const RUNTIME_KEYS = runtimeKeysOf(coreConfigSchema);
-
+export const RUNTIME_KEYS = settings.runtimeKeys;
 /** The environment of a core node process with these settings (testkit, `npm run dev`). */
-export function coreEnv(values: DeepPartial<z.input<typeof coreConfigSchema>>): Record<string, string> {
-  return toEnvironment(coreConfigSchema, values);
-}
-
+export const coreEnv = settings.environment;
 /** workloads/core/config.schema.json. */
-export function coreConfigJsonSchema(): Record<string, unknown> {
-  return configJsonSchema(coreConfigSchema, {
-    title: 'DSM core node configuration',
-    description:
-      'The DSM_CONFIG file of a core node; each key can also be set by its environment variable (x-env). ' +
-      'Layers: defaults < DSM_CONFIG < environment < run-time admin changes (x-runtime).',
-  });
-}
-
-export function coreConfigSources(
-  env: NodeJS.ProcessEnv = process.env,
-): ConfigSources<typeof coreConfigSchema> {
-  const configDir = env[CORE_ENV.configDir as string] || (CORE_DEFAULTS.configDir as string);
-  return {
-    defaults: CORE_DEFAULTS,
-    env: { names: CORE_ENV, vars: env },
-    ...(env.DSM_CONFIG ? { file: env.DSM_CONFIG } : {}),
-    persisted: join(configDir, 'admin-changes.json'),
-  };
-}
-
-export function loadCoreConfig(env: NodeJS.ProcessEnv = process.env): CoreConfig {
-  return loadConfig(coreConfigSchema, coreConfigSources(env));
-}
+export const coreConfigJsonSchema = settings.jsonSchema;
+export const coreConfigSources = settings.sources;
+export const loadCoreConfig = settings.load;

@@ -115,10 +115,7 @@ export async function startCoreNode(
     if (config.autoReceive) void receiveNow();
     res.status(202).json({ accepted: config.autoReceive });
   });
-  const sources = {
-    ...coreConfigSources(options.env ?? process.env),
-    persisted: join(config.configDir, 'admin-changes.json'),
-  };
+  const sources = coreConfigSources(options.env ?? process.env, config.configDir);
   p2p.router.use('/v1/admin', adminGuard(config.adminTokenFile));
   adminConfigRoutes(p2p.router, {
     path: A.config.path,

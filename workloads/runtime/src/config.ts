@@ -14,7 +14,14 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DsmError } from '@dsm/protocol';
 import type { z } from 'zod';
-import { adminChangesSchema } from './settings.js';
+import {
+  adminChangesSchema,
+  configJsonSchema,
+  defaultsOf,
+  envNamesOf,
+  runtimeKeysOf,
+  toEnvironment,
+} from './settings.js';
 
 export * from './settings.js';
 export { isHostPort } from './address.js';
@@ -489,4 +496,69 @@ function deletePath(target: Values, key: string): void {
     node = node[part];
   }
   if (isPlainObject(node)) delete node[parts[parts.length - 1] as string];
+}
+
+/** Everything a service derives from its config schema, in one place (see `serviceSettings`). */
+export interface ServiceSettings<S extends z.ZodObject> {
+  schema: S;
+  /** Config key → environment variable. */
+  env: EnvNames;
+  /** The defaults layer. */
+  defaults: DeepPartial<z.input<S>>;
+  /** Keys `dsm config set` may change at run time. */
+  runtimeKeys: (keyof z.output<S> & string)[];
+  /** The environment of a process of this service with these settings (testkit, `npm run dev`). */
+  environment(values: DeepPartial<z.input<S>>): Record<string, string>;
+  /** The JSON Schema of its `DSM_CONFIG` document (committed as `config.schema.json`). */
+  jsonSchema(): Record<string, unknown>;
+  /** The config layers from `env`; admin changes persist in `configDir` (default: from `env` and the defaults). */
+  sources(env?: Env, configDir?: string): ConfigSources<S>;
+  load(env?: Env): z.output<S>;
+}
+
+/**
+ * Derives a service's config plumbing from its schema. `configDirKey` names the setting whose folder holds
+ * the persisted admin changes (`admin-changes.json`); `defaults` may add values computed at start.
+ */
+export function serviceSettings<S extends z.ZodObject>(
+  schema: S,
+  options: {
+    service: string;
+    configDirKey: keyof z.output<S> & string;
+    defaults?: () => Record<string, unknown>;
+  },
+): ServiceSettings<S> {
+  const env = envNamesOf(schema);
+  const defaults = () => ({ ...defaultsOf(schema), ...options.defaults?.() }) as DeepPartial<z.input<S>>;
+  const sources = (vars: Env = process.env, configDir?: string): ConfigSources<S> => {
+    const layer = defaults();
+    const dir =
+      configDir ||
+      vars[env[options.configDirKey]!] ||
+      String((layer as Record<string, unknown>)[options.configDirKey]);
+    return {
+      defaults: layer,
+      env: { names: env, vars },
+      ...(vars.DSM_CONFIG ? { file: vars.DSM_CONFIG } : {}),
+      persisted: join(dir, 'admin-changes.json'),
+    };
+  };
+  return {
+    schema,
+    env,
+    get defaults() {
+      return defaults();
+    },
+    runtimeKeys: runtimeKeysOf(schema),
+    environment: (values) => toEnvironment(schema, values as Record<string, unknown>),
+    jsonSchema: () =>
+      configJsonSchema(schema, {
+        title: `DSM ${options.service} configuration`,
+        description:
+          `The DSM_CONFIG file of a ${options.service}; each key can also be set by its environment variable (x-env). ` +
+          'Layers: defaults < DSM_CONFIG < environment < run-time admin changes (x-runtime).',
+      }),
+    sources,
+    load: (vars = process.env) => loadConfig(schema, sources(vars)),
+  };
 }

@@ -4,18 +4,12 @@
  * config.schema.json (`npm run generate`) all come from this schema. `@dsm/storage/config`: no RocksDB, no express.
  */
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import {
-  configJsonSchema,
   defaultsOf,
-  envNamesOf,
   isHostPort,
-  loadConfig,
   logLevelSchema,
-  runtimeKeysOf,
+  serviceSettings,
   setting,
-  toEnvironment,
-  type ConfigSources,
   type DeepPartial,
 } from '@dsm/runtime/config';
 import { z } from 'zod';
@@ -150,47 +144,26 @@ export const storageConfigSchema = z.object({
 
 export type StorageConfig = z.output<typeof storageConfigSchema>;
 
-/** Config key → environment variable. */
-export const STORAGE_ENV = envNamesOf(storageConfigSchema);
-
-/** Keys `dsm config set` may change at run time (persisted in the config dir). */
-export const STORAGE_RUNTIME_KEYS = runtimeKeysOf(storageConfigSchema);
-
 export function storageDefaults(host = hostname()): DeepPartial<z.input<typeof storageConfigSchema>> {
   return { ...defaultsOf(storageConfigSchema), nodeId: nodeIdOf(host) };
 }
 
+const settings = serviceSettings(storageConfigSchema, {
+  service: 'storage node',
+  configDirKey: 'configDir',
+  defaults: () => ({ nodeId: nodeIdOf(hostname()) }),
+});
+
+/** Config key → environment variable. */
+export const STORAGE_ENV = settings.env;
+/** Keys `dsm config set` may change at run time (persisted in the config dir). */
+export const STORAGE_RUNTIME_KEYS = settings.runtimeKeys;
 /** The environment of a storage node process with these settings (testkit, `npm run dev`). */
-export function storageEnv(values: DeepPartial<z.input<typeof storageConfigSchema>>): Record<string, string> {
-  return toEnvironment(storageConfigSchema, values);
-}
-
+export const storageEnv = settings.environment;
 /** workloads/storage/config.schema.json. */
-export function storageConfigJsonSchema(): Record<string, unknown> {
-  return configJsonSchema(storageConfigSchema, {
-    title: 'DSM storage node configuration',
-    description:
-      'The DSM_CONFIG file of a storage node; each key can also be set by its environment variable (x-env). ' +
-      'Layers: defaults < DSM_CONFIG < environment < run-time admin changes (x-runtime).',
-  });
-}
-
-export function storageConfigSources(
-  env: NodeJS.ProcessEnv = process.env,
-): ConfigSources<typeof storageConfigSchema> {
-  const defaults = storageDefaults();
-  const configDir = env[STORAGE_ENV.configDir as string] ?? (defaults.configDir as string);
-  return {
-    defaults,
-    env: { names: STORAGE_ENV, vars: env },
-    ...(env.DSM_CONFIG ? { file: env.DSM_CONFIG } : {}),
-    persisted: join(configDir, 'admin-changes.json'),
-  };
-}
-
-export function loadStorageConfig(env: NodeJS.ProcessEnv = process.env): StorageConfig {
-  return loadConfig(storageConfigSchema, storageConfigSources(env));
-}
+export const storageConfigJsonSchema = settings.jsonSchema;
+export const storageConfigSources = settings.sources;
+export const loadStorageConfig = settings.load;
 
 /** The address peers use for this node. */
 export function advertisedAddress(config: StorageConfig): string {

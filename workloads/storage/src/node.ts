@@ -123,10 +123,7 @@ export async function startStorageNode(
     };
   };
 
-  const sources = {
-    ...storageConfigSources(options.env ?? process.env),
-    persisted: join(config.configDir, 'admin-changes.json'),
-  };
+  const sources = storageConfigSources(options.env ?? process.env, config.configDir);
   let settings = config;
   const adminRoutes = (r: Router) => {
     r.get(A.peers.path, (_req, res) => {
