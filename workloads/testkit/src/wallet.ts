@@ -1,24 +1,7 @@
 /** A client that builds and signs its own chain and writes it to storage nodes over HTTP. */
 import { storageRoutes } from '@dsm/api';
-import {
-  encode,
-  idOf,
-  makeGenesis,
-  makeGenesisState,
-  makeNextState,
-  makePolicy,
-  makeToken,
-  nodeBackend,
-  signState,
-  type CID,
-  type Genesis,
-  type KeyPair,
-  type Operation,
-  type RawCondition,
-  type SignedState,
-  type State,
-  type TokenDefinition,
-} from '@dsm/protocol';
+import { encode } from '@dsm/protocol';
+import { Signer } from './signer.js';
 
 export interface WriteAck {
   status: number;
@@ -47,60 +30,5 @@ export async function postBytes(
   return { status: res.status, body: text ? JSON.parse(text) : {} };
 }
 
-let nonceCounter = 0;
-function nonce(): Uint8Array {
-  const n = new Uint8Array(32);
-  new DataView(n.buffer).setUint32(0, ++nonceCounter);
-  n.set(crypto.getRandomValues(new Uint8Array(16)), 8);
-  return n;
-}
-
-export class Wallet {
-  readonly keys: KeyPair = nodeBackend.keygen('ml-dsa-44');
-  readonly genesis: Genesis = makeGenesis({
-    suite: 'ml-dsa-44',
-    publicKey: this.keys.publicKey,
-    kemPublicKey: nodeBackend.kemKeygen().publicKey,
-    nonce: nonce(),
-  });
-  readonly identity: CID = idOf(this.genesis);
-  head: State = makeGenesisState(this.identity, Date.now());
-
-  sign(state: State): SignedState {
-    return signState(nodeBackend, 'ml-dsa-44', this.keys.secretKey, state);
-  }
-
-  /** Genesis object and state 0. */
-  opening(): unknown[] {
-    return [this.genesis, this.sign(this.head)];
-  }
-
-  /** Builds and signs the next state and advances the local head (call `rewind` if it is not accepted). */
-  next(op: Operation, token?: TokenDefinition): SignedState {
-    this.head = makeNextState(this.head, op, Math.max(Date.now(), this.head.t), token);
-    return this.sign(this.head);
-  }
-
-  /** The objects that define a token and the signed create state. */
-  token(
-    conditions: RawCondition[] = [],
-    supply = 1_000_000n,
-  ): { objects: unknown[]; tokenId: CID; token: TokenDefinition } {
-    const policy = makePolicy(this.identity, conditions);
-    const token = makeToken({
-      issuer: this.identity,
-      symbol: 'TST',
-      name: 'Test',
-      decimals: 0,
-      initialSupply: supply,
-      policy: idOf(policy),
-      nonce: nonce(),
-    });
-    const tokenId = idOf(token);
-    return {
-      objects: [policy, token, this.next({ kind: 'token.create', token: tokenId }, token)],
-      tokenId,
-      token,
-    };
-  }
-}
+/** A self-custody client whose objects tests send over HTTP (`postObject`); the same as `Signer`. */
+export class Wallet extends Signer {}
