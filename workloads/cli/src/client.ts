@@ -186,7 +186,7 @@ export function adminApi(endpoints: Endpoints): AdminApi {
 /** `/v1/status` of whatever answers at `url`; one attempt, so a health check fails fast. */
 export async function fetchStatus(url: string, timeoutMs: number): Promise<ServiceStatus> {
   const http = new HttpClient({ baseUrl: url, timeoutMs, retries: 0 });
-  const status = await http.get<unknown>('/v1/status');
+  const status = await http.get<unknown>(api.commonRoutes.status.path);
   if (
     typeof status !== 'object' ||
     status === null ||

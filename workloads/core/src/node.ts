@@ -116,7 +116,9 @@ export async function startCoreNode(
     res.status(202).json({ accepted: config.autoReceive });
   });
   const sources = coreConfigSources(options.env ?? process.env, config.configDir);
-  p2p.router.use('/v1/admin', adminGuard(config.adminTokenFile));
+  // Every admin route needs the admin token (`auth` in the route table).
+  const admin = adminGuard(config.adminTokenFile);
+  for (const route of Object.values(A)) p2p.router[route.method](route.path, admin);
   adminConfigRoutes(p2p.router, {
     path: A.config.path,
     schema: coreConfigSchema,

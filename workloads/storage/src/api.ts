@@ -3,7 +3,7 @@
  * and the admin API. Handlers only parse, call the directory or the replicator, and answer.
  */
 import * as dagCbor from '@ipld/dag-cbor';
-import { commonRoutes, params, storageRoutes as R } from '@dsm/api';
+import { adminRoutes, commonRoutes, params, storageRoutes as R } from '@dsm/api';
 import { performance } from 'node:perf_hooks';
 import type { CID } from '@dsm/protocol';
 import { DsmError, dagJsonToCbor, isDsmError, parseId } from '@dsm/protocol';
@@ -66,6 +66,11 @@ const evidenceJson = (e: ForkEvidence) => ({
 export function storageRoutes(router: Router, ctx: ApiContext): void {
   const { directory, replicator, metrics } = ctx;
   const body = rawBody({ limit: ctx.maxObjectBytes * 4 });
+
+  // Who may call what is each route's `auth` in the table, exactly as the OpenAPI document says.
+  const guards = { peer: ctx.peer, admin: ctx.admin };
+  for (const route of [...Object.values(R), ...Object.values(adminRoutes)])
+    if (route.auth === 'peer' || route.auth === 'admin') router[route.method](route.path, guards[route.auth]);
 
   // ---- client writes and reads
   router.post(R.putObject.path, body, async (req, res) => {
@@ -183,8 +188,7 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
   });
 
   // ---- replication between storage nodes
-  router.use('/v1/replication', ctx.peer);
-  router.post(R.push.path, ctx.peer, body, async (req, res) => {
+  router.post(R.push.path, body, async (req, res) => {
     const from = req.get(PEER_HEADER)?.toLowerCase();
     try {
       await replicator.ingestFromPeer(objectBytes(req, ctx.maxObjectBytes), from);
@@ -219,7 +223,6 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
   });
 
   // ---- admin
-  router.use('/v1/admin', ctx.admin);
   ctx.adminRoutes(router);
 }
 

@@ -4,6 +4,7 @@
  * beyond the cap a push fails at once and catch-up brings the object later), and the peer token, when
  * configured, goes with every request.
  */
+import { pathOf, storageRoutes as R } from '@dsm/api';
 import { DsmError, type CID } from '@dsm/protocol';
 import { HttpClient } from '@dsm/runtime';
 import { limitedFetch } from './limited-fetch.js';
@@ -33,7 +34,7 @@ export class PeerClient {
   /** Hands `bytes` to the peer's ingest; resolves once the peer holds it on disk. */
   push(bytes: Uint8Array): Promise<void> {
     return this.forWrite(async () => {
-      await this.http(LIMITS.smallResponseBytes).postBytes('/v1/replica/objects', bytes, {
+      await this.http(LIMITS.smallResponseBytes).postBytes(R.push.path, bytes, {
         idempotent: true,
       });
     });
@@ -46,23 +47,23 @@ export class PeerClient {
 
   /** An accepted object or fork candidate by id; anything over this node's object limit is E_TOO_LARGE. */
   object(id: CID): Promise<Uint8Array> {
-    return this.http(this.options.maxObjectBytes).getBytes(`/v1/objects/${id.toString()}`, {
+    return this.http(this.options.maxObjectBytes).getBytes(pathOf(R.object, { id: id.toString() }), {
       query: { evidence: 'true' },
     });
   }
 
   log(after: bigint, limit: number): Promise<Uint8Array> {
-    return this.http(logResponseBytes(limit, this.options.maxObjectBytes)).getBytes('/v1/replication/log', {
+    return this.http(logResponseBytes(limit, this.options.maxObjectBytes)).getBytes(R.log.path, {
       query: { after: after.toString(), limit },
     });
   }
 
   digest(): Promise<unknown> {
-    return this.http(LIMITS.smallResponseBytes).get('/v1/replication/digest');
+    return this.http(LIMITS.smallResponseBytes).get(R.digest.path);
   }
 
   bucket(bucket: number): Promise<unknown> {
-    return this.http(BUCKET_RESPONSE_BYTES).get(`/v1/replication/buckets/${bucket}`);
+    return this.http(BUCKET_RESPONSE_BYTES).get(pathOf(R.bucket, { bucket }));
   }
 
   private async forWrite<T>(work: () => Promise<T>): Promise<T> {
