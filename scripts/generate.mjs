@@ -2,7 +2,8 @@
 // `npm run generate`: rewrites the files derived from the services' config schemas, after the build:
 // each service's config.schema.json (JSON Schema of its DSM_CONFIG file, with x-env, x-runtime and
 // x-secret-file per key) and the configuration table of its README (between <!-- config:start --> and
-// <!-- config:end -->). workloads/{core,storage}/test/config.test.ts fail when a committed copy is stale.
+// <!-- config:end -->), and the OpenAPI documents. workloads/{core,storage}/test/config.test.ts and
+// workloads/api/test/openapi.test.ts fail when a committed copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,3 +37,6 @@ for (const [file, render] of files) {
   writeFileSync(path, text);
   console.log(`wrote ${file}`);
 }
+
+// The OpenAPI documents of @dsm/api (workloads/api/openapi/*.json; api/test/openapi.test.ts checks them).
+await load('workloads/api/dist/generate.js');
