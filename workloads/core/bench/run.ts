@@ -3,12 +3,10 @@
  * core process over two storage node processes (R = 2) on loopback, next to the signature-verify rate of
  * the same backend and suite measured in this run. JSON on stdout and in bench-results/core.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { STATE_CONTEXT, nodeBackend } from '@dsm/protocol';
-import { Network } from '@dsm/testkit';
+import { Network, writeBenchReport } from '@dsm/testkit';
 
 const quick = process.argv.includes('--quick');
 const SENDERS = 8;
@@ -87,13 +85,7 @@ try {
     baseline: { mlDsa65VerifyPerSecond: round(verify, 1) },
     goals: { 'transfers/s ≥ 0.5 × verify rate': round(accepted / verify) },
   };
-  const out = join(
-    process.env.DSM_BENCH_DIR ?? join(import.meta.dirname, '../../../../bench-results'),
-    'core.json',
-  );
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-  console.log(JSON.stringify(report, null, 2));
+  writeBenchReport('core', report);
 } finally {
   await net.destroy();
 }

@@ -6,14 +6,13 @@
  *    of the same suite measured in this run (verification bounds catch-up: every object is checked).
  * JSON on stdout and in bench-results/storage.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encode, nodeBackend, STATE_CONTEXT, verifySignature } from '@dsm/protocol';
 import { Store, createLogger } from '@dsm/runtime';
 import { Directory } from '@dsm/storage';
-import { Cluster, eventually, postBytes, Wallet, type StorageProcess } from '@dsm/testkit';
+import { Cluster, eventually, postBytes, Wallet, writeBenchReport, type StorageProcess } from '@dsm/testkit';
 
 const quick = process.argv.includes('--quick');
 const WALLETS = 16;
@@ -177,10 +176,4 @@ const report = {
     ),
   },
 };
-const out = join(
-  process.env.DSM_BENCH_DIR ?? join(import.meta.dirname, '../../../../bench-results'),
-  'storage.json',
-);
-mkdirSync(join(out, '..'), { recursive: true });
-writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
-console.log(JSON.stringify(report, null, 2));
+writeBenchReport('storage', report);

@@ -4,3 +4,4 @@ export * from './wallet.js';
 export * from './process.js';
 export * from './backend.js';
 export * from './signer.js';
+export * from './report.js';
