@@ -209,11 +209,6 @@ export const PeerChange = z.object({
 });
 export const ConfigValues = z.record(z.string(), z.unknown());
 
-export type AcceptedBody = z.output<typeof Accepted>;
-export type InboxEntryBody = z.output<typeof InboxEntry>;
-export type TokenInfoBody = z.output<typeof TokenInfo>;
-export type PeerBody = z.output<typeof Peer>;
-
 /**
  * The named bodies, by name: the OpenAPI documents list them once under `components.schemas` and refer
  * to them from every route.

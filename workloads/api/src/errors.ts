@@ -63,6 +63,17 @@ export function isMissingDependency(e: unknown): boolean {
   return isDsmError(e) && e.details[MISSING_DEPENDENCY] === true;
 }
 
+const PROTOCOL_CODES: ReadonlySet<string> = new Set(PROTOCOL_ERROR_CODES);
+
+/**
+ * A storage node's verdict on the object itself (a protocol code of §8, not missing a dependency): the
+ * write did not and will not take effect. Anything else (unavailable, internal, an answer that breaks the
+ * contract) leaves the outcome unknown.
+ */
+export function isRefusal(e: unknown): boolean {
+  return isDsmError(e) && PROTOCOL_CODES.has(e.code) && !isMissingDependency(e);
+}
+
 /** A rejection by a condition of the token's policy (§4 V6), as opposed to an invalid policy. */
 export function isPolicyViolation(e: unknown): boolean {
   return isDsmError(e, 'E_POLICY') && e.details.rule === 'V6';

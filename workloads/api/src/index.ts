@@ -6,6 +6,7 @@ export {
   ErrorDetails,
   isMissingDependency,
   isPolicyViolation,
+  isRefusal,
   MISSING_DEPENDENCY,
 } from './errors.js';
 export {

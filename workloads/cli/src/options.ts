@@ -2,6 +2,7 @@
  * Parsing and validation of option values, before anything is sent: a bad value is a usage error
  * (exit 2) naming the option, the value and what was expected.
  */
+import { isHostPort } from '@dsm/runtime/address';
 import { SIGNATURE_SUITES, isAmountText, parseId, type SignatureSuite } from '@dsm/protocol';
 import { coreConfigSchema } from '@dsm/core/config';
 import { formOf, kebabCase, settingsOf, type Setting, type SettingForm } from '@dsm/runtime/config';
@@ -42,13 +43,9 @@ export function parseSuite(option: string, value: string): SignatureSuite {
   throw invalid(option, value, `one of ${SIGNATURE_SUITES.join(', ')}`);
 }
 
-const HOST_PORT = /^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):([0-9]{1,5})$/;
-
-/** `host:port` (a name, an IPv4 address or a bracketed IPv6 address), port 1 to 65535. */
+/** `host:port` (a name, an IPv4 address or a bracketed IPv6 address), port 1 to 65535: runtime's check. */
 export function parsePeer(option: string, value: string): string {
-  const match = HOST_PORT.exec(value.trim());
-  const port = Number(match?.[2]);
-  if (!match || port < 1 || port > 65535) throw invalid(option, value, 'host:port');
+  if (!isHostPort(value)) throw invalid(option, value, 'host:port');
   return value.trim();
 }
 

@@ -90,11 +90,6 @@ export class Chains {
     return this.writer.replay(request);
   }
 
-  /** The answer for the state a request produced; the same whether it is sent first or replayed. */
-  answer(state: State, stateId: CID, replicas: string[]): Promise<Answer> {
-    return this.writer.answer(state, stateId, replicas);
-  }
-
   /** Finishes every pending state (after a crash or an outage); returns how many were finished. */
   finishAllPending(): Promise<number> {
     return this.writer.finishAllPending();

@@ -160,6 +160,8 @@ export async function startCoreNode(
     res.json({ peer, changed, peers: storage.list() });
   });
 
+  // Learn the storage nodes' replication factor now: read quorums depend on it.
+  void storage.statuses();
   const apiServer: ServerHandle = await serve(api.app, { port: config.apiPort, host: config.host });
   const p2pServer: ServerHandle = await serve(p2p.app, { port: config.p2pPort, host: config.host });
 

@@ -72,14 +72,20 @@ export class Receiver {
     return found;
   }
 
+  /** The receive that took the transfer, answered as it was accepted (its own height and balances). */
   private async alreadyReceived(identity: CID, receivedBy: string) {
-    const head = await this.writer.head(identity);
+    const state = await this.writer.world.acceptedState(CID.parse(receivedBy));
+    if (state === undefined) {
+      throw new DsmError('E_UNAVAILABLE', `receive ${receivedBy} cannot be read back yet; retry`, {
+        identity: identity.toString(),
+      });
+    }
     return {
       identity: identity.toString(),
-      n: head?.state.n ?? 0,
+      n: state.n,
       stateId: receivedBy,
       op: 'token.receive' as const,
-      balances: head?.state.balances ?? {},
+      balances: state.balances,
       replicas: [],
       alreadyReceived: true,
     };

@@ -1,7 +1,8 @@
 /**
  * The core node's view of the storage nodes: writes go to the first node that acknowledges them (it
- * replicates to the replication factor before answering), reads to the first node that answers.
- * The list changes at run time (`dsm topology add-peer`).
+ * replicates to the replication factor before answering), reads to the first node that answers, both
+ * hedged so that one slow node costs little; heads come from a read quorum, and claims the nodes disagree
+ * on are believed only with proof. The list changes at run time (`dsm topology add-peer`).
  */
 import {
   isMissingDependency,
@@ -13,7 +14,7 @@ import {
   type WriteAck,
 } from '@dsm/api';
 import { DsmError, isDsmError, type CID } from '@dsm/protocol';
-import { HttpClient } from '@dsm/runtime';
+import { HttpClient, limitedFetch } from '@dsm/runtime';
 
 export type { InboxEntry, TokenRecord, WriteAck } from '@dsm/api';
 
@@ -34,6 +35,11 @@ export type StateProof = (
   claim: { n: number; stateId: string },
 ) => Promise<boolean>;
 
+/**
+ * The most this node reads of one storage node's answer: above the largest page it asks for (10,000 chain
+ * entries, 1,000 inbox entries) and any object, so a lying node cannot make the core buffer without end.
+ */
+const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 /** A read waits this long for its node before asking the next one too (hedging): a slow node costs this much. */
 const READ_HEDGE_MS = 200;
 /** Writes are heavier (the node replicates before it answers): hedge them later. */
@@ -82,7 +88,12 @@ export class StorageClient {
     if (client === undefined) {
       try {
         client = new StorageApi(
-          new HttpClient({ baseUrl: `http://${node}`, timeoutMs: this.timeoutMs, retries: 1 }),
+          new HttpClient({
+            baseUrl: `http://${node}`,
+            timeoutMs: this.timeoutMs,
+            retries: 1,
+            fetch: limitedFetch(MAX_ANSWER_BYTES),
+          }),
         );
       } catch {
         // An unusable address counts as a node that is down; it never fails the request by itself.
@@ -107,14 +118,25 @@ export class StorageClient {
   /**
    * Asks the nodes in order, hedged: when a node has not answered within `hedgeMs` the next one is asked
    * too, and the first answer wins, so one slow or hanging node delays a request by `hedgeMs`, not by its
-   * timeout. A protocol rejection is final (every node would say the same); unreachable nodes, 503s and
-   * nodes lacking a dependency (they lag) move on; when none succeeds the result is E_UNAVAILABLE.
+   * timeout. Unreachable nodes, 503s, nodes lacking a dependency (they lag) and, for reads, "not found"
+   * move on to the next node. A read's other rejections are final (every node would say the same); a
+   * write's refusal waits for the other nodes, any of which may accept it. Without an answer the verdict
+   * is, in this order: a refusal; "not found" from enough nodes to see every acknowledged write; unknown
+   * (E_UNAVAILABLE) while any node did not answer; the missing dependency every node lacked.
    */
-  private first<T>(work: (client: StorageApi) => Promise<T>, hedgeMs = READ_HEDGE_MS): Promise<T> {
+  private first<T>(
+    work: (client: StorageApi) => Promise<T>,
+    options: { hedgeMs?: number; write?: boolean } = {},
+  ): Promise<T> {
     const nodes = this.order();
+    const hedgeMs = options.hedgeMs ?? READ_HEDGE_MS;
     return new Promise<T>((resolve, reject) => {
       const failures: string[] = [];
+      let refusal: unknown;
       let lacking: DsmError | undefined;
+      let notFound: DsmError | undefined;
+      let notFoundCount = 0;
+      let unavailable = 0;
       let next = 0;
       let running = 0;
       let done = false;
@@ -122,6 +144,16 @@ export class StorageClient {
         if (done) return;
         done = true;
         outcome();
+      };
+      const verdict = (): unknown => {
+        if (refusal !== undefined) return refusal;
+        if (notFound && notFoundCount >= this.readQuorum()) return notFound;
+        if (unavailable > 0 || (!lacking && !notFound))
+          return new DsmError('E_UNAVAILABLE', 'no storage node could take the request; retry later', {
+            nodes: this.nodes,
+            failures,
+          });
+        return lacking ?? notFound;
       };
       const launch = () => {
         if (done || next >= nodes.length) return;
@@ -145,25 +177,25 @@ export class StorageClient {
             },
             (e: unknown) => {
               settle();
-              if (!isDsmError(e) || (e.code !== 'E_UNAVAILABLE' && !isMissingDependency(e))) {
+              if (!isDsmError(e)) {
                 finish(() => reject(e));
                 return;
               }
-              if (e.code === 'E_UNAVAILABLE') this.suspect(node);
-              else lacking = e;
+              if (e.code === 'E_UNAVAILABLE') {
+                unavailable++;
+                this.suspect(node);
+              } else if (isMissingDependency(e)) lacking = e;
+              else if (e.code === 'E_NOT_FOUND' && !options.write) {
+                notFound = e;
+                notFoundCount++;
+              } else if (options.write) refusal ??= e;
+              else {
+                finish(() => reject(e));
+                return;
+              }
               failures.push(`${node}: ${e.message}`);
               if (next < nodes.length) launch();
-              else if (running === 0)
-                // Every node lacked a dependency: that is the answer (the object depends on something unknown).
-                finish(() =>
-                  reject(
-                    lacking ??
-                      new DsmError('E_UNAVAILABLE', 'no storage node could take the request; retry later', {
-                        nodes: this.nodes,
-                        failures,
-                      }),
-                  ),
-                );
+              else if (running === 0) finish(() => reject(verdict()));
             },
           );
       };
@@ -217,7 +249,7 @@ export class StorageClient {
 
   /** Writes an object; resolves once the storage layer has it on `replicationFactor` nodes. */
   put(bytes: Uint8Array): Promise<WriteAck> {
-    return this.first((c) => c.putObject(bytes), WRITE_HEDGE_MS);
+    return this.first((c) => c.putObject(bytes), { hedgeMs: WRITE_HEDGE_MS, write: true });
   }
 
   /** Object bytes, or undefined when no node has it. */
@@ -231,6 +263,8 @@ export class StorageClient {
    * head it claims (verified), or the fork evidence it claims, so one lying node cannot stall an identity.
    */
   async head(identity: CID): Promise<HeadClaim | undefined> {
+    await this.knowReplicationFactor();
+    const quorum = this.readQuorum();
     const answers = await this.gather(
       (node) =>
         this.client(node)
@@ -242,16 +276,26 @@ export class StorageClient {
               throw e;
             },
           ),
-      this.readQuorum(),
+      quorum,
     );
-    const claims = answers.flatMap((a) => (a.value ? [{ node: a.node, head: a.value }] : []));
-    if (claims.length === 0) {
-      const failure = answers.find((a) => a.error !== undefined);
-      if (failure && answers.every((a) => a.error !== undefined)) throw failure.error;
-      return undefined;
+    const answered = answers.filter((a) => a.error === undefined);
+    // Fewer answers than a quorum may all come from nodes that lack the latest acknowledged state.
+    if (answered.length < quorum) {
+      throw new DsmError(
+        'E_UNAVAILABLE',
+        `only ${answered.length} of the ${quorum} storage nodes needed answered for the head of ${identity.toString()}; retry later`,
+        { identity: identity.toString() },
+      );
     }
+    const claims = answered.flatMap((a) => (a.value ? [{ node: a.node, head: a.value }] : []));
+    if (claims.length === 0) return undefined;
+    // Believed without proof only when several nodes say the same (or there is no other node to ask).
+    const corroborated = (n: number) => n >= 2 || this.nodes.length === 1;
     const agree = (a: HeadClaim, b: HeadClaim) => a.n === b.n && a.stateId === b.stateId;
-    const unanimous = claims.every((c) => agree(c.head, claims[0]!.head)) && claims.length === answers.length;
+    const unanimous =
+      corroborated(claims.length) &&
+      claims.length === answered.length &&
+      claims.every((c) => agree(c.head, claims[0]!.head));
     let candidates = [...claims].sort((a, b) => b.head.n - a.head.n);
     let best: (typeof claims)[number] | undefined;
     while (candidates.length > 0) {
@@ -264,9 +308,15 @@ export class StorageClient {
       this.suspect(top.node);
       candidates = candidates.filter((c) => c.node !== top.node);
     }
-    if (best === undefined) return undefined;
+    if (best === undefined) {
+      throw new DsmError(
+        'E_UNAVAILABLE',
+        `no storage node proved its head of ${identity.toString()}; retry later`,
+        { identity: identity.toString() },
+      );
+    }
     const forkClaims = claims.filter((c) => c.head.forked);
-    let forked = forkClaims.length > 0 && forkClaims.length === claims.length;
+    let forked = forkClaims.length > 0 && corroborated(forkClaims.length);
     for (const claim of forkClaims) {
       if (forked) break;
       forked = await this.provenFork(claim.node, identity);
@@ -274,6 +324,17 @@ export class StorageClient {
         this.onMisbehaviour(claim.node, `claimed ${identity.toString()} is forked without evidence`);
     }
     return { n: best.head.n, stateId: best.head.stateId, forked };
+  }
+
+  private learning: Promise<unknown> | undefined;
+
+  /** The replication factor, asked of the nodes once if no status has told it yet. */
+  private async knowReplicationFactor(): Promise<void> {
+    if (this.replicationFactor !== undefined) return;
+    this.learning ??= this.gather((node) => this.status(node, 1500), 1).finally(() => {
+      this.learning = undefined;
+    });
+    await this.learning;
   }
 
   /** The node serves the state it claims as head, and it verifies. */

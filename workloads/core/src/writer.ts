@@ -6,7 +6,8 @@
  * never leaves a half-written chain; the key of the request that produced it is written with it, so a
  * retried request is not applied twice.
  */
-import { isPolicyViolation } from '@dsm/api';
+import type * as api from '@dsm/api';
+import { isPolicyViolation, isRefusal } from '@dsm/api';
 import * as dagCbor from '@ipld/dag-cbor';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -31,7 +32,6 @@ import {
   type Genesis,
   type Operation,
   type RawCondition,
-  type SignatureSuite,
   type SignedState,
   type State,
   type TokenDefinition,
@@ -43,19 +43,10 @@ import type { CoreMetrics } from './metrics.js';
 import { RequestKeys, type KeyRecord, type RequestKey } from './request-keys.js';
 import type { StorageClient } from './storage-client.js';
 
-export interface Accepted {
-  identity: string;
-  n: number;
-  stateId: string;
-  op: Operation['kind'];
-  balances: State['balances'];
-  replicas: string[];
-  /** True when this answer finishes an operation that an earlier request left pending. */
-  resumed?: boolean;
-}
-
+/** The answer to every state-changing operation (the wire type of `@dsm/api`). */
+export type Accepted = api.Accepted;
 /** The answer to a request whose result is one new state (identity and token creation add their ids). */
-export type Answer = Accepted & { suite?: SignatureSuite; label?: string; token?: string; policy?: string };
+export type Answer = api.Accepted;
 
 export interface TokenSpec {
   symbol: string;
@@ -119,7 +110,7 @@ export class ChainWriter implements PendingWriter {
   constructor(
     private readonly db: Store,
     private readonly storage: ChainStorage,
-    private readonly world: ChainWorld,
+    readonly world: ChainWorld,
     private readonly identities: HostedIdentities,
     private readonly backend: CryptoBackend,
     private readonly metrics: CoreMetrics,
@@ -193,21 +184,25 @@ export class ChainWriter implements PendingWriter {
       nonce: spec.nonce ?? randomBytes(32),
     });
     const tokenId = idOf(token);
-    const created = await this.world.tokenCreation(tokenId);
-    const creator = created && (await this.world.acceptedState(created));
-    if (created && creator?.identity.equals(identity)) {
-      // The same request again (same nonce): answer with the create that happened.
-      return { ...(await this.answer(creator, created, [])), resumed: true };
-    }
-    await this.storage.put(encode(policy));
-    await this.storage.put(encode(token));
-    this.world.remember(idOf(policy), policy);
-    this.world.remember(tokenId, token);
-    const result = await this.act(
-      identity,
-      async () => ({ op: { kind: 'token.create', token: tokenId }, token }),
-      request,
-    );
+    // Under the identity's lock, after what is pending: a retry (same nonce) whose create was pending, or
+    // that races the first request, finds the create instead of making a second one.
+    const result = await this.run(identity, async () => {
+      await this.finishPending(identity);
+      const created = await this.world.tokenCreation(tokenId);
+      const creator = created && (await this.world.acceptedState(created));
+      if (created && creator?.identity.equals(identity))
+        return { ...(await this.answer(creator, created, [])), resumed: true };
+      await this.storage.put(encode(policy));
+      await this.storage.put(encode(token));
+      this.world.remember(idOf(policy), policy);
+      this.world.remember(tokenId, token);
+      return this.actLocked(
+        identity,
+        async () => ({ op: { kind: 'token.create', token: tokenId }, token }),
+        request,
+      );
+    });
+    if (result.resumed) return result;
     this.metrics.tokens.inc();
     return { ...result, token: tokenId.toString(), policy: idOf(policy).toString() };
   }
@@ -238,7 +233,9 @@ export class ChainWriter implements PendingWriter {
       if (finished !== undefined && 'refused' in finished) throw finished.refused;
       // Undefined: the background pass (finishAllPending) got there first.
       if (finished === undefined && !(await this.identities.isHosted(identity)))
-        throw new DsmError('E_UNAVAILABLE', 'the identity could not be created; retry', {});
+        throw new DsmError('E_UNAVAILABLE', 'the identity could not be created; retry', {
+          identity: identity.toString(),
+        });
       return this.answer(signed.state, idOf(signed.state), finished?.accepted.replicas ?? []);
     });
   }
@@ -376,8 +373,9 @@ export class ChainWriter implements PendingWriter {
     try {
       ack = await this.storage.put(bytes);
     } catch (e) {
-      // 503: it stays pending (finished later). Refused for good: it never took effect; forget it now.
-      if (isDsmError(e) && e.code !== 'E_UNAVAILABLE') await this.dropPending(identity, request?.key);
+      // Refused for good: it never took effect; forget it now. Anything else (503, an internal error, an
+      // answer that breaks the contract) may have stored it: it stays pending and is finished later.
+      if (isRefusal(e)) await this.dropPending(identity, request?.key);
       throw e;
     }
     // Not synced: a pending record that survives a crash is only written again (idempotently).
@@ -405,17 +403,17 @@ export class ChainWriter implements PendingWriter {
       if (pending.genesis) await this.storage.put(pending.genesis);
       ack = await this.storage.put(pending.signed);
     } catch (e) {
-      if (!isDsmError(e)) throw e;
-      if (e.code === 'E_UNAVAILABLE') {
-        throw new DsmError(
-          'E_UNAVAILABLE',
-          `state ${signed.state.n} of ${identity.toString()} is still waiting for the storage nodes; retry later`,
-          { identity: identity.toString(), pending: stateId.toString() },
-        );
+      if (isRefusal(e)) {
+        // Refused now (e.g. a fork appeared meanwhile): it was never acknowledged, drop it.
+        await this.dropPending(identity, pending.key, pending.genesis !== undefined);
+        return { refused: e as DsmError, signed };
       }
-      // Refused now (e.g. a fork appeared meanwhile): it was never acknowledged, drop it.
-      await this.dropPending(identity, pending.key, pending.genesis !== undefined);
-      return { refused: e, signed };
+      // The outcome is unknown: it stays pending until a storage node gives a verdict.
+      throw new DsmError(
+        'E_UNAVAILABLE',
+        `state ${signed.state.n} of ${identity.toString()} is still waiting for the storage nodes; retry later`,
+        { identity: identity.toString(), pending: stateId.toString() },
+      );
     }
     await this.db.batch().delete(KEYS.pending(identity)).write({ sync: true });
     if (await this.identities.isHosted(identity))

@@ -88,3 +88,4 @@ export {
   type AdminConfigOptions,
   type RunningService,
 } from './service.js';
+export { limitedFetch } from './limited-fetch.js';

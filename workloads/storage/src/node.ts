@@ -2,7 +2,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as b from '@dsm/api';
-import { VERSION, adminRoutes as A, commonRoutes, serviceDocuments, storageRoutes as S } from '@dsm/api';
+import {
+  VERSION,
+  adminRoutes as A,
+  commonRoutes,
+  coreP2pRoutes,
+  serviceDocuments,
+  storageRoutes as S,
+} from '@dsm/api';
 import { backendByName, decodeObject } from '@dsm/protocol';
 import {
   Store,
@@ -77,21 +84,34 @@ export async function startStorageNode(
   const metrics = storageMetrics(registry, directory, () => replicator);
   if (config.notify.length > 0) {
     // Tell core nodes that a transfer arrived so hosted recipients receive it now, not at their next poll.
+    // The nudge carries nothing the core acts on, so a burst of transfers is one request in flight per
+    // core plus one more after it, never one per transfer.
+    const nudging = new Map<string, 'sending' | 'again'>();
+    const nudge = (core: string): void => {
+      if (nudging.has(core)) {
+        nudging.set(core, 'again');
+        return;
+      }
+      nudging.set(core, 'sending');
+      fetch(`http://${core}${coreP2pRoutes.inboxNotification.path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(2000),
+      })
+        .then((res) => res.body?.cancel())
+        .catch((e: unknown) => logger.debug({ core, err: (e as Error).message }, 'inbox notification failed'))
+        .finally(() => {
+          const again = nudging.get(core) === 'again';
+          nudging.delete(core);
+          if (again) nudge(core);
+        });
+    };
     directory.onAppend = (entry, bytes) => {
       if (entry.kind !== 0) return;
       const object = decodeObject(bytes);
       if (object.type !== 'dsm/signed-state@1' || object.state.op.kind !== 'token.transfer') return;
-      const recipient = object.state.op.to.toString();
-      for (const core of config.notify) {
-        fetch(`http://${core}/v1/notifications/inbox`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ recipient, transfer: entry.id.toString() }),
-          signal: AbortSignal.timeout(2000),
-        }).catch((e: unknown) =>
-          logger.debug({ core, err: (e as Error).message }, 'inbox notification failed'),
-        );
-      }
+      for (const core of config.notify) nudge(core);
     };
   }
   directory.onFork = (evidence) => {

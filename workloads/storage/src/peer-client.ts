@@ -7,7 +7,7 @@
 import { pathOf, storageRoutes as R } from '@dsm/api';
 import { DsmError, type CID } from '@dsm/protocol';
 import { HttpClient } from '@dsm/runtime';
-import { limitedFetch } from './limited-fetch.js';
+import { limitedFetch } from '@dsm/runtime';
 import { BUCKET_RESPONSE_BYTES, LIMITS, logResponseBytes } from './limits.js';
 import { peerUrl } from './peers.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { isDsmError } from '@dsm/protocol';
-import { HttpClient } from '@dsm/runtime';
+import { HttpClient } from './client.js';
 import { limitedFetch } from './limited-fetch.js';
 
 describe('limitedFetch', () => {
