@@ -44,6 +44,10 @@ class MemoryStorage implements ChainStorage, InboxStorage {
   down = false;
   /** The next write is stored, but its answer is lost (503). */
   loseNextAnswer = false;
+  /** The next write is stored, but the answer is an internal error (a 500, or one that breaks the contract). */
+  breakNextAnswer = false;
+  /** The next signed state is not stored: no node answers (503). */
+  downForNextState = false;
   /** The next write is refused for good with this error, and not stored. */
   refuseNext: DsmError | undefined;
   /** How many transfer lookups still answer from before the latest receive. */
@@ -59,6 +63,10 @@ class MemoryStorage implements ChainStorage, InboxStorage {
       throw error;
     }
     const object = decodeObject(bytes);
+    if (this.downForNextState && object.type === 'dsm/signed-state@1') {
+      this.downForNextState = false;
+      throw unavailable();
+    }
     let id: CID;
     let stored = true;
     if (object.type === 'dsm/signed-state@1') {
@@ -76,6 +84,10 @@ class MemoryStorage implements ChainStorage, InboxStorage {
     if (this.loseNextAnswer) {
       this.loseNextAnswer = false;
       throw unavailable();
+    }
+    if (this.breakNextAnswer) {
+      this.breakNextAnswer = false;
+      throw new DsmError('E_INTERNAL', 'internal error', {});
     }
     return { id: id.toString(), type: object.type, stored, replicas: ['memory'] };
   }
@@ -317,6 +329,35 @@ describe('the chain writer', () => {
     expect((await storage.token(token))?.supply?.issued).toBe('1005');
     expect(await writer.replay(key('mint-2'))).toBeUndefined(); // a new key must run
     await expect(writer.replay(key('mint-1', { amount: '6' }))).rejects.toMatchObject({ code: 'E_CONFLICT' });
+  });
+
+  it('an internal error after the write leaves the outcome unknown: the state stays pending, the retry answers it', async () => {
+    const { identity, token } = await hostedWithToken();
+    const request = key('mint-500', { amount: '5' });
+    storage.breakNextAnswer = true;
+    await expect(writer.act(identity, mint(token), request)).rejects.toMatchObject({ code: 'E_INTERNAL' });
+    expect(await writer.pendingState(identity)).toBeDefined();
+    expect((await writer.requests.get(request.key))?.failed).toBeUndefined();
+    const replayed = await writer.replay(request);
+    expect(replayed).toMatchObject({ status: 201, body: { n: 2, op: 'token.mint', resumed: true } });
+    expect((await storage.token(token))?.supply?.issued).toBe('1005');
+  });
+
+  it('a token create retried with its nonce after a 503 answers the create, not a second one', async () => {
+    const { identity } = await hostedWithToken();
+    const spec = {
+      symbol: 'N',
+      name: 'N',
+      decimals: 0,
+      initialSupply: 3n,
+      conditions: [],
+      nonce: new Uint8Array(32).fill(9),
+    };
+    storage.downForNextState = true; // policy and token stored, the create left pending
+    await expect(writer.createToken(identity, spec)).rejects.toMatchObject({ code: 'E_UNAVAILABLE' });
+    const again = await writer.createToken(identity, spec);
+    expect(again).toMatchObject({ op: 'token.create', resumed: true });
+    expect(headOf(identity)?.op.kind).toBe('token.create');
   });
 
   it('a pending state refused for good is dropped and its key marked failed: a retry acts afresh', async () => {
