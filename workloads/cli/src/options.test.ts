@@ -185,15 +185,15 @@ describe('CONFIG_FLAGS', () => {
   it('describe themselves from the schemas, naming the service when only one has the setting', () => {
     const by = Object.fromEntries(CONFIG_FLAGS.map((f) => [f.key, f]));
     expect(by.policyCacheSize).toMatchObject({
-      placeholder: 'n',
+      argument: 'n',
       description: expect.stringMatching(/ \[core\]$/),
     });
     expect(by.autoReceive).toMatchObject({
-      placeholder: 'bool',
+      argument: 'bool',
       description: expect.stringContaining('true or false'),
     });
     expect(by.logLevel).toMatchObject({
-      placeholder: 'value',
+      argument: 'value',
       description: expect.not.stringContaining('[core]'),
     });
     expect(by.logLevel!.description).toContain('fatal, error, warn, info, debug, trace, silent');

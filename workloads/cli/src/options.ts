@@ -130,7 +130,7 @@ export interface ConfigFlag {
   /** `--policy-cache-size`: the key kebab-cased. */
   flag: string;
   /** `<n>`, `<bool>` or `<value>`, for the help. */
-  placeholder: string;
+  argument: string;
   /** From the schema, with the services that have the setting when not all do. */
   description: string;
   /** Checks the form of the value (the node checks the bounds and names the source of a bad one). */
@@ -161,14 +161,14 @@ function configFlags(): ConfigFlag[] {
     return {
       key: setting.key,
       flag,
-      placeholder: placeholderOf(form),
+      argument: argumentNameOf(form),
       description: `${setting.description}${formHint(form)}${where}`,
       parse: (value: string) => parseForm(flag, value, form),
     };
   });
 }
 
-function placeholderOf(form: SettingForm): string {
+function argumentNameOf(form: SettingForm): string {
   if (form.kind === 'boolean') return 'bool';
   return form.kind === 'integer' || form.kind === 'number' ? 'n' : 'value';
 }

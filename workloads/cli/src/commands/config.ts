@@ -21,7 +21,7 @@ export function registerConfig(program: Command, io: Io): void {
     .command('set')
     .description('change run-time settings (persisted by the node); at least one option');
   // One option per run-time setting of the services' config schemas; commander names each by its key.
-  for (const flag of CONFIG_FLAGS) set.option(`${flag.flag} <${flag.placeholder}>`, flag.description);
+  for (const flag of CONFIG_FLAGS) set.option(`${flag.flag} <${flag.argument}>`, flag.description);
   set.action(async (options: ConfigSetOptions, command: Command) => {
     const changes = configChanges(options);
     const ctx = contextOf(command, io);
