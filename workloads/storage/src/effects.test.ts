@@ -140,15 +140,17 @@ describe('records', () => {
   const existing: CID = idOf(create);
   const candidate: CID = idOf(s0);
 
-  it('fork evidence: the evidence record and the forked marker', () => {
+  it('fork evidence: the evidence record, the forked marker and the index entry by candidate', () => {
     const bytes = Uint8Array.of(1, 2, 3);
     const puts = evidenceOf(issuer.identity, 1, existing, candidate, bytes);
     expect(puts.map(([key]) => toHex(key))).toEqual([
       toHex(keys.evidence(issuer.identity, candidate)),
       toHex(keys.forked(issuer.identity)),
+      toHex(keys.evidenceByCandidate(candidate)),
     ]);
     expect(decodeEvidence(puts[0]![1])).toEqual({ existing, n: 1, bytes });
     expect(puts[1]![1]).toEqual(existing.bytes);
+    expect(toHex(puts[2]![1])).toBe(toHex(keys.evidence(issuer.identity, candidate)));
   });
 
   it('heads and supplies read back as written', () => {

@@ -71,7 +71,10 @@ export function effectsOf(state: State, stateId: CID, before: Before, seq: bigin
   return puts;
 }
 
-/** The records of a valid second successor kept as evidence (§4 V7): the evidence and the forked marker. */
+/**
+ * The records of a valid second successor kept as evidence (§4 V7): the evidence, the forked marker and
+ * the evidence's index entry by candidate.
+ */
 export function evidenceOf(
   identity: CID,
   n: number,
@@ -79,9 +82,11 @@ export function evidenceOf(
   candidate: CID,
   bytes: Uint8Array,
 ): Put[] {
+  const evidenceKey = keys.evidence(identity, candidate);
   return [
-    [keys.evidence(identity, candidate), dagCbor.encode({ existing, n, bytes })],
+    [evidenceKey, dagCbor.encode({ existing, n, bytes })],
     [keys.forked(identity), existing.bytes],
+    [keys.evidenceByCandidate(candidate), evidenceKey],
   ];
 }
 

@@ -2,11 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as dagCbor from '@ipld/dag-cbor';
 import { encode, idOf, idOfBytes, nodeBackend, type CID } from '@dsm/protocol';
 import { Store } from '@dsm/runtime';
 import { bucketOf } from './digest.js';
 import { Directory } from './directory.js';
 import { LOG_EVIDENCE, LOG_OBJECT } from './journal.js';
+import { keys } from './keys.js';
 import { Signer } from '@dsm/testkit';
 
 let dir: string;
@@ -45,6 +47,36 @@ async function setUp() {
 }
 
 const texts = (ids: CID[]) => ids.map(String);
+
+/** `real` behind a counter of the keys it reads (point reads and entries iterated). */
+function counting(real: Store) {
+  const counter = { reads: 0 };
+  const proxy = new Proxy(real, {
+    get(target, prop) {
+      if (prop === 'get')
+        return (key: Uint8Array) => {
+          counter.reads++;
+          return target.get(key);
+        };
+      if (prop === 'getMany')
+        return (list: readonly Uint8Array[]) => {
+          counter.reads += list.length;
+          return target.getMany(list);
+        };
+      if (prop === 'iterate' || prop === 'prefix')
+        return async function* (...args: unknown[]) {
+          const entries = (target[prop] as (...a: unknown[]) => AsyncGenerator<unknown>).apply(target, args);
+          for await (const entry of entries) {
+            counter.reads++;
+            yield entry;
+          }
+        };
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: proxy, counter };
+}
 
 describe('the replication feed', () => {
   it('serves the log in order, in pages bounded by count and bytes, evidence as the candidate bytes', async () => {
@@ -94,5 +126,57 @@ describe('the replication feed', () => {
     const reopened = await Directory.open(store, { backend: nodeBackend, maxObjectBytes: 262_144 });
     expect(reopened.stats()).toEqual(stats);
     expect(reopened.digestSummary()).toEqual(directory.digestSummary());
+  });
+
+  it('finds one evidence record in O(1) reads, however many there are, in an old directory too', async () => {
+    const { directory, ids, fork, forkId } = await setUp();
+    // Many fork candidates of other identities, written as a directory before the index did (no index).
+    const many = 300;
+    const fakes: { candidate: CID; bytes: Uint8Array }[] = [];
+    const old = store.batch();
+    for (let i = 0; i < many; i++) {
+      const identity = idOfBytes(encode({ identity: i }));
+      const candidate = idOfBytes(encode({ candidate: i }));
+      const bytes = encode({ fake: i });
+      fakes.push({ candidate, bytes });
+      old.put(keys.evidence(identity, candidate), dagCbor.encode({ existing: ids[0]!, n: 1, bytes }));
+      old.put(keys.forked(identity), ids[0]!.bytes);
+    }
+    await old.write({ sync: true });
+    const before = await directory.log(0n, 100, Number.MAX_SAFE_INTEGER);
+
+    const { store: counted, counter } = counting(store);
+    const reopened = await Directory.open(counted, { backend: nodeBackend, maxObjectBytes: 262_144 });
+    counter.reads = 0;
+    expect(await reopened.anyBytes(forkId)).toEqual(fork);
+    expect(await reopened.anyBytes(fakes[123]!.candidate)).toEqual(fakes[123]!.bytes);
+    expect(counter.reads).toBeLessThanOrEqual(8);
+
+    // A log page serving the evidence entry reads the entry and its record, not every record.
+    counter.reads = 0;
+    const page = await reopened.log(6n, 1, Number.MAX_SAFE_INTEGER);
+    expect(page).toEqual(before.slice(6));
+    expect(page[0]!.bytes).toEqual(fork);
+    expect(counter.reads).toBeLessThanOrEqual(4);
+
+    // A bucket listing reads that bucket's ids only, and lists the same ids as before.
+    const held = [...ids, forkId, ...fakes.map((f) => f.candidate)];
+    for (const bucket of new Set([bucketOf(forkId), bucketOf(fakes[7]!.candidate)])) {
+      const expected = held.filter((id) => bucketOf(id) === bucket);
+      counter.reads = 0;
+      const listed = await reopened.bucket(bucket);
+      expect(texts(listed).sort()).toEqual(texts(expected).sort());
+      expect(counter.reads).toBeLessThanOrEqual(expected.length + 2);
+    }
+    expect(reopened.digestSummary().count).toBe(held.length);
+
+    // The index built at open is kept: opened once more, nothing is missing from it.
+    expect(await store.get(keys.evidenceByCandidate(fakes[0]!.candidate))).toEqual(
+      keys.evidence(idOfBytes(encode({ identity: 0 })), fakes[0]!.candidate),
+    );
+    const again = await Directory.open(store, { backend: nodeBackend, maxObjectBytes: 262_144 });
+    for (const { candidate, bytes } of fakes.slice(0, 10))
+      expect(await again.anyBytes(candidate)).toEqual(bytes);
+    expect(await again.anyBytes(forkId)).toEqual(fork);
   });
 });

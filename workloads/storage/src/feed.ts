@@ -12,6 +12,9 @@ import { LOG_EVIDENCE, LOG_OBJECT, logEntryOf, type Journal, type LogEntry } fro
 import { keys } from './keys.js';
 import { ALL_EVIDENCE, evidenceCandidate, type Queries } from './queries.js';
 
+/** The bytes before the digest in every id: CIDv1, dag-cbor, blake3, 32 bytes. */
+const ID_HEADER = Uint8Array.of(0x01, 0x71, 0x1e, 0x20);
+
 export interface Tallies {
   objects: number;
   bytes: number;
@@ -31,7 +34,10 @@ export class Feed {
     private readonly queries: Queries,
   ) {}
 
-  /** Rebuilds the digest and the tallies from what is on disk (`forks`: forked identities on disk). */
+  /**
+   * Rebuilds the digest and the tallies from what is on disk (`forks`: forked identities on disk), and the
+   * index of evidence by candidate where it is missing (a directory written before it existed).
+   */
   async load(forks: number): Promise<void> {
     for await (const { key, value } of this.store.prefix(keys.objectPrefix())) {
       this.digest.add(idFromBytes(key.subarray(keys.objectPrefix().length)));
@@ -39,7 +45,16 @@ export class Feed {
       const type = typeOfBytes(value);
       this.counts[type] = (this.counts[type] ?? 0) + 1;
     }
-    for await (const { key } of this.store.prefix(ALL_EVIDENCE)) this.digest.add(evidenceCandidate(key));
+    const evidence: Buffer[] = [];
+    for await (const { key } of this.store.prefix(ALL_EVIDENCE)) {
+      this.digest.add(evidenceCandidate(key));
+      evidence.push(key);
+    }
+    const indexKeys = evidence.map((key) => keys.evidenceByCandidate(evidenceCandidate(key)));
+    const indexed = await this.store.getMany(indexKeys);
+    const batch = this.store.batch();
+    for (const [i, key] of evidence.entries()) if (indexed[i] === null) batch.put(indexKeys[i]!, key);
+    if (batch.size > 0) await batch.write({ sync: true });
     this.forkCount = forks;
   }
 
@@ -80,24 +95,21 @@ export class Feed {
     return out;
   }
 
-  /** The bytes a log entry stands for: the object, or the evidence candidate's envelope. */
+  /** The bytes a log entry stands for: the object, or the evidence candidate's envelope (two reads). */
   async bytesOf(entry: LogEntry): Promise<Uint8Array | null> {
     if (entry.kind === LOG_OBJECT) return this.store.get(keys.object(entry.id));
-    for await (const { key, value } of this.store.prefix(ALL_EVIDENCE)) {
-      if (evidenceCandidate(key).equals(entry.id)) return decodeEvidence(value).bytes;
-    }
-    return null;
+    const evidenceKey = await this.store.get(keys.evidenceByCandidate(entry.id));
+    const value = evidenceKey && (await this.store.get(evidenceKey));
+    return value ? decodeEvidence(value).bytes : null;
   }
 
-  /** Every id in a digest bucket (accepted objects and evidence candidates). */
+  /** Every id in a digest bucket (accepted objects and evidence candidates): two range reads of that bucket. */
   async bucket(bucket: number): Promise<CID[]> {
-    const prefix = Buffer.concat([keys.objectPrefix(), Uint8Array.of(0x01, 0x71, 0x1e, 0x20, bucket)]);
     const out: CID[] = [];
-    for await (const { key } of this.store.prefix(prefix))
-      out.push(idFromBytes(key.subarray(keys.objectPrefix().length)));
-    for await (const { key } of this.store.prefix(ALL_EVIDENCE)) {
-      const id = evidenceCandidate(key);
-      if (id.multihash.digest[0] === bucket) out.push(id);
+    for (const base of [keys.objectPrefix(), keys.evidenceByCandidatePrefix()]) {
+      // Ids are 36 bytes (CIDv1, dag-cbor, blake3-256): the first digest byte, the bucket, is the fifth.
+      const prefix = Buffer.concat([base, ID_HEADER, Uint8Array.of(bucket)]);
+      for await (const { key } of this.store.prefix(prefix)) out.push(idFromBytes(key.subarray(base.length)));
     }
     return out;
   }

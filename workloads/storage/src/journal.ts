@@ -3,8 +3,10 @@
  * next log sequence number and is written together with its log entry in one atomic, fsync'd batch. A seq
  * is in flight from when it is taken until its batch is on disk (or failed): the log is served only below
  * the lowest seq in flight, so a peer never reads past an entry that may still land. A page (catch-up from a
- * peer) gathers many commits into one durable batch, visible to reads before it is written.
+ * peer) gathers many commits into one durable batch, visible before it is written only to the page's own
+ * work (its async context): every other reader (API GETs, the log) sees durable data only.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { idFromBytes, toHex, type CID } from '@dsm/protocol';
 import { readU64be, type Store, type WriteBatch } from '@dsm/runtime';
 import { Gate } from './gate.js';
@@ -37,10 +39,15 @@ class Page {
   readonly pending = new Map<string, Uint8Array>();
   /** Object keys (hex) known absent from disk when the page started: no need to ask the store again. */
   readonly absent = new Set<string>();
+  /** What the page's own work caches (heads, creations...) until its batch is on disk: see Journal.local. */
+  readonly local = new Map<string, unknown>();
   readonly after: (() => void)[] = [];
   readonly seqs: bigint[] = [];
   constructor(readonly batch: WriteBatch) {}
 }
+
+/** The page whose work is running in the current async context (none for every other reader). */
+const pageContext = new AsyncLocalStorage<Page>();
 
 export class Journal {
   private readonly gate = new Gate();
@@ -75,7 +82,7 @@ export class Journal {
       const page = new Page(this.store.batch());
       this.page = page;
       try {
-        const result = await work();
+        const result = await pageContext.run(page, work);
         await page.batch.write({ sync: true });
         for (const effect of page.after) effect();
         return result;
@@ -89,26 +96,52 @@ export class Journal {
     });
   }
 
+  /** The page being applied, if the caller is its own work (not any other reader). */
+  private own(): Page | null {
+    const page = this.page;
+    return page !== null && pageContext.getStore() === page ? page : null;
+  }
+
+  /**
+   * For the page's own work: a cache local to the page (what its commits did to the in-memory caches, which
+   * no other reader may see before the batch is on disk). Undefined for every other caller.
+   */
+  local(): Map<string, unknown> | undefined {
+    return this.own()?.local;
+  }
+
+  /** Runs `effect` now, or, for the page's own work, once the page's batch is on disk (never if it fails). */
+  whenDurable(effect: () => void): void {
+    const page = this.own();
+    if (page === null) effect();
+    else page.after.push(effect);
+  }
+
   /** Within a page: one MultiGet tells which of `objectKeys` are absent, so reading them asks the store no more. */
   async preload(objectKeys: Buffer[]): Promise<void> {
-    const page = this.page;
+    const page = this.own();
     if (page === null) return;
     const present = await this.store.getMany(objectKeys);
     for (const [i, key] of objectKeys.entries()) if (present[i] === null) page.absent.add(toHex(key));
   }
 
-  /** A read that sees the writes of the page being applied. */
+  /**
+   * A read of durable data; the page's own work also sees the page's writes (nobody else does: a page that
+   * fails is never seen).
+   */
   async read(key: Buffer): Promise<Uint8Array | null> {
-    if (this.page === null) return this.store.get(key);
+    const page = this.own();
+    if (page === null) return this.store.get(key);
     const hex = toHex(key);
-    return this.page.pending.get(hex) ?? (this.page.absent.has(hex) ? null : await this.store.get(key));
+    return page.pending.get(hex) ?? (page.absent.has(hex) ? null : await this.store.get(key));
   }
 
   /**
    * Takes the next log sequence number, writes `build(seq)` durably (or into the current page), updates the
-   * in-memory caches with `cache` as soon as later reads must see the write, and runs `after` once it is on
-   * disk. Until then the seq is in flight: the log is served only up to the lowest seq still in flight, so a
-   * peer never reads past an entry that may still land.
+   * in-memory caches with `cache` as soon as later reads must see the write (in a page, `cache` runs in the
+   * page's context: see `local` and `whenDurable`), and runs `after` once it is on disk. Until then the seq
+   * is in flight: the log is served only up to the lowest seq still in flight, so a peer never reads past an
+   * entry that may still land.
    */
   async commit(
     build: (seq: bigint) => Put[],

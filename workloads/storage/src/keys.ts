@@ -30,6 +30,13 @@ export const keys = {
   /** (identity, candidate id) → id bytes of the state it conflicts with. */
   evidence: (identity: CID, candidate: CID) => key('evidence', identity.bytes, candidate.bytes),
   evidencePrefix: (identity: CID) => keyPrefix('evidence', identity.bytes),
+  /**
+   * candidate id → its evidence key: finds one candidate's evidence in one read, and, ordered by the
+   * candidate's id bytes, lists one digest bucket as a range. Written with the evidence; rebuilt at open
+   * from the evidence records of a directory written before it existed.
+   */
+  evidenceByCandidate: (candidate: CID) => key('evidence-by-candidate', candidate.bytes),
+  evidenceByCandidatePrefix: () => keyPrefix('evidence-by-candidate'),
   /** local replication log: seq → id bytes, in ingest order (dependencies always come first). */
   log: (seq: bigint) => key('log', u64be(seq)),
   logPrefix: () => keyPrefix('log'),

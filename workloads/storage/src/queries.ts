@@ -3,7 +3,8 @@
  * supplies, inboxes and transfers, fork evidence and forked identities. The hot facts are kept in memory
  * and written through by ingest on every commit (every write goes through it): chain heads with their
  * state, token creations (immutable once set), forked identities, evidence ids, and small immutable content.
- * Reads see the writes of a replication page being applied (Journal.read).
+ * Reads see durable data only, except the work of a replication page being applied, which also sees the
+ * page's writes (Journal.read) and whose cache updates stay local to the page until its batch is on disk.
  */
 import {
   CID,
@@ -67,6 +68,29 @@ export class Queries {
     private readonly journal: Journal,
   ) {}
 
+  /** A cached value: the page's own (its work only), else the shared cache. */
+  private cached<V>(kind: string, id: string, shared: Map<string, V>): V | undefined {
+    const local = this.journal.local();
+    return (local?.get(`${kind}:${id}`) as V | undefined) ?? shared.get(id);
+  }
+
+  /** Caches a value read or written: local to the page for its own work, else shared. */
+  private fill<V>(kind: string, id: string, shared: Map<string, V>, value: V): void {
+    const local = this.journal.local();
+    if (local) local.set(`${kind}:${id}`, value);
+    else shared.set(id, value);
+  }
+
+  /** Caches what a commit wrote: for a page's work, locally now and shared once the page is on disk. */
+  private written<V>(kind: string, id: string, shared: Map<string, V>, value: V): void {
+    this.journal.local()?.set(`${kind}:${id}`, value);
+    this.journal.whenDurable(() => shared.set(id, value));
+  }
+
+  private flag(kind: string, id: string, shared: Set<string>): boolean {
+    return shared.has(id) || this.journal.local()?.has(`${kind}:${id}`) === true;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Content
 
@@ -77,12 +101,12 @@ export class Queries {
   /** Content of `type` by id (cached), or undefined when absent or of another type. */
   async typed<T extends DsmObject>(id: CID, type: T['type']): Promise<T | undefined> {
     const key = id.toString();
-    let object = this.content.get(key);
+    let object = this.cached('content', key, this.content);
     if (object === undefined) {
       const bytes = await this.journal.read(keys.object(id));
       if (bytes === null) return undefined;
       object = decodeObject(bytes);
-      if (object.type !== 'dsm/signed-state@1') this.content.set(key, object);
+      if (object.type !== 'dsm/signed-state@1') this.fill('content', key, this.content, object);
     }
     return object.type === type ? (object as T) : undefined;
   }
@@ -102,19 +126,19 @@ export class Queries {
   // Chains
 
   async head(identity: CID): Promise<Head | null> {
-    const cached = this.heads.get(identity.toString());
+    const cached = this.cached('head', identity.toString(), this.heads);
     if (cached) return cached.head;
     const value = await this.journal.read(keys.head(identity));
     if (value === null) return null;
     const head = decodeHead(value);
     const state = await this.signedState(head.stateId);
-    if (state) this.heads.set(identity.toString(), { head, state: state.state });
+    if (state) this.fill('head', identity.toString(), this.heads, { head, state: state.state });
     return head;
   }
 
   /** The cached head of `identity` with its state, if it is in memory. */
   cachedHead(identity: CID): { head: Head; state: State } | undefined {
-    return this.heads.get(identity.toString());
+    return this.cached('head', identity.toString(), this.heads);
   }
 
   async stateIdAt(identity: CID, n: number): Promise<CID | undefined> {
@@ -143,14 +167,14 @@ export class Queries {
   }
 
   async creationRecord(token: CID): Promise<CreationRecord | undefined> {
-    const cached = this.creations.get(token.toString());
+    const cached = this.cached('creation', token.toString(), this.creations);
     if (cached) return cached;
     const value = await this.journal.read(keys.creation(token));
     if (value === null) return undefined;
     const stateId = idFromBytes(value);
     const state = (await this.signedState(stateId))!.state;
     const record = { stateId, identity: state.identity, n: state.n };
-    this.creations.set(token.toString(), record);
+    this.fill('creation', token.toString(), this.creations, record);
     return record;
   }
 
@@ -235,32 +259,39 @@ export class Queries {
   }
 
   isForked(identity: CID): boolean {
-    return this.forkedSet.has(identity.toString());
+    return this.flag('forked', identity.toString(), this.forkedSet);
   }
 
   /** Whether `id` is a fork candidate kept as evidence. */
   isEvidence(id: CID): boolean {
-    return this.evidenceIds.has(id.toString());
+    return this.flag('evidence', id.toString(), this.evidenceIds);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Written through by ingest
 
+  // (In a page, what a commit wrote is seen by the page's own work at once, by every reader once on disk.)
+
   rememberHead(identity: CID, head: Head, state: State): void {
-    this.heads.set(identity.toString(), { head, state });
+    this.written('head', identity.toString(), this.heads, { head, state });
   }
 
   rememberCreation(token: CID, record: CreationRecord): void {
-    this.creations.set(token.toString(), record);
+    this.written('creation', token.toString(), this.creations, record);
   }
 
   rememberContent(id: CID, object: DsmObject): void {
-    this.content.set(id.toString(), object);
+    this.written('content', id.toString(), this.content, object);
   }
 
   rememberFork(identity: CID, candidate: CID): void {
-    this.forkedSet.add(identity.toString());
-    this.evidenceIds.add(candidate.toString());
+    const local = this.journal.local();
+    local?.set(`forked:${identity.toString()}`, true);
+    local?.set(`evidence:${candidate.toString()}`, true);
+    this.journal.whenDurable(() => {
+      this.forkedSet.add(identity.toString());
+      this.evidenceIds.add(candidate.toString());
+    });
   }
 
   /** Forgets every cache that a failed page may have filled with writes that did not land. */
