@@ -1,26 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DsmError, encode, idOf, idOfBytes, nodeBackend } from '@dsm/protocol';
-import { Store } from '@dsm/runtime';
+import type { Store } from '@dsm/runtime';
 import { Directory } from './directory.js';
-import { Signer } from '@dsm/testkit';
+import { openTempStore, Signer, type TempStore } from '@dsm/testkit';
 
 const OPTIONS = { backend: nodeBackend, maxObjectBytes: 262_144 };
 
-let dir: string;
+let temp: TempStore;
 let store: Store;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dsm-directory-'));
-  store = await Store.open(join(dir, 'db'));
+  temp = await openTempStore('dsm-directory-');
+  ({ store } = temp);
 });
 
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => temp.close());
 
 /** A store whose next batch writes can be held, then let through or failed. */
 function holdable(real: Store) {

@@ -1,28 +1,22 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as dagCbor from '@ipld/dag-cbor';
 import { encode, idOf, idOfBytes, nodeBackend, type CID } from '@dsm/protocol';
-import { Store } from '@dsm/runtime';
+import type { Store } from '@dsm/runtime';
 import { bucketOf } from './digest.js';
 import { Directory } from './directory.js';
 import { LOG_EVIDENCE, LOG_OBJECT } from './journal.js';
 import { keys } from './keys.js';
-import { Signer } from '@dsm/testkit';
+import { openTempStore, Signer, type TempStore } from '@dsm/testkit';
 
-let dir: string;
+let temp: TempStore;
 let store: Store;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dsm-feed-'));
-  store = await Store.open(join(dir, 'db'));
+  temp = await openTempStore('dsm-feed-');
+  ({ store } = temp);
 });
 
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => temp.close());
 
 /** A's genesis, state 0, a token (policy, definition, create), a transfer; then a fork candidate of it. */
 async function setUp() {

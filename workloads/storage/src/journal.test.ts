@@ -1,24 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { idOfBytes } from '@dsm/protocol';
-import { Store } from '@dsm/runtime';
+import type { Store } from '@dsm/runtime';
 import { Journal, LOG_EVIDENCE, LOG_OBJECT, logEntryOf, logPut, type Put } from './journal.js';
 import { keys } from './keys.js';
+import { openTempStore, type TempStore } from '@dsm/testkit';
 
-let dir: string;
+let temp: TempStore;
 let store: Store;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dsm-journal-'));
-  store = await Store.open(join(dir, 'db'));
+  temp = await openTempStore('dsm-journal-');
+  ({ store } = temp);
 });
 
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => temp.close());
 
 const b = (text: string) => Buffer.from(text);
 const id = (i: number) => idOfBytes(Uint8Array.of(i));

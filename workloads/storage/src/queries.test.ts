@@ -1,26 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { encode, idOf, nodeBackend, type CID, type SignedState } from '@dsm/protocol';
-import { Store } from '@dsm/runtime';
+import type { Store } from '@dsm/runtime';
 import { Directory } from './directory.js';
 import { Journal } from './journal.js';
 import { Queries } from './queries.js';
-import { Signer } from '@dsm/testkit';
+import { openTempStore, Signer, type TempStore } from '@dsm/testkit';
 
-let dir: string;
+let temp: TempStore;
 let store: Store;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dsm-queries-'));
-  store = await Store.open(join(dir, 'db'));
+  temp = await openTempStore('dsm-queries-');
+  ({ store } = temp);
 });
 
-afterEach(async () => {
-  await store.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterEach(() => temp.close());
 
 const text = (id: CID | undefined) => id?.toString();
 const idText = (signed: SignedState) => idOf(signed.state).toString();

@@ -5,3 +5,4 @@ export * from './process.js';
 export * from './backend.js';
 export * from './signer.js';
 export * from './report.js';
+export * from './temp-store.js';
