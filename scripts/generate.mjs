@@ -2,7 +2,7 @@
 // `npm run generate`: rewrites the files derived from the services' config schemas, after the build:
 // each service's config.schema.json (JSON Schema of its DSM_CONFIG file, with x-env, x-runtime and
 // x-secret-file per key) and the configuration table of its README (between <!-- config:start --> and
-// <!-- config:end -->), and the OpenAPI documents. workloads/{core,storage}/test/config.test.ts and
+// <!-- config:end -->), and the OpenAPI documents. workloads/{core,storage,bridge}/test/config.test.ts and
 // workloads/api/test/openapi.test.ts fail when a committed copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,6 +13,7 @@ const load = (file) => import(pathToFileURL(join(root, file)).href);
 const { configTable, formatJson, replaceSection } = await load('workloads/runtime/dist/config.js');
 const core = await load('workloads/core/dist/config.js');
 const storage = await load('workloads/storage/dist/config.js');
+const bridge = await load('workloads/bridge/dist/config.js');
 
 const files = [
   ['workloads/core/config.schema.json', () => formatJson(core.coreConfigJsonSchema())],
@@ -22,7 +23,9 @@ const files = [
     'workloads/storage/README.md',
     (old) => replaceSection(old, 'config', configTable(storage.storageConfigSchema)),
   ],
-];
+  ['workloads/bridge/config.schema.json', () => formatJson(bridge.bridgeConfigJsonSchema())],
+  ['workloads/bridge/README.md', (old) => replaceSection(old, 'config', configTable(bridge.bridgeConfigSchema))],
+]
 
 for (const [file, render] of files) {
   const path = join(root, file);

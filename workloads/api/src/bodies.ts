@@ -183,6 +183,141 @@ export const TokenRecord = z.object({
 export const ForkedIdentities = z.object({ identities: z.array(IdText) });
 
 // ---------------------------------------------------------------------------------------------
+// Bridge (port 8768)
+
+export const EvmAddress = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'an EVM address: 0x and 40 hex characters')
+  .meta({ description: 'an EVM address (0x + 40 hex characters)' });
+export const EvmHash = z
+  .string()
+  .regex(/^0x[0-9a-f]{64}$/, 'a 32-byte hash: 0x and 64 lowercase hex characters')
+  .meta({ description: 'an EVM transaction or block hash (0x + 64 lowercase hex characters)' });
+/**
+ * receiving → received → minting → minted, or received → refunding → refunded; rejected when the network
+ * refuses the bridge's receive (a forked sender, a transfer that is not what the inbox said).
+ */
+export const DepositStatus = z.enum([
+  'receiving',
+  'received',
+  'minting',
+  'minted',
+  'refunding',
+  'refunded',
+  'rejected',
+]);
+export const WithdrawalStatus = z.enum(['proven', 'releasing', 'released']);
+
+/** DSM → EVM: one transfer to the bridge's identity and what became of it. */
+export const Deposit = z.object({
+  /** The DSM transfer state id (what the EVM contract records as minted). */
+  transfer: IdText,
+  from: IdText,
+  token: IdText,
+  amount: AmountText,
+  memo: z.string().optional(),
+  status: DepositStatus,
+  /** From the memo, when it could be read. */
+  chainId: z.number().int().optional(),
+  recipient: EvmAddress.optional(),
+  /** The bridge's receive state. */
+  receive: IdText.optional(),
+  wrapped: EvmAddress.optional(),
+  mintTx: EvmHash.optional(),
+  mintBlock: z.number().int().optional(),
+  /** Why it was (or is being) sent back, and the bridge's transfer back. */
+  refundReason: z.string().optional(),
+  refund: IdText.optional(),
+  /** The last error of a step that will be retried. */
+  lastError: z.string().optional(),
+  /** Gas the bridge paid for the mint (gasUsed × price, wei). */
+  gasCost: AmountText.optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+/** EVM → DSM: one BurnToDsm event and its release. */
+export const Withdrawal = z.object({
+  /** `<txHash>:<logIndex>`. */
+  id: z.string(),
+  txHash: EvmHash,
+  logIndex: z.number().int(),
+  blockNumber: z.number().int(),
+  blockHash: EvmHash,
+  /** The burnt wrapped token and the DSM token it stands for. */
+  wrapped: EvmAddress,
+  token: IdText,
+  from: EvmAddress,
+  amount: AmountText,
+  recipient: IdText,
+  nonce: z.string(),
+  status: WithdrawalStatus,
+  /** The receipt's Merkle-Patricia proof against the header's receiptsRoot (RLP nodes, hex). */
+  receiptsRoot: EvmHash,
+  proof: z.array(z.string()),
+  /** The bridge's transfer to the recipient. */
+  release: IdText.optional(),
+  lastError: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const Deposits = z.object({ deposits: z.array(Deposit) });
+export const Withdrawals = z.object({ withdrawals: z.array(Withdrawal) });
+/** Per DSM token: wrapped supply on the EVM chain = the bridge's DSM balance − what is in flight. */
+export const InvariantEntry = z.object({
+  token: IdText,
+  wrapped: EvmAddress,
+  /** The bridge identity's available balance of the token. */
+  dsmBalance: AmountText,
+  /** totalSupply of the wrapped token at `block`. */
+  wrappedSupply: AmountText,
+  /** Deposits received and not yet minted by `block`, withdrawals burnt by `block` and not released. */
+  inFlight: AmountText,
+  /** dsmBalance − wrappedSupply − inFlight as signed decimal text; anything but "0" is a fault. */
+  gap: z.string(),
+  block: z.number().int(),
+});
+export const BridgeToken = z.object({
+  token: IdText,
+  wrapped: EvmAddress,
+  symbol: z.string(),
+  name: z.string(),
+  decimals: z.number().int(),
+});
+export const BridgeTokens = z.object({ tokens: z.array(BridgeToken) });
+export const DeployToken = z.strictObject({ token: z.string() });
+export const DeployedToken = BridgeToken.extend({
+  /** False when the wrapped token already existed. */
+  deployed: z.boolean(),
+  txHash: EvmHash.optional(),
+});
+export const BridgeStatus = z.object({
+  service: z.literal('dsm-bridge'),
+  version: z.string(),
+  /** The bridge's own DSM identity: send deposits here with memo `evm:<chainId>:<0x recipient>`. */
+  identity: IdText,
+  chainId: z.number().int(),
+  contract: EvmAddress,
+  confirmations: z.number().int(),
+  evm: z.object({
+    reachable: z.boolean(),
+    head: z.number().int().nullable(),
+    lastProcessedBlock: z.number().int().nullable(),
+    /** Blocks between the head and the last processed block. */
+    lag: z.number().int().nullable(),
+    lastError: z.string().optional(),
+  }),
+  dsm: z.object({ reachable: z.boolean(), n: z.number().int().nullable(), lastError: z.string().optional() }),
+  /** Addresses whose attestations this bridge signs, and the contract's signer set and threshold. */
+  attesters: z.array(EvmAddress),
+  signers: z.array(EvmAddress),
+  threshold: z.number().int(),
+  pending: z.object({ deposits: z.number().int(), withdrawals: z.number().int() }),
+  /** Set when processing stopped (a reorg deeper than the confirmation depth): what and where. */
+  halted: z.object({ reason: z.string(), block: z.number().int(), at: z.string() }).nullable(),
+  invariant: z.array(InvariantEntry),
+});
+
+// ---------------------------------------------------------------------------------------------
 // Every service
 
 /** `/v1/status`: `service` tells which one answered; the rest is the service's own. */
@@ -250,5 +385,15 @@ for (const [id, schema] of Object.entries({
   AddPeer,
   PeerChange,
   ConfigValues,
+  Deposit,
+  Withdrawal,
+  Deposits,
+  Withdrawals,
+  InvariantEntry,
+  BridgeToken,
+  BridgeTokens,
+  DeployToken,
+  DeployedToken,
+  BridgeStatus,
 }))
   namedBodies.add(schema, { id });

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type * as b from './bodies.js';
 import {
   adminRoutes,
+  bridgeRoutes,
   CBOR,
   commonRoutes,
   coreRoutes,
@@ -75,6 +76,11 @@ export type Head = z.output<typeof b.Head>;
 export type Peer = z.output<typeof b.Peer>;
 export type PeerChange = z.output<typeof b.PeerChange>;
 export type Status = z.output<typeof b.Status>;
+export type Deposit = z.output<typeof b.Deposit>;
+export type Withdrawal = z.output<typeof b.Withdrawal>;
+export type BridgeStatus = z.output<typeof b.BridgeStatus>;
+export type BridgeToken = z.output<typeof b.BridgeToken>;
+export type DeployedToken = z.output<typeof b.DeployedToken>;
 export type CreateTokenBody = z.input<typeof b.CreateToken>;
 
 type AmountOperation = 'mint' | 'burn' | 'transfer' | 'lock' | 'unlock';
@@ -97,6 +103,10 @@ export class CoreApi {
   }
   balances(id: string): Promise<z.output<typeof b.IdentityBalances>> {
     return call(this.http, coreRoutes.balances, { params: { id } });
+  }
+  /** The signed state at height `n` of an identity's chain, as DAG-CBOR. */
+  state(id: string, n: number): Promise<Uint8Array> {
+    return call(this.http, coreRoutes.state, { params: { id, n } });
   }
   inbox(id: string, pending: boolean): Promise<z.output<typeof b.Inbox>> {
     return call(this.http, coreRoutes.inbox, { params: { id }, query: { pending: pending || undefined } });
@@ -210,5 +220,45 @@ export class AdminApi {
   }
   removePeer(peer: string): Promise<PeerChange> {
     return call(this.http, adminRoutes.removePeer, { params: { peer } });
+  }
+}
+
+/** The bridge's API (port 8768). */
+export class BridgeApi {
+  constructor(readonly http: HttpClient) {}
+
+  status(options: { timeoutMs?: number; retries?: number } = {}): Promise<BridgeStatus> {
+    return call(this.http, commonRoutes.status, { options });
+  }
+  async deposits(limit?: number): Promise<Deposit[]> {
+    const query = limit !== undefined ? { limit } : {};
+    return (await call<z.output<typeof b.Deposits>>(this.http, bridgeRoutes.deposits, { query })).deposits;
+  }
+  /** By DSM transfer id or mint transaction hash. */
+  async deposit(ref: string): Promise<Deposit[]> {
+    return (await call<z.output<typeof b.Deposits>>(this.http, bridgeRoutes.deposit, { params: { ref } }))
+      .deposits;
+  }
+  async withdrawals(limit?: number): Promise<Withdrawal[]> {
+    const query = limit !== undefined ? { limit } : {};
+    return (await call<z.output<typeof b.Withdrawals>>(this.http, bridgeRoutes.withdrawals, { query }))
+      .withdrawals;
+  }
+  /** By burn transaction hash, `<txHash>:<logIndex>` or DSM release state id. */
+  async withdrawal(ref: string): Promise<Withdrawal[]> {
+    return (
+      await call<z.output<typeof b.Withdrawals>>(this.http, bridgeRoutes.withdrawal, { params: { ref } })
+    ).withdrawals;
+  }
+  async tokens(): Promise<BridgeToken[]> {
+    return (await call<z.output<typeof b.BridgeTokens>>(this.http, bridgeRoutes.tokens)).tokens;
+  }
+  /** Clears a halt (after a reorganisation deeper than the confirmation depth was looked into). */
+  resume(): Promise<BridgeStatus> {
+    return call(this.http, bridgeRoutes.resume);
+  }
+  /** Idempotent: the bridge deploys a token's wrapped ERC-20 at most once. */
+  deployToken(token: string): Promise<DeployedToken> {
+    return call(this.http, bridgeRoutes.deployToken, { json: { token }, options: { idempotent: true } });
   }
 }

@@ -11,6 +11,7 @@ export {
 } from './errors.js';
 export {
   adminRoutes,
+  bridgeRoutes,
   CBOR,
   commonRoutes,
   coreP2pRoutes,
@@ -24,11 +25,17 @@ export {
 export { documentText, openApiDocument, serviceDocuments, type ServiceInfo } from './openapi.js';
 export {
   AdminApi,
+  BridgeApi,
   call,
   CoreApi,
   StorageApi,
   type Accepted,
   type Balance,
+  type BridgeStatus,
+  type BridgeToken,
+  type Deposit,
+  type DeployedToken,
+  type Withdrawal,
   type CallArgs,
   type ChainPage,
   type CreateTokenBody,

@@ -8,6 +8,7 @@ import { namedBodies } from './bodies.js';
 import { ErrorBody } from './errors.js';
 import {
   adminRoutes,
+  bridgeRoutes,
   CBOR,
   commonRoutes,
   coreP2pRoutes,
@@ -164,6 +165,15 @@ export function serviceDocuments(version: string): Record<string, Json> {
           'The replicated directory: content, chain heads, inboxes, supplies, fork evidence, replication.',
       },
       [storageRoutes, adminRoutes, commonRoutes],
+    ),
+    'bridge.json': openApiDocument(
+      {
+        title: 'DSM Ethereum bridge (port 8768)',
+        version,
+        description:
+          'DSM tokens to an EVM chain and back: status and supply invariant, deposits, withdrawals, wrapped tokens, admin.',
+      },
+      [bridgeRoutes, { config: adminRoutes.config, setConfig: adminRoutes.setConfig }, commonRoutes],
     ),
   };
 }

@@ -99,6 +99,7 @@ export const params = {
   storageInbox: z.object({ pending: booleanParam().default(false), limit: limit(1000) }),
   log: z.object({ after: u64Param().default(0n), limit: limit(1000) }),
   bucket: z.object({ bucket: intParam({ max: 255 }) }),
+  bridgeList: z.object({ limit: limit(100) }),
 };
 
 /** The core node's client API (port 7545). */
@@ -380,6 +381,57 @@ export const storageRoutes = {
     summary: 'pull from every peer now',
     auth: 'admin',
     responses: { 200: b.Status },
+  }),
+} as const;
+
+/** The bridge's API (port 8768), besides status, metrics and the admin API. */
+export const bridgeRoutes = {
+  deposits: route({
+    method: 'get',
+    path: '/v1/deposits',
+    summary: 'DSM → EVM deposits, newest first',
+    query: params.bridgeList,
+    responses: { 200: b.Deposits },
+  }),
+  deposit: route({
+    method: 'get',
+    path: '/v1/deposits/:ref',
+    summary: 'deposits by DSM transfer id or by mint transaction hash',
+    responses: { 200: b.Deposits },
+  }),
+  withdrawals: route({
+    method: 'get',
+    path: '/v1/withdrawals',
+    summary: 'EVM → DSM withdrawals, newest first',
+    query: params.bridgeList,
+    responses: { 200: b.Withdrawals },
+  }),
+  withdrawal: route({
+    method: 'get',
+    path: '/v1/withdrawals/:ref',
+    summary: 'withdrawals by burn transaction hash, `<txHash>:<logIndex>` or DSM release state id',
+    responses: { 200: b.Withdrawals },
+  }),
+  tokens: route({
+    method: 'get',
+    path: '/v1/tokens',
+    summary: 'DSM tokens with a wrapped ERC-20 on the EVM chain',
+    responses: { 200: b.BridgeTokens },
+  }),
+  deployToken: route({
+    method: 'post',
+    path: '/v1/admin/tokens',
+    summary: "deploy a DSM token's wrapped ERC-20 (200 when it already exists)",
+    auth: 'admin',
+    body: b.DeployToken,
+    responses: { 201: b.DeployedToken, 200: b.DeployedToken },
+  }),
+  resume: route({
+    method: 'post',
+    path: '/v1/admin/resume',
+    summary: 'clear a halt after a deep reorganisation was looked into; scanning resumes on the new chain',
+    auth: 'admin',
+    responses: { 200: b.BridgeStatus },
   }),
 } as const;
 

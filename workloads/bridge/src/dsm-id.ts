@@ -13,3 +13,9 @@ export function dsmIdDigest(id: Uint8Array): `0x${string}` {
   }
   return `0x${hex.slice(8)}`;
 }
+
+/** The 36-byte DSM id whose digest is `digest` (a `bytes32` the contracts gave back). */
+export function dsmIdFromDigest(digest: string): Uint8Array {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(digest)) throw new Error('a DSM id digest is 0x and 64 hex characters');
+  return Uint8Array.from(Buffer.from(DSM_ID_PREFIX_HEX + digest.slice(2), 'hex'));
+}

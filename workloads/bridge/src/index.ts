@@ -1,4 +1,6 @@
-// @dsm/bridge: for now the EVM contracts' generated bindings (scripts/generate.mjs); the service comes next.
-export * from './generated/dsm-bridge.js';
-export * from './generated/wrapped-dsm-token.js';
-export { DSM_ID_PREFIX_HEX, dsmIdDigest } from './dsm-id.js';
+// @dsm/bridge: the bridge service (port 8768), its configuration, and the EVM contracts' bindings.
+export * from './contracts.js';
+export * from './config.js';
+export { startBridgeNode, type BridgeNode } from './node.js';
+export { bridgeIdentity, parseBridgeSeed, formatBridgeSeed } from './identity.js';
+export { depositMemo, parseDepositMemo, releaseMemo, refundMemo } from './steps/memo.js';

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { JsonRpcProvider, Wallet, concat, hexlify, keccak256, toUtf8Bytes } from 'ethers';
 import type { HDNodeWallet, JsonRpcSigner, TransactionReceipt } from 'ethers';
-import { deployDsmBridge, dsmIdDigest, wrappedDsmTokenAt } from '@dsm/bridge';
-import type { DsmBridge, WrappedDsmToken } from '@dsm/bridge';
+import { deployDsmBridge, dsmIdDigest, wrappedDsmTokenAt } from '@dsm/bridge/contracts';
+import type { DsmBridge, WrappedDsmToken } from '@dsm/bridge/contracts';
 
 const pkg = join(import.meta.dirname, '..');
 const CHAIN_ID = 31337n;

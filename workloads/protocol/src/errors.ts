@@ -29,6 +29,10 @@ export const SERVICE_ERROR_CODES = [
   'E_UNSUPPORTED_MEDIA_TYPE',
   'E_CONFIG',
   'E_INTERNAL',
+  // Bridge: EVM evidence (a block header, a receipts trie, a receipt proof) that does not verify, and a
+  // reorganisation deeper than the confirmation depth, which stops the bridge.
+  'E_PROOF',
+  'E_REORG',
 ] as const;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];

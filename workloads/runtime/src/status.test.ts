@@ -21,6 +21,8 @@ describe('httpStatusFor', () => {
       E_UNSUPPORTED_MEDIA_TYPE: 415,
       E_CONFIG: 400,
       E_INTERNAL: 500,
+      E_PROOF: 502,
+      E_REORG: 503,
     };
     for (const code of SERVICE_ERROR_CODES)
       expect([code, httpStatusFor(code)]).toEqual([code, expected[code]]);

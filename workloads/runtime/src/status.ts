@@ -19,6 +19,9 @@ const EXPLICIT: Partial<Record<DsmErrorCode, number>> = {
   E_UNSUPPORTED_MEDIA_TYPE: 415,
   E_INTERNAL: 500,
   E_UNAVAILABLE: 503,
+  // The EVM node gave the bridge evidence that does not verify: an upstream fault, not the caller's.
+  E_PROOF: 502,
+  E_REORG: 503,
 };
 
 const PROTOCOL_CODES: ReadonlySet<string> = new Set(PROTOCOL_ERROR_CODES);
