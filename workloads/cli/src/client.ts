@@ -1,6 +1,6 @@
 /**
  * Typed calls to the services: the core's client API, the admin API of a core node or a storage node,
- * and `/v1/status` of any of them. Transport, deadlines, retries and error bodies are `@dsm/runtime`'s
+ * the bridge's API, and `/v1/status` of any of them. Transport, deadlines, retries and error bodies are `@dsm/runtime`'s
  * `HttpClient`: every failure arrives as a `DsmError` (E_UNAVAILABLE naming the URL when nothing answered).
  */
 import * as api from '@dsm/api';
@@ -18,6 +18,8 @@ export interface Endpoints {
   tokenFile?: string;
   /** File holding the core's API token (custodial operations on hosted identities). */
   apiTokenFile?: string;
+  /** The bridge's API (8768). */
+  bridgeUrl: string;
   /** Deadline of one HTTP attempt. */
   timeoutMs: number;
 }
@@ -45,6 +47,15 @@ export type TokenInfo = Omit<api.TokenInfo, 'supply'> & {
  * the outcome of the first.
  */
 export class CoreApi extends api.CoreApi {}
+
+/** The bridge's API (`@dsm/api`): status, deposits, withdrawals, wrapped tokens, token deployment (admin). */
+export class BridgeApi extends api.BridgeApi {}
+export type BridgeStatus = api.BridgeStatus;
+export type BridgeToken = api.BridgeToken;
+export type DeployedToken = api.DeployedToken;
+/** As the bridge sends them, plus the display fields the CLI adds (commands/bridge.ts). */
+export type Deposit = api.Deposit & { decimals?: number; amountDisplay?: string };
+export type Withdrawal = api.Withdrawal & { decimals?: number; amountDisplay?: string };
 
 export type ServiceKind = 'core' | 'storage';
 
@@ -181,6 +192,21 @@ export function adminApi(endpoints: Endpoints): AdminApi {
     ...(token !== undefined ? { token } : {}),
   });
   return new AdminApi(http, endpoints.adminUrl);
+}
+
+/**
+ * The bridge's API at `bridgeUrl`. Only `admin` clients read the token file and send it as bearer (token
+ * deployment); reads need none, so a token file that cannot be read fails only the command that needs it.
+ */
+export function bridgeApi(endpoints: Endpoints, options: { admin?: boolean } = {}): BridgeApi {
+  const token = options.admin === true ? adminToken(endpoints.tokenFile) : undefined;
+  return new BridgeApi(
+    new HttpClient({
+      baseUrl: endpoints.bridgeUrl,
+      timeoutMs: endpoints.timeoutMs,
+      ...(token !== undefined ? { token } : {}),
+    }),
+  );
 }
 
 /** `/v1/status` of whatever answers at `url`; one attempt, so a health check fails fast. */

@@ -1,6 +1,14 @@
 /** What every command gets: the global options, the service clients built from them, and its output. */
 import type { Command } from 'commander';
-import { adminApi, coreApi, type AdminApi, type CoreApi, type Endpoints } from './client.js';
+import {
+  adminApi,
+  bridgeApi,
+  coreApi,
+  type AdminApi,
+  type BridgeApi,
+  type CoreApi,
+  type Endpoints,
+} from './client.js';
 import { parseInteger, parseUrl } from './options.js';
 import { jsonDocument } from './output.js';
 import type { ProgressStream } from './progress.js';
@@ -13,11 +21,13 @@ export interface Io {
 
 export const DEFAULT_URL = 'http://127.0.0.1:7545';
 export const DEFAULT_ADMIN_URL = 'http://127.0.0.1:8765';
+export const DEFAULT_BRIDGE_URL = 'http://127.0.0.1:8768';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 export interface GlobalOptions {
   url: string;
   adminUrl: string;
+  bridgeUrl: string;
   tokenFile?: string;
   apiTokenFile?: string;
   timeout: string;
@@ -33,6 +43,7 @@ export class Context {
   /** Amounts in base units, in and out (`--raw`); otherwise in each token's decimals. */
   readonly raw: boolean;
   private coreClient?: CoreApi;
+  private bridgeClient?: BridgeApi;
   /** Token decimals, read at most once per command run. */
   private readonly decimalsOf = new Map<string, Promise<number>>();
 
@@ -46,6 +57,7 @@ export class Context {
     this.endpoints = {
       url: parseUrl('--url', globals.url),
       adminUrl: parseUrl('--admin-url', globals.adminUrl),
+      bridgeUrl: parseUrl('--bridge-url', globals.bridgeUrl),
       timeoutMs: parseInteger('--timeout', globals.timeout, 1),
       ...(globals.tokenFile !== undefined && globals.tokenFile !== ''
         ? { tokenFile: globals.tokenFile }
@@ -97,6 +109,13 @@ export class Context {
 
   admin(): AdminApi {
     return adminApi(this.endpoints);
+  }
+
+  /** The bridge's API at --bridge-url; `admin` sends the --token-file bearer (token deployment). */
+  bridge(options: { admin?: boolean } = {}): BridgeApi {
+    if (options.admin === true) return bridgeApi(this.endpoints, { admin: true });
+    this.bridgeClient ??= bridgeApi(this.endpoints);
+    return this.bridgeClient;
   }
 
   /**

@@ -6,8 +6,11 @@ import type { ErrorReport } from './errors.js';
 import type {
   Accepted,
   Balances,
+  BridgeStatus,
   ChainPage,
   CreatedToken,
+  DeployedToken,
+  Deposit,
   HostedIdentity,
   IdentityDetails,
   InboxEntry,
@@ -16,6 +19,7 @@ import type {
   ServiceStatus,
   TokenInfo,
   Topology,
+  Withdrawal,
 } from './client.js';
 import type { PolicyCheck } from './policy-file.js';
 import { amountText, type Units } from './units.js';
@@ -369,6 +373,298 @@ export function renderVerify(summary: VerifySummary): string {
   if (summary.failure) {
     const f = summary.failure;
     lines.push(`failure at state ${f.n ?? `#${f.index}`}: rule ${f.rule}, ${f.code}: ${f.message}`);
+  }
+  return lines.join('\n');
+}
+
+// ---- the bridge
+
+const yesNo = (value: boolean) => (value ? 'yes' : 'no');
+
+/** A signed base-unit amount ("-250", the invariant's gap) for people. */
+export function signedAmountText(amount: string, token: string, units: Units): string {
+  const negative = amount.startsWith('-');
+  const text = amountText(negative ? amount.slice(1) : amount, token, units);
+  return negative ? `-${text}` : text;
+}
+
+/** The form of a deposit's memo, as the status shows it: `evm:<chainId>:<0x recipient>`. */
+export function depositMemoForm(chainId: number): string {
+  return `evm:${chainId}:<0x recipient>`;
+}
+
+/**
+ * The bridge's status for people: a halted bridge first and in capitals, where to send deposits, both
+ * chains, the signer set, and the invariant per wrapped token with every non-"0" gap flagged FAULT.
+ */
+export function renderBridgeStatus(url: string, status: BridgeStatus, units: Units = 'raw'): string {
+  const lines = [`${status.service} ${status.version} at ${url}`];
+  if (status.halted !== null) {
+    lines.push(
+      `HALTED at block ${status.halted.block} since ${status.halted.at}: ${status.halted.reason}`,
+      'nothing is minted or released until an operator resumes the bridge',
+    );
+  }
+  const faults = status.invariant.filter((entry) => entry.gap !== '0');
+  if (faults.length > 0) {
+    lines.push(
+      `INVARIANT FAULT: ${faults.length} token${faults.length === 1 ? '' : 's'} with a non-zero gap`,
+    );
+  }
+  lines.push(
+    fields([
+      ['identity', status.identity],
+      ['deposit memo', depositMemoForm(status.chainId)],
+      ['chain id', status.chainId],
+      ['contract', status.contract],
+      ['confirmations', status.confirmations],
+      ['halted', status.halted === null ? 'no' : `YES (block ${status.halted.block})`],
+    ]),
+    'evm:',
+    fields(
+      [
+        ['reachable', yesNo(status.evm.reachable)],
+        ['head', status.evm.head],
+        ['last processed block', status.evm.lastProcessedBlock],
+        ['lag', status.evm.lag === null ? null : `${status.evm.lag} blocks`],
+        ['last error', status.evm.lastError],
+      ],
+      '  ',
+    ),
+    'dsm:',
+    fields(
+      [
+        ['reachable', yesNo(status.dsm.reachable)],
+        ['height', status.dsm.n],
+        ['last error', status.dsm.lastError],
+      ],
+      '  ',
+    ),
+    fields([
+      ['attesters', status.attesters],
+      ['signers', status.signers],
+      ['threshold', `${status.threshold} of ${status.signers.length}`],
+      ['pending deposits', status.pending.deposits],
+      ['pending withdrawals', status.pending.withdrawals],
+    ]),
+  );
+  if (status.invariant.length === 0) {
+    lines.push('invariant: no wrapped tokens');
+  } else {
+    lines.push(
+      'invariant (DSM balance = wrapped supply + in flight):',
+      table(
+        ['TOKEN', 'WRAPPED', 'DSM BALANCE', 'WRAPPED SUPPLY', 'IN FLIGHT', 'GAP', 'BLOCK', 'CHECK'],
+        status.invariant.map((e) => [
+          e.token,
+          e.wrapped,
+          amountText(e.dsmBalance, e.token, units),
+          amountText(e.wrappedSupply, e.token, units),
+          amountText(e.inFlight, e.token, units),
+          signedAmountText(e.gap, e.token, units),
+          String(e.block),
+          e.gap === '0' ? 'ok' : 'FAULT',
+        ]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+function depositNote(d: Deposit): string {
+  if (d.mintTx !== undefined) {
+    return `mint ${d.mintTx}${d.mintBlock !== undefined ? ` (block ${d.mintBlock})` : ''}`;
+  }
+  if (d.refundReason !== undefined) return `refund: ${d.refundReason}`;
+  return d.lastError !== undefined ? `retrying: ${d.lastError}` : '';
+}
+
+export function renderDeposits(deposits: Deposit[], units: Units = 'raw'): string {
+  if (deposits.length === 0) return 'no deposits';
+  return table(
+    ['TRANSFER', 'STATUS', 'TOKEN', 'AMOUNT', 'RECIPIENT', 'NOTE'],
+    deposits.map((d) => [
+      d.transfer,
+      d.status,
+      d.token,
+      amountText(d.amount, d.token, units),
+      d.recipient !== undefined ? `${d.chainId ?? '?'}:${d.recipient}` : '-',
+      depositNote(d),
+    ]),
+  );
+}
+
+/** Every field of each deposit (a look-up by reference). */
+export function renderDepositDetails(deposits: Deposit[], units: Units = 'raw'): string {
+  return deposits
+    .map((d) =>
+      fields([
+        ['transfer', d.transfer],
+        ['status', d.status],
+        ['from', d.from],
+        ['token', d.token],
+        ['amount', amountText(d.amount, d.token, units)],
+        ['memo', d.memo],
+        ['chain id', d.chainId],
+        ['recipient', d.recipient],
+        ['received as', d.receive],
+        ['wrapped', d.wrapped],
+        ['mint tx', d.mintTx],
+        ['mint block', d.mintBlock],
+        ['refund reason', d.refundReason],
+        ['refund', d.refund],
+        ['last error', d.lastError],
+        ['created', d.createdAt],
+        ['updated', d.updatedAt],
+      ]),
+    )
+    .join('\n\n');
+}
+
+export function renderWithdrawals(withdrawals: Withdrawal[], units: Units = 'raw'): string {
+  if (withdrawals.length === 0) return 'no withdrawals';
+  return table(
+    ['ID', 'STATUS', 'TOKEN', 'AMOUNT', 'RECIPIENT', 'NOTE'],
+    withdrawals.map((w) => [
+      w.id,
+      w.status,
+      w.token,
+      amountText(w.amount, w.token, units),
+      w.recipient,
+      w.release !== undefined
+        ? `release ${w.release}`
+        : w.lastError !== undefined
+          ? `retrying: ${w.lastError}`
+          : '',
+    ]),
+  );
+}
+
+/** Every field of each withdrawal but the proof's nodes (counted). */
+export function renderWithdrawalDetails(withdrawals: Withdrawal[], units: Units = 'raw'): string {
+  return withdrawals
+    .map((w) =>
+      fields([
+        ['id', w.id],
+        ['status', w.status],
+        ['burn tx', w.txHash],
+        ['log index', w.logIndex],
+        ['block', `${w.blockNumber} ${w.blockHash}`],
+        ['from', w.from],
+        ['wrapped', w.wrapped],
+        ['token', w.token],
+        ['amount', amountText(w.amount, w.token, units)],
+        ['recipient', w.recipient],
+        ['nonce', w.nonce],
+        ['receipts root', w.receiptsRoot],
+        ['proof', `${w.proof.length} trie nodes`],
+        ['release', w.release],
+        ['last error', w.lastError],
+        ['created', w.createdAt],
+        ['updated', w.updatedAt],
+      ]),
+    )
+    .join('\n\n');
+}
+
+export function renderDeployedToken(result: DeployedToken): string {
+  return fields([
+    ['token', result.token],
+    ['wrapped', result.wrapped],
+    ['deployed', result.deployed ? 'yes, now' : 'no, it was deployed before'],
+    ['tx', result.txHash],
+    ['symbol', result.symbol],
+    ['name', result.name],
+    ['decimals', result.decimals],
+  ]);
+}
+
+/** `dsm bridge deposit`: the transfer to the bridge, and what the bridge made of it with --wait. */
+export interface BridgeDepositResult {
+  /** The transfer state id: the deposit's id at the bridge. */
+  transfer: string;
+  bridge: string;
+  chainId: number;
+  recipient: string;
+  memo: string;
+  token: string;
+  amount: string;
+  amountDisplay?: string;
+  accepted: Accepted;
+  deposit?: Deposit;
+}
+
+export function renderBridgeDeposit(result: BridgeDepositResult, units: Units = 'raw'): string {
+  const lines = [
+    `sent ${amountText(result.amount, result.token, units)} to the bridge ${result.bridge}`,
+    fields([
+      ['transfer', result.transfer],
+      ['memo', result.memo],
+      ['mints to', `${result.recipient} on chain ${result.chainId}`],
+    ]),
+  ];
+  if (result.deposit !== undefined) {
+    const d = result.deposit;
+    lines.push(`deposit ${d.status}${d.mintTx !== undefined ? ` by ${depositNote(d)}` : ''}`);
+    if (d.refundReason !== undefined) lines.push(`refund reason: ${d.refundReason}`);
+  } else {
+    lines.push(`follow it with: dsm bridge deposits ${result.transfer}`);
+  }
+  lines.push(renderBalances(result.accepted.balances, units));
+  return lines.join('\n');
+}
+
+/** `dsm bridge withdraw`: the burn on the EVM chain, and its release on DSM with --wait. */
+export interface BridgeWithdrawResult {
+  /** `<txHash>:<logIndex>`: the withdrawal's id at the bridge. */
+  id: string;
+  txHash: string;
+  block: number;
+  logIndex: number;
+  nonce: string;
+  from: string;
+  wrapped: string;
+  token: string;
+  amount: string;
+  amountDisplay?: string;
+  recipient: string;
+  withdrawal?: Withdrawal;
+}
+
+export function renderBridgeWithdraw(result: BridgeWithdrawResult, units: Units = 'raw'): string {
+  const lines = [
+    `burnt ${amountText(result.amount, result.token, units)} of ${result.wrapped} for ${result.recipient}`,
+    fields([
+      ['withdrawal', result.id],
+      ['tx', result.txHash],
+      ['block', result.block],
+      ['nonce', result.nonce],
+      ['from', result.from],
+      ['token', result.token],
+    ]),
+  ];
+  if (result.withdrawal !== undefined) {
+    const w = result.withdrawal;
+    lines.push(`withdrawal ${w.status}${w.release !== undefined ? ` by ${w.release}` : ''}`);
+  } else {
+    lines.push(`follow it with: dsm bridge withdrawals ${result.id}`);
+  }
+  return lines.join('\n');
+}
+
+/** `dsm bridge keygen`: the files written and the identities their keys stand for. */
+export interface BridgeKeygenResult {
+  dsmKey?: { file: string; identity: string };
+  evmKey?: { file: string; address: string };
+}
+
+export function renderBridgeKeygen(result: BridgeKeygenResult): string {
+  const lines: string[] = [];
+  if (result.dsmKey !== undefined) {
+    lines.push(`wrote ${result.dsmKey.file} (mode 0600): DSM identity ${result.dsmKey.identity}`);
+  }
+  if (result.evmKey !== undefined) {
+    lines.push(`wrote ${result.evmKey.file} (mode 0600): EVM address ${result.evmKey.address}`);
   }
   return lines.join('\n');
 }

@@ -4,6 +4,7 @@
  */
 import { VERSION } from '@dsm/api';
 import { Command, CommanderError, Option } from 'commander';
+import { registerBridge } from './commands/bridge.js';
 import { registerChain } from './commands/chain.js';
 import { registerConfig } from './commands/config.js';
 import { registerIdentity } from './commands/identity.js';
@@ -11,7 +12,13 @@ import { registerPolicy } from './commands/policy.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
 import { registerTopology } from './commands/topology.js';
-import { DEFAULT_ADMIN_URL, DEFAULT_TIMEOUT_MS, DEFAULT_URL, type Io } from './context.js';
+import {
+  DEFAULT_ADMIN_URL,
+  DEFAULT_BRIDGE_URL,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_URL,
+  type Io,
+} from './context.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, reportOf } from './errors.js';
 import { errorText } from './output.js';
 
@@ -20,7 +27,7 @@ export { VERSION };
 export function createProgram(io: Io): Command {
   const program = new Command('dsm')
     .description(
-      'Operate a DSM network: status, configuration, topology, identities, tokens, policies, chains.',
+      'Operate a DSM network: status, configuration, topology, identities, tokens, policies, chains, the EVM bridge.',
     )
     .version(VERSION)
     .addOption(
@@ -30,6 +37,11 @@ export function createProgram(io: Io): Command {
       new Option('--admin-url <url>', 'admin/P2P port of a core or storage node')
         .env('DSM_ADMIN_URL')
         .default(DEFAULT_ADMIN_URL),
+    )
+    .addOption(
+      new Option('--bridge-url <url>', "the bridge's API (dsm bridge ...)")
+        .env('DSM_BRIDGE_URL')
+        .default(DEFAULT_BRIDGE_URL),
     )
     .addOption(
       new Option('--token-file <path>', 'file holding the admin bearer token').env('DSM_ADMIN_TOKEN_FILE'),
@@ -62,6 +74,7 @@ export function createProgram(io: Io): Command {
   registerToken(program, io);
   registerPolicy(program, io);
   registerChain(program, io);
+  registerBridge(program, io);
   return program;
 }
 
