@@ -6,3 +6,6 @@ export * from './backend.js';
 export * from './signer.js';
 export * from './report.js';
 export * from './temp-store.js';
+export * from './evm.js';
+export * from './bridge.js';
+export * from './fault-proxy.js';

@@ -1,0 +1,289 @@
+/**
+ * DSM → EVM. A transfer to the bridge's identity is received (a DSM state), then, if its memo names this
+ * chain and a valid recipient, minted as the wrapped token once the transfer is on `replicationFactor`
+ * storage nodes; otherwise sent back to its sender with the reason. Each step is journaled before it acts:
+ * the receive and the refund are outstanding DSM states (see dsm-chain.ts), a mint is a raw transaction
+ * recorded before it is broadcast, and the contract refuses a second mint of the same transfer anyway.
+ */
+import type { CoreApi, InboxEntry } from '@dsm/api';
+import { parseId } from '@dsm/protocol';
+import { dsmIdDigest } from './dsm-id.js';
+import type { EvmSide, MintRequest } from './evm/evm-side.js';
+import type { DepositRecord, Journal, WrappedToken } from './journal.js';
+import type { BridgeMetrics } from './metrics.js';
+import type { Replication } from './replication.js';
+import { isFinal } from './steps/confirmations.js';
+import { parseDepositMemo, refundMemo } from './steps/memo.js';
+import type { StateRunner } from './state-runner.js';
+
+export interface DepositOptions {
+  chainId: number;
+  confirmations: number;
+  autoDeploy: () => boolean;
+}
+
+const now = () => new Date().toISOString();
+
+export class Deposits {
+  constructor(
+    private readonly journal: Journal,
+    private readonly core: CoreApi,
+    private readonly evm: EvmSide,
+    private readonly states: StateRunner,
+    private readonly replication: Replication,
+    private readonly metrics: BridgeMetrics,
+    private readonly options: DepositOptions,
+  ) {}
+
+  /** Receives every new transfer in the bridge's inbox, one DSM state each. */
+  async receiveNew(): Promise<number> {
+    const identity = this.states.chain.identity;
+    const { entries } = await this.core.inbox(identity, true);
+    let received = 0;
+    for (const entry of entries) {
+      if (entry.received || (await this.journal.deposit(entry.transfer))) continue;
+      if (!(await this.receive(entry))) break;
+      received += 1;
+    }
+    return received;
+  }
+
+  private receive(entry: InboxEntry): Promise<boolean> {
+    const memo = parseDepositMemo(entry.memo, this.options.chainId);
+    return this.states.run(
+      { kind: 'receive', deposit: entry.transfer },
+      {
+        kind: 'token.receive',
+        token: parseId(entry.token),
+        amount: entry.amount,
+        from: parseId(entry.from),
+        transfer: parseId(entry.transfer),
+      },
+      (batch) => {
+        const at = now();
+        const record: DepositRecord = {
+          seq: this.journal.nextSeq(batch),
+          transfer: entry.transfer,
+          from: entry.from,
+          token: entry.token,
+          amount: entry.amount,
+          ...(entry.memo !== undefined ? { memo: entry.memo } : {}),
+          ...(memo.chainId !== undefined ? { chainId: memo.chainId } : {}),
+          ...(memo.ok ? { recipient: memo.recipient } : {}),
+          status: 'receiving',
+          createdAt: at,
+          updatedAt: at,
+        };
+        this.journal.putDeposit(batch, record, true);
+      },
+    );
+  }
+
+  /** Mints or refunds every received deposit, and follows mints until they are final. */
+  async advance(head: number): Promise<void> {
+    const received: DepositRecord[] = [];
+    const minting: DepositRecord[] = [];
+    const refunding: DepositRecord[] = [];
+    for await (const deposit of this.journal.deposits()) {
+      if (deposit.status === 'received') received.push(deposit);
+      else if (deposit.status === 'minting') minting.push(deposit);
+      else if (deposit.status === 'refunding' && !this.states.chain.outstanding) refunding.push(deposit);
+    }
+    for (const deposit of refunding) if (!(await this.refund(deposit, deposit.refundReason ?? ''))) return;
+    for (const deposit of minting) await this.follow(deposit, head);
+    if (received.length === 0) return;
+    const set = await this.evm.signerSet();
+    for (const deposit of received) {
+      const memo = parseDepositMemo(deposit.memo, this.options.chainId);
+      if (!memo.ok) {
+        if (!(await this.refund(deposit, memo.reason))) return;
+        continue;
+      }
+      const wrapped = await this.wrappedFor(deposit);
+      if (typeof wrapped === 'string') {
+        if (!(await this.refund(deposit, wrapped))) return;
+        continue;
+      }
+      const holders = await this.replication.holders(deposit.transfer);
+      if (holders < this.replication.required) {
+        await this.note(
+          deposit,
+          `the transfer is on ${holders} of the ${this.replication.required} storage nodes required`,
+        );
+        continue;
+      }
+      await this.mint(deposit, memo.recipient, wrapped, set);
+    }
+  }
+
+  /** The deposit's wrapped token, deploying it when allowed; a string is why it cannot be served. */
+  private async wrappedFor(deposit: DepositRecord): Promise<WrappedToken | string> {
+    const known = await this.journal.token(deposit.token);
+    if (known) return known;
+    const digest = dsmIdDigest(parseId(deposit.token).bytes);
+    const definition = await this.core.token(deposit.token);
+    const existing = await this.evm.wrappedToken(digest);
+    if (!existing && !this.options.autoDeploy()) {
+      return `no wrapped token for ${definition.symbol} on chain ${this.options.chainId} and auto-deploy is off`;
+    }
+    const wrapped = existing ?? (await this.deploy(digest, definition));
+    const token: WrappedToken = {
+      token: deposit.token,
+      wrapped,
+      symbol: definition.symbol,
+      name: definition.name,
+      decimals: definition.decimals,
+    };
+    const batch = this.journal.batch();
+    this.journal.putToken(batch, token);
+    await this.journal.write(batch);
+    return token;
+  }
+
+  /** Deploys a wrapped token and waits for it (deployments are rare and idempotent on chain). */
+  async deploy(
+    digest: string,
+    definition: { name: string; symbol: string; decimals: number },
+  ): Promise<string> {
+    const tx = await this.evm.signDeploy(digest, definition.name, definition.symbol, definition.decimals);
+    await this.evm.broadcast(tx.raw);
+    const receipt = await this.evm.provider.waitForTransaction(tx.hash, 1, 60_000);
+    if (receipt) this.metrics.gasSpent.inc(Number(receipt.gasUsed * receipt.gasPrice));
+    const wrapped = await this.evm.wrappedToken(digest);
+    if (!wrapped) throw new Error(`deploying the wrapped token of ${digest} failed (tx ${tx.hash})`);
+    return wrapped;
+  }
+
+  private async mint(
+    deposit: DepositRecord,
+    recipient: string,
+    wrapped: WrappedToken,
+    set: { signers: string[]; threshold: number },
+  ): Promise<void> {
+    const request: MintRequest = {
+      transfer: dsmIdDigest(parseId(deposit.transfer).bytes),
+      token: dsmIdDigest(parseId(deposit.token).bytes),
+      recipient,
+      amount: BigInt(deposit.amount),
+    };
+    let tx;
+    try {
+      tx = await this.evm.signMint(request, await this.evm.attest(request, set));
+    } catch (e) {
+      // The node's gas estimate runs the mint: already minted (a journal restored from an old backup, or
+      // another bridge instance), paused, a signer set that changed. Only the first is settled here.
+      if (await this.evm.minted(request.transfer)) {
+        const mintBlock = await this.evm.mintBlock(request.transfer);
+        await this.update(deposit, {
+          status: 'minting',
+          wrapped: wrapped.wrapped,
+          ...(mintBlock !== undefined ? { mintBlock } : {}),
+        });
+        return;
+      }
+      this.evm.resetNonce();
+      await this.note(deposit, `mint not possible yet: ${(e as Error).message}`);
+      return;
+    }
+    await this.update(deposit, {
+      status: 'minting',
+      wrapped: wrapped.wrapped,
+      mintTx: tx.hash,
+      mintRaw: tx.raw,
+      mintNonce: tx.nonce,
+    });
+    await this.send(deposit, tx.raw);
+  }
+
+  private async send(deposit: DepositRecord, raw: string): Promise<void> {
+    try {
+      if ((await this.evm.broadcast(raw)) === 'stale-nonce') this.evm.resetNonce();
+    } catch (e) {
+      this.evm.resetNonce();
+      await this.note(deposit, `broadcast failed, will retry: ${(e as Error).message}`);
+    }
+  }
+
+  /** A mint in flight: final once its block has enough confirmations; sent again if the node lost it. */
+  private async follow(deposit: DepositRecord, head: number): Promise<void> {
+    const transfer = dsmIdDigest(parseId(deposit.transfer).bytes);
+    const receipt = deposit.mintTx ? await this.evm.receipt(deposit.mintTx) : undefined;
+    if (receipt?.status === 1) {
+      const final = isFinal(receipt.blockNumber, head, this.options.confirmations);
+      if (final || deposit.mintBlock !== receipt.blockNumber) {
+        await this.update(deposit, {
+          mintBlock: receipt.blockNumber,
+          ...(final
+            ? {
+                status: 'minted',
+                gasCost: (receipt.gasUsed * receipt.gasPrice).toString(),
+                mintRaw: undefined,
+              }
+            : {}),
+        });
+        if (final) {
+          this.metrics.deposits.inc({ result: 'minted' });
+          this.metrics.gasSpent.inc(Number(receipt.gasUsed * receipt.gasPrice));
+          this.metrics.depositSeconds.observe((Date.now() - Date.parse(deposit.createdAt)) / 1000);
+        }
+      }
+      return;
+    }
+    // Not mined (yet, or no longer after a reorg), reverted, or minted by another transaction.
+    if (await this.evm.minted(transfer)) {
+      const mintBlock = await this.evm.mintBlock(transfer);
+      if (mintBlock !== undefined && mintBlock !== deposit.mintBlock)
+        await this.update(deposit, { mintBlock });
+      if (mintBlock !== undefined && isFinal(mintBlock, head, this.options.confirmations)) {
+        await this.update(deposit, { status: 'minted', mintRaw: undefined });
+        this.metrics.deposits.inc({ result: 'minted' });
+      }
+      return;
+    }
+    if (deposit.mintBlock !== undefined) await this.update(deposit, { mintBlock: undefined });
+    if (receipt?.status === 0 || !deposit.mintRaw || !deposit.mintTx) {
+      // Reverted, or the journal has no transaction: sign a new one at the next pass.
+      await this.update(deposit, { status: 'received', mintTx: undefined, mintRaw: undefined });
+      return;
+    }
+    if (!(await this.evm.knows(deposit.mintTx))) await this.send(deposit, deposit.mintRaw);
+  }
+
+  /** Sends the deposit back to its sender (a DSM state); false when the DSM side is not answering. */
+  private refund(deposit: DepositRecord, reason: string): Promise<boolean> {
+    return this.states.run(
+      { kind: 'refund', deposit: deposit.transfer },
+      {
+        kind: 'token.transfer',
+        token: parseId(deposit.token),
+        amount: deposit.amount,
+        to: parseId(deposit.from),
+        memo: refundMemo(reason),
+      },
+      (batch) => {
+        this.journal.putDeposit(batch, {
+          ...deposit,
+          status: 'refunding',
+          refundReason: reason,
+          updatedAt: now(),
+        });
+      },
+    );
+  }
+
+  private async update(deposit: DepositRecord, changes: Partial<DepositRecord>): Promise<void> {
+    Object.assign(deposit, changes, { updatedAt: now() });
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined) delete (deposit as unknown as Record<string, unknown>)[field];
+    }
+    if (changes.lastError === undefined) delete deposit.lastError;
+    const batch = this.journal.batch();
+    this.journal.putDeposit(batch, deposit);
+    await this.journal.write(batch);
+  }
+
+  private async note(deposit: DepositRecord, error: string): Promise<void> {
+    if (deposit.lastError === error) return;
+    await this.update(deposit, { lastError: error });
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * Wires a bridge: its RocksDB journal, its DSM identity and chain (through the core), the EVM side, the
+ * deposit and withdrawal flows, the loop, and the HTTP API on 8768 (status, lookups, tokens, metrics,
+ * probes, admin).
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as b from '@dsm/api';
+import {
+  BridgeApi,
+  CoreApi,
+  VERSION,
+  adminRoutes as A,
+  bridgeRoutes as R,
+  commonRoutes,
+  serviceDocuments,
+} from '@dsm/api';
+import { DsmError, parseId } from '@dsm/protocol';
+import {
+  Store,
+  adminConfigRoutes,
+  adminGuard,
+  createHttpApp,
+  createLogger,
+  createMetricsRegistry,
+  jsonBody,
+  readSecretFile,
+  serve,
+  type Logger,
+  type ServerHandle,
+} from '@dsm/runtime';
+import { HttpClient } from '@dsm/runtime/client';
+import type { Request } from 'express';
+import { Bridge } from './bridge.js';
+import { bridgeConfigSchema, bridgeConfigSources, type BridgeConfig } from './config.js';
+import { Deposits } from './deposits.js';
+import { BridgeChain } from './dsm-chain.js';
+import { dsmIdDigest } from './dsm-id.js';
+import { EvmSide } from './evm/evm-side.js';
+import { bridgeIdentity, parseBridgeSeed } from './identity.js';
+import { Journal, type DepositRecord, type WithdrawalRecord } from './journal.js';
+import { bridgeMetrics } from './metrics.js';
+import { Replication } from './replication.js';
+import { StateRunner } from './state-runner.js';
+import { Withdrawals } from './withdrawals.js';
+
+export { VERSION, BridgeApi };
+
+export interface BridgeNode {
+  config: BridgeConfig;
+  url: string;
+  bridge: Bridge;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/** The API's view of a record: what resuming needs stays inside. */
+function depositView(record: DepositRecord): b.Deposit {
+  const { seq: _seq, mintRaw: _raw, mintNonce: _nonce, ...view } = record;
+  return view;
+}
+function withdrawalView(record: WithdrawalRecord): b.Withdrawal {
+  const { seq: _seq, ...view } = record;
+  return view;
+}
+
+function parsed<T>(schema: { parse(value: unknown): T }, value: unknown): T {
+  try {
+    return schema.parse(value);
+  } catch (e) {
+    const issue = (e as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];
+    const field = issue?.path.map(String).join('.') || '(body)';
+    throw new DsmError('E_BAD_REQUEST', `${field}: ${issue?.message ?? 'invalid'}`, { field });
+  }
+}
+
+const notFound = (what: string, ref: string) =>
+  new DsmError('E_NOT_FOUND', `no ${what} matches ${ref}`, { ref: ref.slice(0, 100) });
+
+export async function startBridgeNode(
+  initial: BridgeConfig,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
+): Promise<BridgeNode> {
+  let config = initial;
+  const logger = options.logger ?? createLogger({ service: 'dsm-bridge', level: config.logLevel });
+  for (const dir of [config.dataDir, config.configDir]) await mkdir(dir, { recursive: true });
+  const rpcUrl =
+    config.ethereumRpc ??
+    (config.ethereumRpcFile ? readSecretFile(config.ethereumRpcFile, 'ethereumRpcFile') : undefined);
+  if (rpcUrl === undefined) {
+    throw new DsmError(
+      'E_CONFIG',
+      'set DSM_BRIDGE_ETHEREUM_RPC (or DSM_BRIDGE_ETHEREUM_RPC_FILE) to the EVM node',
+      {
+        key: 'ethereumRpc',
+      },
+    );
+  }
+  const owner = bridgeIdentity(parseBridgeSeed(readSecretFile(config.dsmKeyFile, 'dsmKeyFile')));
+  const evm = new EvmSide({
+    url: rpcUrl,
+    chainId: config.chainId,
+    contract: config.contract,
+    senderKey: readSecretFile(config.evmKeyFile, 'evmKeyFile').trim(),
+    attesterKeys: config.attesterKeyFiles.map((file) => readSecretFile(file, 'attesterKeyFiles').trim()),
+    timeoutMs: config.rpcTimeoutMs,
+    fromBlock: config.fromBlock,
+  });
+  const core = new CoreApi(
+    new HttpClient({ baseUrl: `http://${config.dsmNode}`, timeoutMs: config.rpcTimeoutMs, retries: 1 }),
+  );
+  const db = await Store.open(join(config.dataDir, 'rocksdb'));
+  const journal = await Journal.open(db);
+  const registry = createMetricsRegistry();
+
+  // The gauges read the bridge, which needs the metrics: it is filled in below.
+  const live: { bridge?: Bridge } = {};
+  const metrics = bridgeMetrics(registry, {
+    pending: () => live.bridge?.gauges().pending() ?? { deposits: 0, withdrawals: 0 },
+    lag: () => live.bridge?.gauges().lag() ?? null,
+    lastProcessedBlock: () => live.bridge?.gauges().lastProcessedBlock() ?? null,
+    gaps: () => live.bridge?.gauges().gaps() ?? [],
+    halted: () => live.bridge?.gauges().halted() ?? false,
+    up: () => live.bridge?.gauges().up() ?? { evm: false, dsm: false },
+  });
+
+  // The chain opens through the core; until it answers, retry with backoff (a core starting after us).
+  let chain: BridgeChain | undefined;
+  for (let attempt = 0; chain === undefined; attempt++) {
+    try {
+      await evm.checkChain();
+      chain = await BridgeChain.open(owner, core, journal);
+    } catch (e) {
+      if (e instanceof DsmError && e.code === 'E_CONFIG') throw e;
+      if (attempt >= 60) throw e;
+      logger.warn({ err: (e as Error).message, attempt }, 'waiting for the core and the EVM node');
+      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+    }
+  }
+  const states = new StateRunner(chain, journal, metrics);
+  const replication = new Replication(config.storageNodes, config.replicationFactor, config.rpcTimeoutMs);
+  const deposits = new Deposits(journal, core, evm, states, replication, metrics, {
+    chainId: config.chainId,
+    confirmations: config.confirmations,
+    autoDeploy: () => config.autoDeploy,
+  });
+  const withdrawals = new Withdrawals(journal, evm, states, metrics, {
+    chainId: config.chainId,
+    confirmations: config.confirmations,
+    fromBlock: config.fromBlock,
+    logBlockRange: config.logBlockRange,
+  });
+  const running = new Bridge({
+    journal,
+    core,
+    evm,
+    states,
+    deposits,
+    withdrawals,
+    metrics,
+    logger,
+    confirmations: config.confirmations,
+  });
+  live.bridge = running;
+  await running.start();
+
+  // ---- HTTP (8768)
+  const http = createHttpApp({ service: 'dsm-bridge', logger, registry });
+  http.readiness.add(
+    'evm',
+    () => running.ready.evm || Promise.reject(new Error('the EVM node is not answering')),
+  );
+  http.readiness.add(
+    'dsm',
+    () => running.ready.dsm || Promise.reject(new Error('the core node is not answering')),
+  );
+  const documents = serviceDocuments(VERSION);
+  http.router.get(commonRoutes.status.path, (_req, res) => {
+    res.json(running.status());
+  });
+  http.router.get(commonRoutes.openapi.path, (_req, res) => {
+    res.json(documents['bridge.json']);
+  });
+  const limitOf = (req: Request) => parsed(b.params.bridgeList, req.query).limit;
+  http.router.get(R.deposits.path, async (req, res) => {
+    res.json({ deposits: (await journal.recentDeposits(limitOf(req))).map(depositView) });
+  });
+  http.router.get(R.deposit.path, async (req, res) => {
+    const ref = String(req.params.ref);
+    const found = /^0x[0-9a-fA-F]{64}$/.test(ref)
+      ? await journal.depositByMintTx(ref.toLowerCase())
+      : await journal.deposit(ref);
+    if (!found) throw notFound('deposit', ref);
+    res.json({ deposits: [depositView(found)] });
+  });
+  http.router.get(R.withdrawals.path, async (req, res) => {
+    res.json({ withdrawals: (await journal.recentWithdrawals(limitOf(req))).map(withdrawalView) });
+  });
+  http.router.get(R.withdrawal.path, async (req, res) => {
+    const ref = String(req.params.ref);
+    let found: WithdrawalRecord[];
+    if (/^0x[0-9a-fA-F]{64}:[0-9]+$/.test(ref)) {
+      const one = await journal.withdrawal(ref.toLowerCase());
+      found = one ? [one] : [];
+    } else if (/^0x[0-9a-fA-F]{64}$/.test(ref)) {
+      found = await journal.withdrawalsOfTx(ref.toLowerCase());
+    } else {
+      const one = await journal.withdrawalByRelease(ref);
+      found = one ? [one] : [];
+    }
+    if (found.length === 0) throw notFound('withdrawal', ref);
+    res.json({ withdrawals: found.map(withdrawalView) });
+  });
+  http.router.get(R.tokens.path, async (_req, res) => {
+    res.json({ tokens: await journal.tokens() });
+  });
+
+  const admin = adminGuard(config.adminTokenFile);
+  for (const route of [R.deployToken, R.resume, A.config, A.setConfig])
+    http.router[route.method](route.path, admin);
+  http.router.post(R.deployToken.path, async (req, res) => {
+    const { token } = parsed(b.DeployToken, jsonBody(req));
+    const id = parseId(token, 'token');
+    const known = await journal.token(id.toString());
+    if (known) {
+      res.status(200).json({ ...known, deployed: false });
+      return;
+    }
+    const definition = await core.token(id.toString());
+    const digest = dsmIdDigest(id.bytes);
+    const existing = await evm.wrappedToken(digest);
+    const wrapped = existing ?? (await deposits.deploy(digest, definition));
+    const record = {
+      token: id.toString(),
+      wrapped,
+      symbol: definition.symbol,
+      name: definition.name,
+      decimals: definition.decimals,
+    };
+    const batch = journal.batch();
+    journal.putToken(batch, record);
+    await journal.write(batch);
+    res.status(existing ? 200 : 201).json({ ...record, deployed: existing === undefined });
+  });
+  http.router.post(R.resume.path, async (_req, res) => {
+    await running.resume();
+    void running.pass();
+    res.json(running.status());
+  });
+  adminConfigRoutes(http.router, {
+    path: A.config.path,
+    schema: bridgeConfigSchema,
+    sources: bridgeConfigSources(options.env ?? process.env, config.configDir),
+    current: () => config,
+    apply: (next: BridgeConfig) => {
+      config = next;
+    },
+    logger,
+  });
+
+  const server: ServerHandle = await serve(http.app, { port: config.port, host: config.host });
+
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const loop = async () => {
+    await running
+      .pass()
+      .catch((e: unknown) => logger.error({ err: (e as Error).message }, 'bridge pass failed'));
+    if (!stopped) timer = setTimeout(() => void loop(), config.pollMs);
+  };
+  void loop();
+
+  logger.info(
+    { url: server.url, identity: chain.identity, chainId: config.chainId, contract: evm.address },
+    'bridge listening',
+  );
+  return {
+    get config() {
+      return config;
+    },
+    url: server.url,
+    bridge: running,
+    logger,
+    async close() {
+      stopped = true;
+      http.readiness.shuttingDown();
+      if (timer) clearTimeout(timer);
+      await server.close();
+      await running.idle();
+      evm.destroy();
+      await db.close();
+    },
+  };
+}
