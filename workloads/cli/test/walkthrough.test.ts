@@ -20,7 +20,7 @@ function walkthrough(devDir: string): string {
   return script.replaceAll('.dsm-dev/', `${devDir}/`);
 }
 
-/** A base port with the next one free too (the dev script puts the replica on base + 1). */
+/** A base port with the next five free too (storage, replica, core API and P2P, bridge, EVM dev chain). */
 async function freePair(): Promise<number> {
   const free = (port: number) =>
     new Promise<boolean>((resolve) => {
@@ -30,8 +30,9 @@ async function freePair(): Promise<number> {
     });
   for (;;) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    if ((await free(base)) && (await free(base + 1)) && (await free(base + 2)) && (await free(base + 3)))
-      return base;
+    let all = true;
+    for (let i = 0; i < 6 && all; i++) all = await free(base + i);
+    if (all) return base;
   }
 }
 
@@ -65,8 +66,12 @@ describe('README walkthrough', () => {
       DSM_DEV_STORAGE_PORT: String(base),
       DSM_DEV_API_PORT: String(base + 2),
       DSM_DEV_P2P_PORT: String(base + 3),
+      DSM_DEV_BRIDGE_PORT: String(base + 4),
+      DSM_DEV_EVM_PORT: String(base + 5),
       DSM_URL: `http://127.0.0.1:${base + 2}`,
       DSM_ADMIN_URL: `http://127.0.0.1:${base + 3}`,
+      DSM_BRIDGE_URL: `http://127.0.0.1:${base + 4}`,
+      DSM_EVM_RPC: `http://127.0.0.1:${base + 5}`,
     };
     dev = spawn(process.execPath, [join(root, 'scripts/dev.mjs')], {
       cwd: root,
@@ -100,5 +105,9 @@ describe('README walkthrough', () => {
     expect(output).toMatch(/OK: 2\/2 states of bafyr4i\w+ verified/);
     expect(output).toMatch(/policyCacheSize:\s+2000/);
     expect(output).toMatch(/policyTtl:\s+7200/);
-  }, 120_000);
+    // The bridge round trip: 10.00 SLV minted on the dev chain, 4.00 burnt and released back to alice.
+    expect(output).toMatch(/deposit minted by mint 0x[0-9a-f]{64} \(block \d+\)/);
+    expect(output).toMatch(/withdrawal released by bafyr4i\w+/);
+    expect(output).toMatch(/\b494\.00\b/);
+  }, 180_000);
 });

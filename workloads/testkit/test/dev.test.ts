@@ -22,14 +22,31 @@ function listen(port: number): Promise<Server | null> {
 const close = (servers: (Server | null)[]) =>
   Promise.all(servers.map((s) => new Promise<void>((r) => (s ? s.close(() => r()) : r()))));
 
-/** Free ports for the core (API, P2P) and for the two storage nodes, which take `storage` and the next one. */
-async function freePorts(): Promise<{ api: number; p2p: number; storage: number }> {
+/**
+ * Free ports for the core (API, P2P), the bridge, the EVM dev chain and the two storage nodes, which take
+ * `storage` and the next one.
+ */
+async function freePorts(): Promise<{
+  api: number;
+  p2p: number;
+  bridge: number;
+  evm: number;
+  storage: number;
+}> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const [api, p2p, storage] = await Promise.all([listen(0), listen(0), listen(0)]);
+    const [api, p2p, bridge, evm, storage] = await Promise.all([
+      listen(0),
+      listen(0),
+      listen(0),
+      listen(0),
+      listen(0),
+    ]);
     const port = (s: Server | null) => (s?.address() as { port: number }).port;
     const next = storage ? await listen(port(storage) + 1) : null;
-    const all = [api, p2p, storage, next];
-    const found = all.every(Boolean) ? { api: port(api), p2p: port(p2p), storage: port(storage) } : null;
+    const all = [api, p2p, bridge, evm, storage, next];
+    const found = all.every(Boolean)
+      ? { api: port(api), p2p: port(p2p), bridge: port(bridge), evm: port(evm), storage: port(storage) }
+      : null;
     await close(all);
     if (found) return found;
   }
@@ -75,6 +92,8 @@ it('one Ctrl-C stops every service cleanly', async () => {
       DSM_DEV_API_PORT: String(ports.api),
       DSM_DEV_P2P_PORT: String(ports.p2p),
       DSM_DEV_STORAGE_PORT: String(ports.storage),
+      DSM_DEV_BRIDGE_PORT: String(ports.bridge),
+      DSM_DEV_EVM_PORT: String(ports.evm),
     },
   });
   let output = '';
@@ -84,19 +103,20 @@ it('one Ctrl-C stops every service cleanly', async () => {
     dev!.once('exit', (code, signal) => resolve({ code, signal })),
   );
 
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   while (!output.includes('DSM network running')) {
     if (dev.exitCode !== null || Date.now() > deadline) throw new Error(`dev.mjs did not start:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   expect((await fetch(`http://127.0.0.1:${ports.api}/readyz`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${ports.bridge}/readyz`)).status).toBe(200);
 
   const stoppedAt = Date.now();
   process.kill(-dev.pid!, 'SIGINT');
   expect(await exited).toEqual({ code: 0, signal: null });
   expect(Date.now() - stoppedAt).toBeLessThan(5_000);
 
-  for (const name of ['storage-0', 'storage-1', 'core']) {
+  for (const name of ['storage-0', 'storage-1', 'core', 'bridge']) {
     const lines = logsOf(name);
     expect([name, lines.filter((l) => String(l.msg).includes('second signal'))]).toEqual([name, []]);
     expect([name, lines.filter((l) => l.msg === 'shutting down').map((l) => l.reason)]).toEqual([
@@ -108,4 +128,4 @@ it('one Ctrl-C stops every service cleanly', async () => {
     expect([name, alive(pid)]).toEqual([name, false]);
   }
   expect(output).toContain('stopped');
-}, 25_000);
+}, 90_000);

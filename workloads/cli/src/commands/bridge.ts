@@ -10,7 +10,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dsmBridgeAt, wrappedDsmTokenAt, type DsmBridge } from '@dsm/bridge/contracts';
 import { bridgeIdentity, formatBridgeSeed } from '@dsm/bridge/identity';
 import { DsmError, isDsmError, parseId, type ErrorDetails } from '@dsm/protocol';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import {
   FetchRequest,
   JsonRpcProvider,
@@ -465,6 +465,16 @@ export function registerBridge(program: Command, io: Io): void {
       ctx.emit(deployed, renderDeployedToken, (r) => r.wrapped);
     });
 
+  bridge
+    .command('resume')
+    .description('clear a halt after a deep reorganisation was looked into (admin, --token-file)')
+    .action(async (_options: object, command: Command) => {
+      const ctx = contextOf(command, io);
+      const status = await ctx.bridge({ admin: true }).resume();
+      const units = ctx.json || status.invariant.length === 0 ? 'raw' : await wrappedUnits(ctx);
+      ctx.emit(status, (s) => renderBridgeStatus(ctx.endpoints.bridgeUrl, s, units));
+    });
+
   const deposit = bridge
     .command('deposit')
     .description('send DSM tokens of a hosted identity to the bridge, to be minted to an EVM address')
@@ -543,7 +553,9 @@ export function registerBridge(program: Command, io: Io): void {
     .requiredOption('--token <token>', 'DSM token id whose wrapped ERC-20 is burnt')
     .requiredOption('--amount <amount>', "in the token's decimals, e.g. 25.50 (base units with --raw)")
     .requiredOption('--to <identity>', 'DSM identity the tokens are released to')
-    .option('--rpc <url>', 'JSON-RPC URL of the EVM node', DEFAULT_RPC_URL)
+    .addOption(
+      new Option('--rpc <url>', 'JSON-RPC URL of the EVM node').env('DSM_EVM_RPC').default(DEFAULT_RPC_URL),
+    )
     .option('--wait [seconds]', `${WAIT_HELP}: until released`)
     .action(async (options: WithdrawOptions, command: Command) => {
       const token = parseIdText('--token', options.token);
