@@ -2,8 +2,9 @@
 // `npm run generate`: rewrites the files derived from the services' config schemas, after the build:
 // each service's config.schema.json (JSON Schema of its DSM_CONFIG file, with x-env, x-runtime and
 // x-secret-file per key) and the configuration table of its README (between <!-- config:start --> and
-// <!-- config:end -->), and the OpenAPI documents. workloads/{core,storage,bridge}/test/config.test.ts and
-// workloads/api/test/openapi.test.ts fail when a committed copy is stale.
+// <!-- config:end -->), the OpenAPI documents and the Grafana dashboards (dashboards/*.json).
+// workloads/{core,storage,bridge}/test/config.test.ts, workloads/api/test/openapi.test.ts and
+// workloads/dashboards/test/dashboards.test.ts fail when a committed copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,8 +25,11 @@ const files = [
     (old) => replaceSection(old, 'config', configTable(storage.storageConfigSchema)),
   ],
   ['workloads/bridge/config.schema.json', () => formatJson(bridge.bridgeConfigJsonSchema())],
-  ['workloads/bridge/README.md', (old) => replaceSection(old, 'config', configTable(bridge.bridgeConfigSchema))],
-]
+  [
+    'workloads/bridge/README.md',
+    (old) => replaceSection(old, 'config', configTable(bridge.bridgeConfigSchema)),
+  ],
+];
 
 for (const [file, render] of files) {
   const path = join(root, file);
@@ -43,3 +47,7 @@ for (const [file, render] of files) {
 
 // The OpenAPI documents of @dsm/api (workloads/api/openapi/*.json; api/test/openapi.test.ts checks them).
 await load('workloads/api/dist/generate.js');
+
+// The Grafana dashboards of @dsm/dashboards (dashboards/*.json; workloads/dashboards/test/dashboards.test.ts
+// checks them).
+await load('workloads/dashboards/dist/generate.js');
