@@ -1,7 +1,8 @@
 /**
  * An HTTP proxy in front of one of our services or an EVM node, failing on purpose: `down` drops every
- * connection, `delayMs` answers late, `dropAnswer` forwards a request and then cuts the connection (the
- * upstream acted, the caller never hears), and `rewrite` changes a JSON answer (a lying node).
+ * connection, `delayMs` answers late, `dropRequest` cuts the connection of a request without forwarding it
+ * (lost on the way: the upstream never hears of it), `dropAnswer` forwards a request and then cuts the
+ * connection (the upstream acted, the caller never hears), and `rewrite` changes a JSON answer (a lying node).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { freePort } from './storage.js';
@@ -18,6 +19,7 @@ export interface ProxiedRequest {
 export class FaultProxy {
   down = false;
   delayMs = 0;
+  dropRequest: ((req: ProxiedRequest) => boolean) | undefined;
   dropAnswer: ((req: ProxiedRequest) => boolean) | undefined;
   rewrite: ((req: ProxiedRequest, answer: unknown) => unknown) | undefined;
   /** Requests forwarded, in order. */
@@ -68,7 +70,7 @@ export class FaultProxy {
     }
     this.seen.push(request);
     if (this.delayMs > 0) await sleep(this.delayMs);
-    if (this.down) return undefined;
+    if (this.down || this.dropRequest?.(request)) return undefined;
     const forwarded: Record<string, string> = {};
     for (const name of ['content-type', 'accept', 'authorization', 'idempotency-key']) {
       const value = headers[name];
