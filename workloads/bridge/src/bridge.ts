@@ -155,12 +155,20 @@ export class Bridge {
     this.invariant = results;
   }
 
-  /** Clears a halt (an operator who has looked at the reorganisation); the scan resumes at the new chain. */
+  /**
+   * Clears a halt (an operator who has looked at the reorganisation); the scan resumes at the new chain.
+   * The cursor moves back with the halt cleared: left on the replaced block, the next pass would halt again.
+   */
   async resume(): Promise<void> {
+    await this.idle();
+    if (!this.halted) return;
     const batch = this.parts.journal.batch();
     this.parts.journal.clearHalt(batch);
+    await this.parts.withdrawals.rewind(batch);
     await this.parts.journal.write(batch);
     this.halted = undefined;
+    this.processed = await this.parts.withdrawals.processed();
+    this.parts.logger.warn({ from: this.processed + 1 }, 'bridge resumed: scanning the chain again');
   }
 
   get ready(): { evm: boolean; dsm: boolean } {

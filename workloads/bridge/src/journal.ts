@@ -212,6 +212,10 @@ export class Journal {
   putCursor(batch: WriteBatch, cursor: ScanCursor): void {
     batch.put(K.cursor, json(cursor));
   }
+  /** Back before the first block: the next scan starts at fromBlock. */
+  clearCursor(batch: WriteBatch): void {
+    batch.delete(K.cursor);
+  }
 
   async halt(): Promise<Halt | undefined> {
     return parse(await this.store.get(K.halt));

@@ -7,11 +7,12 @@
  * checked: if it changed, the chain was reorganised deeper than the confirmation depth, and the bridge halts.
  */
 import { DsmError, idFromBytes, parseId } from '@dsm/protocol';
+import type { WriteBatch } from '@dsm/runtime';
 import { getBytes } from 'ethers';
 import { dsmIdFromDigest } from './dsm-id.js';
 import { BURN_TOPIC, type EvmSide } from './evm/evm-side.js';
 import { fetchProvenBlock, type ProvenLog } from './evm/proof.js';
-import type { Halt, Journal, WithdrawalRecord } from './journal.js';
+import type { Halt, Journal, ScanCursor, WithdrawalRecord } from './journal.js';
 import type { BridgeMetrics } from './metrics.js';
 import { nextScanRange } from './steps/confirmations.js';
 import { releaseMemo } from './steps/memo.js';
@@ -76,6 +77,30 @@ export class Withdrawals {
       this.journal.putCursor(batch, { number: end.number, hash: end.hash });
       await this.journal.write(batch);
     }
+  }
+
+  /**
+   * After a reorganisation deeper than the confirmations (an operator resuming), in `batch`: the cursor goes
+   * back to the newest block of a recorded burn that is still canonical (before fromBlock when none is), so
+   * the new chain is scanned from a block both chains share. Its burns already recorded (same transaction,
+   * same log index) are skipped; burns that exist only on the new chain are recorded and released.
+   */
+  async rewind(batch: WriteBatch): Promise<void> {
+    const cursor = await this.journal.cursor();
+    const recorded = new Map<string, ScanCursor>();
+    for await (const w of this.journal.withdrawals()) {
+      // A block past the cursor (recorded before an earlier rewind) would move it forward, past unscanned ones.
+      if (cursor !== undefined && w.blockNumber > cursor.number) continue;
+      const hash = w.blockHash.toLowerCase();
+      recorded.set(`${w.blockNumber}:${hash}`, { number: w.blockNumber, hash });
+    }
+    for (const block of [...recorded.values()].sort((a, b) => b.number - a.number)) {
+      if ((await this.evm.block(block.number))?.hash.toLowerCase() === block.hash) {
+        this.journal.putCursor(batch, block);
+        return;
+      }
+    }
+    this.journal.clearCursor(batch);
   }
 
   /** Proves one block and records its burns with the cursor at that block, in one batch. */
