@@ -8,7 +8,7 @@
 import type { CoreApi, InboxEntry } from '@dsm/api';
 import { parseId } from '@dsm/protocol';
 import { dsmIdDigest } from './dsm-id.js';
-import type { EvmSide, MintRequest } from './evm/evm-side.js';
+import type { Broadcast, EvmSide, MintRequest } from './evm/evm-side.js';
 import type { DepositRecord, Journal, WrappedToken } from './journal.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Replication } from './replication.js';
@@ -195,12 +195,16 @@ export class Deposits {
     await this.send(deposit, tx.raw);
   }
 
-  private async send(deposit: DepositRecord, raw: string): Promise<void> {
+  /** Broadcasts a journaled mint; undefined when it failed (noted, sent again at the next pass). */
+  private async send(deposit: DepositRecord, raw: string): Promise<Broadcast | undefined> {
     try {
-      if ((await this.evm.broadcast(raw)) === 'stale-nonce') this.evm.resetNonce();
+      const sent = await this.evm.broadcast(raw);
+      if (sent === 'stale-nonce') this.evm.resetNonce();
+      return sent;
     } catch (e) {
       this.evm.resetNonce();
       await this.note(deposit, `broadcast failed, will retry: ${(e as Error).message}`);
+      return undefined;
     }
   }
 
@@ -246,7 +250,21 @@ export class Deposits {
       await this.update(deposit, { status: 'received', mintTx: undefined, mintRaw: undefined });
       return;
     }
-    if (!(await this.evm.knows(deposit.mintTx))) await this.send(deposit, deposit.mintRaw);
+    if (
+      !(await this.evm.knows(deposit.mintTx)) &&
+      (await this.send(deposit, deposit.mintRaw)) === 'stale-nonce'
+    ) {
+      // Neither mined nor known, and its nonce is used: another transaction of ours took it (this one's
+      // broadcast was lost, and the next mint was signed with the node's count). These bytes can never be
+      // mined: sign a new mint at the next pass (the contract refuses a second mint of a transfer anyway).
+      await this.update(deposit, {
+        status: 'received',
+        mintTx: undefined,
+        mintRaw: undefined,
+        mintNonce: undefined,
+        lastError: `mint ${deposit.mintTx} lost its nonce ${deposit.mintNonce} to another transaction: signing it again`,
+      });
+    }
   }
 
   /** Sends the deposit back to its sender (a DSM state); false when the DSM side is not answering. */
