@@ -149,9 +149,17 @@ export function dsmDashboard(uid: string, title: string, description: string): d
 
 export const row = (title: string) => new dashboard.RowBuilder(title);
 
-/** Builds the dashboard and numbers its panels (and rows) 1, 2, ... in order. */
+/**
+ * The dashboard schema version written: Grafana 12.1's latest (41), so the compose stack's Grafana 12.1 loads
+ * the files without migrating them, and newer ones migrate them. The SDK writes 42, whose only migration
+ * (hideFrom.viz implies hideFrom.tooltip in field overrides) concerns nothing our panels use.
+ */
+export const SCHEMA_VERSION = 41;
+
+/** Builds the dashboard at SCHEMA_VERSION and numbers its panels (and rows) 1, 2, ... in order. */
 export function finish(builder: dashboard.DashboardBuilder): dashboard.Dashboard {
   const built = builder.build();
+  built.schemaVersion = SCHEMA_VERSION;
   built.panels?.forEach((panel, i) => (panel.id = i + 1));
   return built;
 }

@@ -37,6 +37,16 @@ describe('dashboards/', () => {
     ).toEqual(Object.keys(DASHBOARDS).sort());
   });
 
+  it('uses no field override (the only change of schema version 42 over the 41 written)', () => {
+    for (const { dashboard } of built) {
+      expect(dashboard.schemaVersion).toBe(41);
+      for (const panel of dashboard.panels ?? [])
+        expect((panel as { fieldConfig?: { overrides?: unknown[] } }).fieldConfig?.overrides ?? []).toEqual(
+          [],
+        );
+    }
+  });
+
   it('gives every dashboard its own uid and title, tagged dsm', () => {
     const uids = built.map((b) => b.dashboard.uid);
     expect(new Set(uids).size).toBe(built.length);
