@@ -61,7 +61,8 @@ export interface HttpApp {
   readiness: Readiness;
 }
 
-const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+// /v1/status too: it is the container health check (`cli status --json`, every few seconds).
+const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/v1/status']);
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
