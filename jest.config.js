@@ -19,7 +19,12 @@ export default {
     '^@dsm/([a-z-]+)/([a-z-]+)$': '<rootDir>/workloads/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testMatch: ['<rootDir>/workloads/*/src/**/*.test.ts', '<rootDir>/workloads/*/test/**/*.test.ts'],
+  testMatch: [
+    '<rootDir>/workloads/*/src/**/*.test.ts',
+    '<rootDir>/workloads/*/test/**/*.test.ts',
+    // compose/.env.example and the compose file's facts (no Docker: e2e/ runs the stack).
+    '<rootDir>/compose/test/*.test.ts',
+  ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,
 };

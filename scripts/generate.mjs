@@ -2,9 +2,10 @@
 // `npm run generate`: rewrites the files derived from the services' config schemas, after the build:
 // each service's config.schema.json (JSON Schema of its DSM_CONFIG file, with x-env, x-runtime and
 // x-secret-file per key) and the configuration table of its README (between <!-- config:start --> and
-// <!-- config:end -->), the OpenAPI documents and the Grafana dashboards (dashboards/*.json).
-// workloads/{core,storage,bridge}/test/config.test.ts, workloads/api/test/openapi.test.ts and
-// workloads/dashboards/test/dashboards.test.ts fail when a committed copy is stale.
+// <!-- config:end -->), compose/.env.example, the OpenAPI documents and the Grafana dashboards
+// (dashboards/*.json). workloads/{core,storage,bridge}/test/config.test.ts, compose/test/env-example.test.ts,
+// workloads/api/test/openapi.test.ts and workloads/dashboards/test/dashboards.test.ts fail when a committed
+// copy is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +16,8 @@ const { configTable, formatJson, replaceSection } = await load('workloads/runtim
 const core = await load('workloads/core/dist/config.js');
 const storage = await load('workloads/storage/dist/config.js');
 const bridge = await load('workloads/bridge/dist/config.js');
+// TypeScript that Node runs by stripping its types: it imports only built packages.
+const envExample = await load('compose/env-example.ts');
 
 const files = [
   ['workloads/core/config.schema.json', () => formatJson(core.coreConfigJsonSchema())],
@@ -28,6 +31,16 @@ const files = [
   [
     'workloads/bridge/README.md',
     (old) => replaceSection(old, 'config', configTable(bridge.bridgeConfigSchema)),
+  ],
+  // Every variable of compose/docker-compose.yml (compose/test/env-example.test.ts checks it).
+  [
+    'compose/.env.example',
+    () =>
+      envExample.renderEnvExample({
+        core: core.coreConfigSchema,
+        storage: storage.storageConfigSchema,
+        bridge: bridge.bridgeConfigSchema,
+      }),
   ],
 ];
 
