@@ -9,9 +9,10 @@ import { VERSION } from '@dsm/api';
 import type { Logger } from '@dsm/runtime';
 import type { Deposits } from './deposits.js';
 import type { EvmSide } from './evm/evm-side.js';
-import type { DepositRecord, Halt, Journal, WithdrawalRecord } from './journal.js';
+import type { Halt, Journal } from './journal.js';
 import type { BridgeMetrics } from './metrics.js';
 import { checkInvariant, type InvariantResult } from './steps/invariant.js';
+import type { Progress } from './progress.js';
 import type { StateRunner } from './state-runner.js';
 import type { Withdrawals } from './withdrawals.js';
 
@@ -23,9 +24,12 @@ export interface BridgeParts {
   deposits: Deposits;
   withdrawals: Withdrawals;
   metrics: BridgeMetrics;
+  progress: Progress;
   logger: Logger;
   confirmations: number;
 }
+
+const MAX_ROUNDS = 50;
 
 const PENDING_DEPOSIT: ReadonlySet<string> = new Set(['receiving', 'received', 'minting', 'refunding']);
 
@@ -55,10 +59,14 @@ export class Bridge {
       return this.running;
     }
     this.running = (async () => {
-      do {
+      // Passes follow each other at once while they move something forward (bounded, so a flood of work
+      // still lets the timer, shutdown and status in between).
+      for (let round = 0; round < MAX_ROUNDS; round++) {
         this.again = false;
+        const before = this.parts.progress.marks;
         await this.once();
-      } while (this.again);
+        if (!this.again && this.parts.progress.marks === before) break;
+      }
     })().finally(() => {
       this.running = undefined;
     });
@@ -85,7 +93,7 @@ export class Bridge {
       const head = await evm.head();
       this.head = head;
       this.signers = await evm.signerSet();
-      await deposits.advance(head);
+      await deposits.advance(head, this.processed ?? -1);
       const halt = await withdrawals.scan(head);
       this.processed = await withdrawals.processed();
       if (halt) {
@@ -123,13 +131,12 @@ export class Bridge {
   /** The supply invariant of every wrapped token at the last processed block, and the pending counts. */
   private async check(): Promise<void> {
     const { journal, evm, states } = this.parts;
-    const deposits: DepositRecord[] = [];
-    const withdrawals: WithdrawalRecord[] = [];
-    for await (const d of journal.deposits()) deposits.push(d);
-    for await (const w of journal.withdrawals()) withdrawals.push(w);
+    // Only open records can be in flight: finished ones contribute to both sides already.
+    const deposits = await journal.openDeposits();
+    const withdrawals = await journal.openWithdrawals();
     this.pending = {
       deposits: deposits.filter((d) => PENDING_DEPOSIT.has(d.status)).length,
-      withdrawals: withdrawals.filter((w) => w.status !== 'released').length,
+      withdrawals: withdrawals.length,
     };
     const block = this.processed;
     if (block === null || block < 0) return;
@@ -169,6 +176,11 @@ export class Bridge {
     this.halted = undefined;
     this.processed = await this.parts.withdrawals.processed();
     this.parts.logger.warn({ from: this.processed + 1 }, 'bridge resumed: scanning the chain again');
+  }
+
+  /** Deploys a wrapped token (the admin route); the deposit flow does the same at a first deposit. */
+  deploy(digest: string, definition: { name: string; symbol: string; decimals: number }): Promise<string> {
+    return this.parts.deposits.deploy(digest, definition);
   }
 
   get ready(): { evm: boolean; dsm: boolean } {

@@ -8,9 +8,10 @@
 import type { CoreApi, InboxEntry } from '@dsm/api';
 import { parseId } from '@dsm/protocol';
 import { dsmIdDigest } from './dsm-id.js';
-import type { Broadcast, EvmSide, MintRequest } from './evm/evm-side.js';
+import type { Broadcast, EvmSide, MintRequest, PreparedTx, SignedTx } from './evm/evm-side.js';
 import type { DepositRecord, Journal, WrappedToken } from './journal.js';
 import type { BridgeMetrics } from './metrics.js';
+import type { Progress } from './progress.js';
 import type { Replication } from './replication.js';
 import { isFinal } from './steps/confirmations.js';
 import { parseDepositMemo, refundMemo } from './steps/memo.js';
@@ -24,6 +25,23 @@ export interface DepositOptions {
 
 const now = () => new Date().toISOString();
 
+interface Mint {
+  deposit: DepositRecord;
+  wrapped: WrappedToken;
+  request: MintRequest;
+}
+
+/** Mints prepared and sent together: enough to keep the node busy, few enough to bound a pass. */
+const MINT_BATCH = 32;
+
+const tx = (record: DepositRecord) => record.mintRaw as string;
+
+function chunks<T>(items: T[], size = MINT_BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 export class Deposits {
   constructor(
     private readonly journal: Journal,
@@ -32,6 +50,7 @@ export class Deposits {
     private readonly states: StateRunner,
     private readonly replication: Replication,
     private readonly metrics: BridgeMetrics,
+    private readonly progress: Progress,
     private readonly options: DepositOptions,
   ) {}
 
@@ -79,20 +98,27 @@ export class Deposits {
     );
   }
 
-  /** Mints or refunds every received deposit, and follows mints until they are final. */
-  async advance(head: number): Promise<void> {
-    const received: DepositRecord[] = [];
-    const minting: DepositRecord[] = [];
-    const refunding: DepositRecord[] = [];
-    for await (const deposit of this.journal.deposits()) {
-      if (deposit.status === 'received') received.push(deposit);
-      else if (deposit.status === 'minting') minting.push(deposit);
-      else if (deposit.status === 'refunding' && !this.states.chain.outstanding) refunding.push(deposit);
-    }
+  /**
+   * Mints or refunds every received deposit, follows mints until they are final, and closes minted deposits
+   * whose mint is in the wrapped supply at `processed` (the invariant's block).
+   */
+  async advance(head: number, processed: number): Promise<void> {
+    const open = await this.journal.openDeposits();
+    const received = open.filter((d) => d.status === 'received');
+    const minting = open.filter((d) => d.status === 'minting');
+    const refunding = this.states.chain.outstanding ? [] : open.filter((d) => d.status === 'refunding');
     for (const deposit of refunding) if (!(await this.refund(deposit, deposit.refundReason ?? ''))) return;
-    for (const deposit of minting) await this.follow(deposit, head);
+    for (const chunk of chunks(minting)) await Promise.all(chunk.map((d) => this.follow(d, head)));
+    const closing = open.filter(
+      (d) => d.status === 'minted' && d.mintBlock !== undefined && d.mintBlock <= processed,
+    );
+    if (closing.length > 0) {
+      const batch = this.journal.batch();
+      for (const deposit of closing) this.journal.putDeposit(batch, { ...deposit, closed: true });
+      await this.journal.writeLazily(batch);
+    }
     if (received.length === 0) return;
-    const set = await this.evm.signerSet();
+    const mints: Mint[] = [];
     for (const deposit of received) {
       const memo = parseDepositMemo(deposit.memo, this.options.chainId);
       if (!memo.ok) {
@@ -104,15 +130,89 @@ export class Deposits {
         if (!(await this.refund(deposit, wrapped))) return;
         continue;
       }
-      const holders = await this.replication.holders(deposit.transfer);
-      if (holders < this.replication.required) {
-        await this.note(
-          deposit,
-          `the transfer is on ${holders} of the ${this.replication.required} storage nodes required`,
-        );
-        continue;
+      mints.push({
+        deposit,
+        wrapped,
+        request: {
+          transfer: dsmIdDigest(parseId(deposit.transfer).bytes),
+          token: dsmIdDigest(parseId(deposit.token).bytes),
+          recipient: memo.recipient,
+          amount: BigInt(deposit.amount),
+        },
+      });
+    }
+    if (mints.length === 0) return;
+    const set = await this.evm.signerSet();
+    for (const chunk of chunks(mints)) await this.mintAll(chunk, set);
+  }
+
+  /**
+   * One batch of mints: replication checked and gas estimated concurrently, then signed with consecutive
+   * nonces, journaled in one durable write, and broadcast concurrently.
+   */
+  private async mintAll(mints: Mint[], set: { signers: string[]; threshold: number }): Promise<void> {
+    const prepared = await Promise.all(mints.map((mint) => this.prepare(mint, set)));
+    const ready = mints.flatMap((mint, i) => {
+      const tx = prepared[i];
+      return tx ? [{ ...mint, tx }] : [];
+    });
+    if (ready.length === 0) return;
+    const signed = await this.evm.signAll(
+      ready.map((r) => r.tx),
+      await this.evm.fees(),
+    );
+    const batch = this.journal.batch();
+    const at = now();
+    const sending = ready.map(({ deposit, wrapped }, i) => {
+      const tx = signed[i] as SignedTx;
+      const { lastError: _cleared, ...rest } = deposit;
+      const record: DepositRecord = {
+        ...rest,
+        status: 'minting',
+        wrapped: wrapped.wrapped,
+        mintTx: tx.hash,
+        mintRaw: tx.raw,
+        mintNonce: tx.nonce,
+        updatedAt: at,
+      };
+      this.journal.putDeposit(batch, record);
+      return record;
+    });
+    await this.journal.write(batch);
+    this.progress.mark();
+    await Promise.all(sending.map((record) => this.send(record, tx(record))));
+  }
+
+  /** Checks and estimates one mint; undefined when it cannot be sent now (the reason noted or settled). */
+  private async prepare(
+    mint: Mint,
+    set: { signers: string[]; threshold: number },
+  ): Promise<PreparedTx | undefined> {
+    const { deposit, request, wrapped } = mint;
+    const holders = await this.replication.holders(deposit.transfer);
+    if (holders < this.replication.required) {
+      await this.note(
+        deposit,
+        `the transfer is on ${holders} of the ${this.replication.required} storage nodes required`,
+      );
+      return undefined;
+    }
+    try {
+      return await this.evm.prepareMint(request, await this.evm.attest(request, set));
+    } catch (e) {
+      // The node's gas estimate runs the mint: already minted (a journal restored from an old backup, or
+      // another bridge instance), paused, a signer set that changed. Only the first is settled here.
+      if (await this.evm.minted(request.transfer)) {
+        const mintBlock = await this.evm.mintBlock(request.transfer);
+        await this.update(deposit, {
+          status: 'minting',
+          wrapped: wrapped.wrapped,
+          ...(mintBlock !== undefined ? { mintBlock } : {}),
+        });
+        return undefined;
       }
-      await this.mint(deposit, memo.recipient, wrapped, set);
+      await this.note(deposit, `mint not possible yet: ${(e as Error).message}`);
+      return undefined;
     }
   }
 
@@ -154,47 +254,6 @@ export class Deposits {
     return wrapped;
   }
 
-  private async mint(
-    deposit: DepositRecord,
-    recipient: string,
-    wrapped: WrappedToken,
-    set: { signers: string[]; threshold: number },
-  ): Promise<void> {
-    const request: MintRequest = {
-      transfer: dsmIdDigest(parseId(deposit.transfer).bytes),
-      token: dsmIdDigest(parseId(deposit.token).bytes),
-      recipient,
-      amount: BigInt(deposit.amount),
-    };
-    let tx;
-    try {
-      tx = await this.evm.signMint(request, await this.evm.attest(request, set));
-    } catch (e) {
-      // The node's gas estimate runs the mint: already minted (a journal restored from an old backup, or
-      // another bridge instance), paused, a signer set that changed. Only the first is settled here.
-      if (await this.evm.minted(request.transfer)) {
-        const mintBlock = await this.evm.mintBlock(request.transfer);
-        await this.update(deposit, {
-          status: 'minting',
-          wrapped: wrapped.wrapped,
-          ...(mintBlock !== undefined ? { mintBlock } : {}),
-        });
-        return;
-      }
-      this.evm.resetNonce();
-      await this.note(deposit, `mint not possible yet: ${(e as Error).message}`);
-      return;
-    }
-    await this.update(deposit, {
-      status: 'minting',
-      wrapped: wrapped.wrapped,
-      mintTx: tx.hash,
-      mintRaw: tx.raw,
-      mintNonce: tx.nonce,
-    });
-    await this.send(deposit, tx.raw);
-  }
-
   /** Broadcasts a journaled mint; undefined when it failed (noted, sent again at the next pass). */
   private async send(deposit: DepositRecord, raw: string): Promise<Broadcast | undefined> {
     try {
@@ -226,6 +285,7 @@ export class Deposits {
             : {}),
         });
         if (final) {
+          this.progress.mark();
           this.metrics.deposits.inc({ result: 'minted' });
           this.metrics.gasSpent.inc(Number(receipt.gasUsed * receipt.gasPrice));
           this.metrics.depositSeconds.observe((Date.now() - Date.parse(deposit.createdAt)) / 1000);

@@ -11,6 +11,8 @@ import { key, keyPrefix, u64be, type Store, type WriteBatch } from '@dsm/runtime
 export interface DepositRecord extends Deposit {
   /** Order of discovery, for newest-first listings. */
   seq: number;
+  /** A minted deposit whose mint is in the wrapped supply at the last processed block: nothing left to watch. */
+  closed?: boolean;
   /** The raw signed mint transaction (0x-hex) and its nonce, kept until the mint is final. */
   mintRaw?: string;
   mintNonce?: number;
@@ -61,6 +63,10 @@ const K = {
   deposits: keyPrefix('deposit'),
   depositOrder: (seq: number) => key('order', 'deposit', u64be(seq)),
   depositOrders: keyPrefix('order', 'deposit'),
+  openDeposit: (transfer: string) => key('open', 'deposit', transfer),
+  openDeposits: keyPrefix('open', 'deposit'),
+  openWithdrawal: (id: string) => key('open', 'withdrawal', id),
+  openWithdrawals: keyPrefix('open', 'withdrawal'),
   withdrawal: (id: string) => key('withdrawal', id),
   withdrawals: keyPrefix('withdrawal'),
   withdrawalOrder: (seq: number) => key('order', 'withdrawal', u64be(seq)),
@@ -73,6 +79,10 @@ const K = {
   halt: key('halt'),
   seq: key('seq'),
 };
+
+const FINAL_DEPOSIT: ReadonlySet<string> = new Set(['refunded', 'rejected']);
+const isOpenDeposit = (record: DepositRecord) =>
+  !FINAL_DEPOSIT.has(record.status) && !(record.status === 'minted' && record.closed === true);
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const parse = <T>(bytes: Buffer | null): T | undefined =>
@@ -96,6 +106,14 @@ export class Journal {
   /** Every step is durable before the bridge acts on it. */
   write(batch: WriteBatch): Promise<void> {
     return batch.write({ sync: true });
+  }
+
+  /**
+   * A record that may be lost in a crash because redoing it is harmless (an acceptance the network gives
+   * again for the same bytes). The write-ahead log keeps order, so the next durable write covers it too.
+   */
+  writeLazily(batch: WriteBatch): Promise<void> {
+    return batch.write({ sync: false });
   }
 
   nextSeq(batch: WriteBatch): number {
@@ -132,6 +150,19 @@ export class Journal {
     batch.put(K.deposit(record.transfer), json(record));
     if (isNew) batch.put(K.depositOrder(record.seq), Buffer.from(record.transfer));
     if (record.mintTx) batch.put(K.byMintTx(record.mintTx), Buffer.from(record.transfer));
+    // Open deposits are the only ones a pass looks at, so a pass costs what is in flight, not the history.
+    if (isOpenDeposit(record)) batch.put(K.openDeposit(record.transfer), Buffer.alloc(0));
+    else batch.delete(K.openDeposit(record.transfer));
+  }
+  /** Deposits not finished yet, and minted ones not yet seen in the wrapped supply. */
+  async openDeposits(): Promise<DepositRecord[]> {
+    return this.depositsOf(await this.openIds(K.openDeposits));
+  }
+  private async openIds(prefix: Buffer): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const { key } of this.store.prefix(prefix))
+      ids.push(key.subarray(prefix.length).toString('utf8'));
+    return ids;
   }
   async *deposits(): AsyncGenerator<DepositRecord> {
     for await (const { value } of this.store.prefix(K.deposits)) yield JSON.parse(value.toString('utf8'));
@@ -161,6 +192,14 @@ export class Journal {
     batch.put(K.withdrawal(record.id), json(record));
     if (isNew) batch.put(K.withdrawalOrder(record.seq), Buffer.from(record.id));
     if (record.release) batch.put(K.byRelease(record.release), Buffer.from(record.id));
+    if (record.status !== 'released') batch.put(K.openWithdrawal(record.id), Buffer.alloc(0));
+    else batch.delete(K.openWithdrawal(record.id));
+  }
+  /** Withdrawals not released yet. */
+  async openWithdrawals(): Promise<WithdrawalRecord[]> {
+    const ids = await this.openIds(K.openWithdrawals);
+    const values = await this.store.getMany(ids.map(K.withdrawal));
+    return values.flatMap((v) => (v === null ? [] : [JSON.parse(v.toString('utf8')) as WithdrawalRecord]));
   }
   async *withdrawals(): AsyncGenerator<WithdrawalRecord> {
     for await (const { value } of this.store.prefix(K.withdrawals)) yield JSON.parse(value.toString('utf8'));

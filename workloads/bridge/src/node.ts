@@ -17,6 +17,7 @@ import {
 } from '@dsm/api';
 import { DsmError, parseId } from '@dsm/protocol';
 import {
+  ConfigError,
   Store,
   adminConfigRoutes,
   adminGuard,
@@ -40,6 +41,7 @@ import { EvmSide } from './evm/evm-side.js';
 import { bridgeIdentity, parseBridgeSeed } from './identity.js';
 import { Journal, type DepositRecord, type WithdrawalRecord } from './journal.js';
 import { bridgeMetrics } from './metrics.js';
+import { Progress } from './progress.js';
 import { Replication } from './replication.js';
 import { StateRunner } from './state-runner.js';
 import { Withdrawals } from './withdrawals.js';
@@ -49,14 +51,15 @@ export { VERSION, BridgeApi };
 export interface BridgeNode {
   config: BridgeConfig;
   url: string;
-  bridge: Bridge;
+  /** Undefined until its DSM chain is open (the core and the EVM node answered). */
+  bridge: Bridge | undefined;
   logger: Logger;
   close(): Promise<void>;
 }
 
 /** The API's view of a record: what resuming needs stays inside. */
 function depositView(record: DepositRecord): b.Deposit {
-  const { seq: _seq, mintRaw: _raw, mintNonce: _nonce, ...view } = record;
+  const { seq: _seq, mintRaw: _raw, mintNonce: _nonce, closed: _closed, ...view } = record;
   return view;
 }
 function withdrawalView(record: WithdrawalRecord): b.Withdrawal {
@@ -74,12 +77,23 @@ function parsed<T>(schema: { parse(value: unknown): T }, value: unknown): T {
   }
 }
 
+/** What runService does with a start-up failure, for one found once the API already serves. */
+function exitOn(error: Error): never {
+  console.error(`dsm-bridge: ${error.message}`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+}
+
 const notFound = (what: string, ref: string) =>
   new DsmError('E_NOT_FOUND', `no ${what} matches ${ref}`, { ref: ref.slice(0, 100) });
 
 export async function startBridgeNode(
   initial: BridgeConfig,
-  options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    logger?: Logger;
+    /** A configuration fault found after the start (a chain id that is not the node's); default: exit. */
+    onFatal?: (error: Error) => void;
+  } = {},
 ): Promise<BridgeNode> {
   let config = initial;
   const logger = options.logger ?? createLogger({ service: 'dsm-bridge', level: config.logLevel });
@@ -124,59 +138,72 @@ export async function startBridgeNode(
     up: () => live.bridge?.gauges().up() ?? { evm: false, dsm: false },
   });
 
-  // The chain opens through the core; until it answers, retry with backoff (a core starting after us).
-  let chain: BridgeChain | undefined;
-  for (let attempt = 0; chain === undefined; attempt++) {
-    try {
-      await evm.checkChain();
-      chain = await BridgeChain.open(owner, core, journal);
-    } catch (e) {
-      if (e instanceof DsmError && e.code === 'E_CONFIG') throw e;
-      if (attempt >= 60) throw e;
-      logger.warn({ err: (e as Error).message, attempt }, 'waiting for the core and the EVM node');
-      await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 5000)));
+  // The bridge is assembled once its DSM chain is open, which needs the core (and a check of the EVM node).
+  // The first attempt is made now, so a wrong chain id or contract stops the start; if a side does not
+  // answer, the API serves (not ready) and the opening is retried in the background.
+  const progress = new Progress();
+  const open = async (): Promise<Bridge> => {
+    await evm.checkChain();
+    const chain = await BridgeChain.open(owner, core, journal);
+    const states = new StateRunner(chain, journal, metrics, progress);
+    const replication = new Replication(config.storageNodes, config.replicationFactor, config.rpcTimeoutMs);
+    const deposits = new Deposits(journal, core, evm, states, replication, metrics, progress, {
+      chainId: config.chainId,
+      confirmations: config.confirmations,
+      autoDeploy: () => config.autoDeploy,
+    });
+    const withdrawals = new Withdrawals(journal, evm, states, metrics, {
+      chainId: config.chainId,
+      confirmations: config.confirmations,
+      fromBlock: config.fromBlock,
+      logBlockRange: config.logBlockRange,
+    });
+    const bridge = new Bridge({
+      journal,
+      core,
+      evm,
+      states,
+      deposits,
+      withdrawals,
+      metrics,
+      progress,
+      logger,
+      confirmations: config.confirmations,
+    });
+    await bridge.start();
+    return bridge;
+  };
+  const isConfigProblem = (e: unknown) => e instanceof DsmError && e.code === 'E_CONFIG';
+  let openError: string | undefined;
+  try {
+    live.bridge = await open();
+  } catch (e) {
+    if (isConfigProblem(e)) {
+      await db.close();
+      throw e;
     }
+    openError = (e as Error).message;
+    logger.warn({ err: openError }, 'waiting for the core and the EVM node');
   }
-  const states = new StateRunner(chain, journal, metrics);
-  const replication = new Replication(config.storageNodes, config.replicationFactor, config.rpcTimeoutMs);
-  const deposits = new Deposits(journal, core, evm, states, replication, metrics, {
-    chainId: config.chainId,
-    confirmations: config.confirmations,
-    autoDeploy: () => config.autoDeploy,
-  });
-  const withdrawals = new Withdrawals(journal, evm, states, metrics, {
-    chainId: config.chainId,
-    confirmations: config.confirmations,
-    fromBlock: config.fromBlock,
-    logBlockRange: config.logBlockRange,
-  });
-  const running = new Bridge({
-    journal,
-    core,
-    evm,
-    states,
-    deposits,
-    withdrawals,
-    metrics,
-    logger,
-    confirmations: config.confirmations,
-  });
-  live.bridge = running;
-  await running.start();
+  /** The bridge, or a 503 saying what it waits for. */
+  const need = (): Bridge => {
+    if (live.bridge) return live.bridge;
+    throw new DsmError('E_UNAVAILABLE', `the bridge is starting: ${openError ?? 'opening its DSM chain'}`);
+  };
 
   // ---- HTTP (8768)
   const http = createHttpApp({ service: 'dsm-bridge', logger, registry });
   http.readiness.add(
     'evm',
-    () => running.ready.evm || Promise.reject(new Error('the EVM node is not answering')),
+    () => need().ready.evm || Promise.reject(new Error('the EVM node is not answering')),
   );
   http.readiness.add(
     'dsm',
-    () => running.ready.dsm || Promise.reject(new Error('the core node is not answering')),
+    () => need().ready.dsm || Promise.reject(new Error('the core node is not answering')),
   );
   const documents = serviceDocuments(VERSION);
   http.router.get(commonRoutes.status.path, (_req, res) => {
-    res.json(running.status());
+    res.json(need().status());
   });
   http.router.get(commonRoutes.openapi.path, (_req, res) => {
     res.json(documents['bridge.json']);
@@ -229,7 +256,7 @@ export async function startBridgeNode(
     const definition = await core.token(id.toString());
     const digest = dsmIdDigest(id.bytes);
     const existing = await evm.wrappedToken(digest);
-    const wrapped = existing ?? (await deposits.deploy(digest, definition));
+    const wrapped = existing ?? (await need().deploy(digest, definition));
     const record = {
       token: id.toString(),
       wrapped,
@@ -243,9 +270,10 @@ export async function startBridgeNode(
     res.status(existing ? 200 : 201).json({ ...record, deployed: existing === undefined });
   });
   http.router.post(R.resume.path, async (_req, res) => {
-    await running.resume();
-    void running.pass();
-    res.json(running.status());
+    const bridge = need();
+    await bridge.resume();
+    void bridge.pass();
+    res.json(bridge.status());
   });
   adminConfigRoutes(http.router, {
     path: A.config.path,
@@ -263,15 +291,27 @@ export async function startBridgeNode(
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const loop = async () => {
-    await running
-      .pass()
+    if (!live.bridge) {
+      try {
+        live.bridge = await open();
+        logger.info({ identity: owner.identity.toString() }, 'bridge chain open');
+      } catch (e) {
+        if (isConfigProblem(e)) {
+          (options.onFatal ?? exitOn)(e as Error);
+          return;
+        }
+        openError = (e as Error).message;
+      }
+    }
+    await live.bridge
+      ?.pass()
       .catch((e: unknown) => logger.error({ err: (e as Error).message }, 'bridge pass failed'));
     if (!stopped) timer = setTimeout(() => void loop(), config.pollMs);
   };
   void loop();
 
   logger.info(
-    { url: server.url, identity: chain.identity, chainId: config.chainId, contract: evm.address },
+    { url: server.url, identity: owner.identity.toString(), chainId: config.chainId, contract: evm.address },
     'bridge listening',
   );
   return {
@@ -279,14 +319,16 @@ export async function startBridgeNode(
       return config;
     },
     url: server.url,
-    bridge: running,
+    get bridge() {
+      return live.bridge;
+    },
     logger,
     async close() {
       stopped = true;
       http.readiness.shuttingDown();
       if (timer) clearTimeout(timer);
       await server.close();
-      await running.idle();
+      await live.bridge?.idle();
       evm.destroy();
       await db.close();
     },

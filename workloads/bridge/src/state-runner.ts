@@ -9,6 +9,7 @@ import type { WriteBatch } from '@dsm/runtime';
 import type { BridgeChain } from './dsm-chain.js';
 import type { Journal, Purpose } from './journal.js';
 import type { BridgeMetrics } from './metrics.js';
+import type { Progress } from './progress.js';
 
 const now = () => new Date().toISOString();
 
@@ -20,6 +21,7 @@ export class StateRunner {
     readonly chain: BridgeChain,
     private readonly journal: Journal,
     private readonly metrics: BridgeMetrics,
+    private readonly progress: Progress,
   ) {}
 
   /**
@@ -55,8 +57,10 @@ export class StateRunner {
     if (result.outcome === 'accepted') {
       this.chain.settle(batch);
       await this.settle(batch, outstanding.purpose, outstanding.stateId);
-      await this.journal.write(batch);
+      // Lost in a crash, the acceptance is asked for again with the same bytes and given again (200).
+      await this.journal.writeLazily(batch);
       this.chain.settled();
+      this.progress.mark();
       return true;
     }
     const resynced = await this.chain.resync(batch);

@@ -155,8 +155,7 @@ export class Withdrawals {
 
   /** Releases every proven withdrawal, oldest first; stops when the DSM side does not answer. */
   async release(): Promise<void> {
-    const proven: WithdrawalRecord[] = [];
-    for await (const w of this.journal.withdrawals()) if (w.status === 'proven') proven.push(w);
+    const proven = (await this.journal.openWithdrawals()).filter((w) => w.status === 'proven');
     proven.sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
     for (const withdrawal of proven) {
       const available = this.states.chain.balance(withdrawal.token);

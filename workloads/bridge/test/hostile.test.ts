@@ -169,14 +169,13 @@ describe('bridge against hostile and failing neighbours', () => {
     expect(await readyz()).toBe(200);
   });
 
-  it('signs a mint again when its transaction was lost on the way and a later mint took its nonce', async () => {
+  it('sends a mint lost on its way again, mined once, next to the mint signed after it', async () => {
     const balance = await t.wrappedBalance();
-    // Two deposits received while the EVM node is away, so one pass mints both.
+    // Two deposits received while the EVM node is away, so one pass signs both (consecutive nonces).
     t.evmProxy.down = true;
     const transfers = [await t.deposit('161', memo), await t.deposit('162', memo)];
     for (const transfer of transfers) await t.waitDeposit(transfer, 'received');
-    // The first mint's broadcast never reaches the node; the second is signed with the node's nonce count,
-    // the nonce of the lost one, and mined.
+    // The first broadcast never reaches the node; the second waits there behind the nonce gap.
     let lost: string | undefined;
     t.evmProxy.dropRequest = (req) => {
       if (rpc(req).method !== 'eth_sendRawTransaction' || lost !== undefined) return false;
@@ -187,12 +186,54 @@ describe('bridge against hostile and failing neighbours', () => {
     const minted = [];
     for (const transfer of transfers) minted.push(await t.waitDeposit(transfer, 'minted'));
     t.evmProxy.dropRequest = undefined;
-    // The lost transaction is nowhere; each transfer is minted once, by another transaction.
+    // The journaled bytes were sent again: the lost transaction is the one that minted.
     expect(lost).toBeDefined();
-    expect(await t.provider.getTransaction(lost as string)).toBeNull();
-    expect(minted.map((d) => d.mintTx)).not.toContain(lost);
+    expect(minted.map((d) => d.mintTx)).toContain(lost);
     for (const transfer of transfers) expect(await t.mintedEvents(transfer)).toBe(1);
     expect(await t.wrappedBalance()).toBe(balance + 161n + 162n);
+  });
+
+  it('signs a mint again when a later mint took the nonce of its lost transaction', async () => {
+    const balance = await t.wrappedBalance();
+    // The first deposit's mint never reaches the node, however often it is sent ...
+    let lost: string | undefined;
+    t.evmProxy.dropRequest = (req) => {
+      if (rpc(req).method !== 'eth_sendRawTransaction') return false;
+      const hash = Transaction.from(rpc(req).params?.[0] as string).hash as string;
+      lost ??= hash;
+      return hash === lost;
+    };
+    const first = await t.deposit('171', memo);
+    await eventually(
+      async () => (await t.depositOf(first))?.mintTx === lost && lost !== undefined,
+      30_000,
+      'lost',
+    );
+    // ... and the next mint is signed with the node's count: the lost one's nonce.
+    const second = await t.deposit('172', memo);
+    await t.waitDeposit(second, 'minted');
+    t.evmProxy.dropRequest = undefined;
+    const done = await t.waitDeposit(first, 'minted');
+    expect(done.mintTx).not.toBe(lost);
+    expect(await t.provider.getTransaction(lost as string)).toBeNull();
+    for (const transfer of [first, second]) expect(await t.mintedEvents(transfer)).toBe(1);
+    expect(await t.wrappedBalance()).toBe(balance + 171n + 172n);
+  });
+
+  it('starts while the EVM node is down: serves its API not ready, then opens when the node is back', async () => {
+    t.evmProxy.down = true;
+    await t.restartBridge();
+    expect((await fetch(`${t.bridge.url}/healthz`)).status).toBe(200);
+    expect(await readyz()).toBe(503);
+    const status = await fetch(`${t.bridge.url}/v1/status`);
+    expect(status.status).toBe(503);
+    expect(((await status.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'E_UNAVAILABLE',
+      message: expect.stringMatching(/^the bridge is starting/),
+    });
+    t.evmProxy.down = false;
+    await eventually(async () => (await readyz()) === 200, 30_000, 'the bridge to be ready');
+    expect((await t.api.status()).evm.reachable).toBe(true);
   });
 
   it('releases burns proven while the core was down once it is back', async () => {

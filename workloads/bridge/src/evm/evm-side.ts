@@ -41,6 +41,14 @@ export interface TxReceipt {
 
 export type Broadcast = 'sent' | 'stale-nonce';
 
+export interface PreparedTx {
+  request: TransactionRequest;
+  gasLimit: bigint;
+}
+
+export type Fees =
+  { type: 2; maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } | { type: 0; gasPrice: bigint };
+
 export interface BurnEvent {
   token: string;
   from: string;
@@ -178,36 +186,57 @@ export class EvmSide {
     return Promise.all(usable.map((wallet) => wallet.signTypedData(domain, types, value)));
   }
 
-  /** The raw signed mint transaction with the next nonce; the node estimates its gas (and refuses a revert). */
-  async signMint(mint: MintRequest, signatures: string[]): Promise<SignedTx> {
-    const populated = await this.contract.mint.populateTransaction(
-      mint.transfer,
-      mint.token,
-      mint.recipient,
-      mint.amount,
-      signatures,
+  /** A mint transaction with its gas estimated (the node runs it, so a mint that would revert throws here). */
+  async prepareMint(mint: MintRequest, signatures: string[]): Promise<PreparedTx> {
+    return this.prepare(
+      await this.contract.mint.populateTransaction(
+        mint.transfer,
+        mint.token,
+        mint.recipient,
+        mint.amount,
+        signatures,
+      ),
     );
-    return this.sign(populated);
+  }
+
+  async prepare(request: TransactionRequest): Promise<PreparedTx> {
+    const gas = await this.provider.estimateGas({ ...request, from: this.sender.address });
+    return { request, gasLimit: gas + (gas * GAS_HEADROOM_PERCENT) / 100n };
+  }
+
+  /** The fee fields of the next transactions (EIP-1559 where the node has a base fee). */
+  async fees(): Promise<Fees> {
+    const fees = await this.provider.getFeeData();
+    return fees.maxFeePerGas !== null
+      ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 0n }
+      : { type: 0, gasPrice: fees.gasPrice ?? 0n };
+  }
+
+  /**
+   * Signs prepared transactions with consecutive nonces, in order, locally: the raw bytes to journal before
+   * they are broadcast.
+   */
+  async signAll(prepared: readonly PreparedTx[], fees: Fees): Promise<SignedTx[]> {
+    let nonce = await this.nextNonce();
+    const signed: SignedTx[] = [];
+    for (const { request, gasLimit } of prepared) {
+      const raw = await this.sender.signTransaction({
+        ...request,
+        ...fees,
+        chainId: this.chainId,
+        nonce,
+        gasLimit,
+      });
+      signed.push({ raw, hash: Transaction.from(raw).hash as string, nonce });
+      nonce += 1;
+      this.nonce = nonce;
+    }
+    return signed;
   }
 
   async sign(request: TransactionRequest): Promise<SignedTx> {
-    const nonce = await this.nextNonce();
-    const [gas, fees] = await Promise.all([
-      this.provider.estimateGas({ ...request, from: this.sender.address }),
-      this.provider.getFeeData(),
-    ]);
-    const tx: TransactionRequest = {
-      ...request,
-      chainId: this.chainId,
-      nonce,
-      gasLimit: gas + (gas * GAS_HEADROOM_PERCENT) / 100n,
-      ...(fees.maxFeePerGas !== null
-        ? { type: 2, maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas ?? 0n }
-        : { type: 0, gasPrice: fees.gasPrice ?? 0n }),
-    };
-    const raw = await this.sender.signTransaction(tx);
-    this.nonce = nonce + 1;
-    return { raw, hash: Transaction.from(raw).hash as string, nonce };
+    const [prepared, fees] = await Promise.all([this.prepare(request), this.fees()]);
+    return (await this.signAll([prepared], fees))[0] as SignedTx;
   }
 
   /** Nonces are handed out here in order; a failed broadcast or a restart asks the node again. */
