@@ -73,6 +73,7 @@ const K = {
   withdrawalOrders: keyPrefix('order', 'withdrawal'),
   byMintTx: (hash: string) => key('index', 'mint-tx', hash),
   byRelease: (stateId: string) => key('index', 'release', stateId),
+  byBurn: (nonce: string) => key('index', 'burn-nonce', nonce),
   token: (token: string) => key('token', token),
   tokens: keyPrefix('token'),
   cursor: key('evm', 'cursor'),
@@ -192,6 +193,7 @@ export class Journal {
     batch.put(K.withdrawal(record.id), json(record));
     if (isNew) batch.put(K.withdrawalOrder(record.seq), Buffer.from(record.id));
     if (record.release) batch.put(K.byRelease(record.release), Buffer.from(record.id));
+    batch.put(K.byBurn(record.nonce), Buffer.from(record.id));
     if (record.status !== 'released') batch.put(K.openWithdrawal(record.id), Buffer.alloc(0));
     else batch.delete(K.openWithdrawal(record.id));
   }
@@ -219,6 +221,11 @@ export class Journal {
       out.push(JSON.parse(value.toString('utf8')));
     }
     return out;
+  }
+  /** The withdrawal last recorded for a BurnToDsm nonce of the contract. */
+  async withdrawalByBurn(nonce: string): Promise<WithdrawalRecord | undefined> {
+    const id = await this.store.get(K.byBurn(nonce));
+    return id === null ? undefined : this.withdrawal(id.toString('utf8'));
   }
   async withdrawalByRelease(stateId: string): Promise<WithdrawalRecord | undefined> {
     const id = await this.store.get(K.byRelease(stateId));

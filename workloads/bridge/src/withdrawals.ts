@@ -16,6 +16,7 @@ import type { Halt, Journal, ScanCursor, WithdrawalRecord } from './journal.js';
 import type { BridgeMetrics } from './metrics.js';
 import { nextScanRange } from './steps/confirmations.js';
 import { releaseMemo } from './steps/memo.js';
+import { sameBurn } from './steps/same-burn.js';
 import type { StateRunner } from './state-runner.js';
 
 export interface WithdrawalOptions {
@@ -120,6 +121,11 @@ export class Withdrawals {
       const id = `${log.txHash}:${log.logIndex}`;
       if (await this.journal.withdrawal(id)) continue;
       const record = await this.recordOf(log);
+      // The same burn seen again under another id: re-included at another log index after a reorganisation
+      // (a rescan after `resume`), or under another transaction hash, which the receipt proof does not
+      // cover. Its contract nonce and content are proven: the same ones are the same burn.
+      const earlier = await this.journal.withdrawalByBurn(record.nonce);
+      if (earlier && sameBurn(earlier, record)) continue;
       this.journal.putWithdrawal(batch, { ...record, seq: this.journal.nextSeq(batch) }, true);
     }
     this.journal.putCursor(batch, { number: block.number, hash: block.hash });
