@@ -164,18 +164,24 @@ export class Bridge {
 
   /**
    * Clears a halt (an operator who has looked at the reorganisation); the scan resumes at the new chain.
-   * The cursor moves back with the halt cleared: left on the replaced block, the next pass would halt again.
+   * The cursor moves back with the halt cleared (left on the replaced block, the next pass would halt
+   * again), burns recorded on the replaced chain and not released are forgotten, and mints the new chain
+   * does not have are made again.
    */
   async resume(): Promise<void> {
     await this.idle();
     if (!this.halted) return;
     const batch = this.parts.journal.batch();
     this.parts.journal.clearHalt(batch);
-    await this.parts.withdrawals.rewind(batch);
+    const shared = await this.parts.withdrawals.rewind(batch);
+    const reminted = await this.parts.deposits.remintLost(batch, shared);
     await this.parts.journal.write(batch);
     this.halted = undefined;
     this.processed = await this.parts.withdrawals.processed();
-    this.parts.logger.warn({ from: this.processed + 1 }, 'bridge resumed: scanning the chain again');
+    this.parts.logger.warn(
+      { from: this.processed + 1, reminted },
+      'bridge resumed: scanning the chain again',
+    );
   }
 
   /** Deploys a wrapped token (the admin route); the deposit flow does the same at a first deposit. */

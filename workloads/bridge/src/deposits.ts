@@ -6,6 +6,7 @@
  * recorded before it is broadcast, and the contract refuses a second mint of the same transfer anyway.
  */
 import type { CoreApi, InboxEntry } from '@dsm/api';
+import type { WriteBatch } from '@dsm/runtime';
 import { parseId } from '@dsm/protocol';
 import { dsmIdDigest } from './dsm-id.js';
 import type { Broadcast, EvmSide, MintRequest, PreparedTx, SignedTx } from './evm/evm-side.js';
@@ -214,6 +215,29 @@ export class Deposits {
       await this.note(deposit, `mint not possible yet: ${(e as Error).message}`);
       return undefined;
     }
+  }
+
+  /**
+   * After a deep reorganisation (an operator resuming): a deposit counted as minted whose mint the new chain
+   * does not have is minted again (the contract's record is the new chain's).
+   */
+  async remintLost(batch: WriteBatch, after: number): Promise<number> {
+    let lost = 0;
+    for await (const deposit of this.journal.deposits()) {
+      if (deposit.status !== 'minted' || (deposit.mintBlock ?? 0) <= after) continue;
+      if (await this.evm.minted(dsmIdDigest(parseId(deposit.transfer).bytes))) continue;
+      const {
+        mintTx: _tx,
+        mintRaw: _raw,
+        mintNonce: _nonce,
+        mintBlock: _block,
+        closed: _closed,
+        ...rest
+      } = deposit;
+      this.journal.putDeposit(batch, { ...rest, status: 'received', updatedAt: now() });
+      lost += 1;
+    }
+    return lost;
   }
 
   /** The deposit's wrapped token, deploying it when allowed; a string is why it cannot be served. */

@@ -197,6 +197,13 @@ export class Journal {
     if (record.status !== 'released') batch.put(K.openWithdrawal(record.id), Buffer.alloc(0));
     else batch.delete(K.openWithdrawal(record.id));
   }
+  /** Forgets a withdrawal whose burn is no longer on the chain (after a deep reorganisation). */
+  deleteWithdrawal(batch: WriteBatch, record: WithdrawalRecord): void {
+    batch.delete(K.withdrawal(record.id));
+    batch.delete(K.withdrawalOrder(record.seq));
+    batch.delete(K.openWithdrawal(record.id));
+    batch.delete(K.byBurn(record.nonce));
+  }
   /** Withdrawals not released yet. */
   async openWithdrawals(): Promise<WithdrawalRecord[]> {
     const ids = await this.openIds(K.openWithdrawals);

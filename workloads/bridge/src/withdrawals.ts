@@ -85,8 +85,9 @@ export class Withdrawals {
    * back to the newest block of a recorded burn that is still canonical (before fromBlock when none is), so
    * the new chain is scanned from a block both chains share. Its burns already recorded (same transaction,
    * same log index) are skipped; burns that exist only on the new chain are recorded and released.
+   * Returns the block both chains share (everything up to it stands).
    */
-  async rewind(batch: WriteBatch): Promise<void> {
+  async rewind(batch: WriteBatch): Promise<number> {
     const cursor = await this.journal.cursor();
     const recorded = new Map<string, ScanCursor>();
     for await (const w of this.journal.withdrawals()) {
@@ -95,13 +96,24 @@ export class Withdrawals {
       const hash = w.blockHash.toLowerCase();
       recorded.set(`${w.blockNumber}:${hash}`, { number: w.blockNumber, hash });
     }
+    let from = this.options.fromBlock - 1;
+    let rewound: ScanCursor | undefined;
     for (const block of [...recorded.values()].sort((a, b) => b.number - a.number)) {
       if ((await this.evm.block(block.number))?.hash.toLowerCase() === block.hash) {
-        this.journal.putCursor(batch, block);
-        return;
+        rewound = block;
+        from = block.number;
+        break;
       }
     }
-    this.journal.clearCursor(batch);
+    if (rewound) this.journal.putCursor(batch, rewound);
+    else this.journal.clearCursor(batch);
+    // Burns recorded after that block were on the replaced chain: those not released yet are forgotten
+    // (recorded again if the new chain has them too). A released one cannot be taken back: the invariant
+    // shows it as a gap for the operator.
+    for (const w of await this.journal.openWithdrawals()) {
+      if (w.blockNumber > from && w.status === 'proven') this.journal.deleteWithdrawal(batch, w);
+    }
+    return from;
   }
 
   /** Proves one block and records its burns with the cursor at that block, in one batch. */

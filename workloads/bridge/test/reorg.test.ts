@@ -96,8 +96,12 @@ describe('bridge and EVM reorganisations', () => {
     const forkedAt = await t.chain.blockNumber();
     const { id, block } = await t.withdraw(600n);
     await t.waitWithdrawal(id, 'released');
+    // A deposit minted and final on the chain about to be replaced: the new chain will not have its mint.
+    const lostMint = await t.deposit('33', memo);
+    const minted = await t.waitDeposit(lostMint, 'minted');
     await eventually(
-      async () => ((await t.api.status()).evm.lastProcessedBlock ?? 0) > block + 1,
+      async () =>
+        ((await t.api.status()).evm.lastProcessedBlock ?? 0) > Math.max(block, minted.mintBlock ?? 0) + 1,
       30_000,
       'the bridge to process blocks past the burn',
     );
@@ -150,8 +154,11 @@ describe('bridge and EVM reorganisations', () => {
     expect(await t.metric('dsm_bridge_halted')).toBe(0);
     expect(await t.releasesOf(id)).toBe(1);
     expect(await t.inboxWith(releaseMemo(id))).toHaveLength(1);
+    // The mint lost with the old chain is made again on the new one, once.
+    await eventually(async () => (await t.mintedEvents(lostMint)) === 1, 30_000, 'the lost mint made again');
+    expect((await t.depositOf(lostMint))?.status).toBe('minted');
     await eventually(
-      async () => (await t.dsmBalance(t.alice)) === alice + 600n - 88n,
+      async () => (await t.dsmBalance(t.alice)) === alice + 600n - 88n - 33n,
       15_000,
       'alice to hold the release, less the deposit',
     );
