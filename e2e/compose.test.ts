@@ -291,5 +291,11 @@ describe('the compose stack', () => {
     expect((await volumes()).filter((v) => !v.startsWith(`${PROJECT}_dsm-storage-extra-`))).toEqual([]);
     await ok('docker compose --profile extra down -v --timeout 30');
     expect(await volumes()).toEqual([]);
+    // Up again on fresh volumes: nothing of before (and the time a first start takes to be ready).
+    const started = Date.now();
+    await ok('docker compose up -d --wait');
+    timing('docker compose up -d --wait, fresh volumes (start to healthy)', Date.now() - started);
+    expect(await identities()).toEqual({});
+    await ok('docker compose down -v --timeout 30');
   });
 });
