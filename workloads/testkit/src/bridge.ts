@@ -45,7 +45,9 @@ export class BridgeProcess extends ServiceProcess {
       writeFileSync(path, `${text}\n`, { mode: 0o600 });
       return path;
     };
-    const { bridgeEnv } = (await import('@dsm/bridge/config')) as {
+    // Resolved at run time (testkit builds before the services; the bridge is not its dependency).
+    const service = 'bridge';
+    const { bridgeEnv } = (await import(`@dsm/${service}/config`)) as {
       bridgeEnv: (values: Record<string, unknown>) => Record<string, string>;
     };
     const env = bridgeEnv({
