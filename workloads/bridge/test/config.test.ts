@@ -4,7 +4,7 @@
  * light subpaths (`/config`, `/identity`, `/contracts`) load neither RocksDB nor express.
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { HEAVY_MODULES, modulesLoadedBy } from '@dsm/testkit';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, configTable, formatJson, parseAdminChanges, replaceSection } from '@dsm/runtime/config';
@@ -125,34 +125,18 @@ describe('files generated from the bridge settings', () => {
   });
 });
 
-/** The modules (file URLs) that importing `specifier` from the repository root loads, in a fresh node. */
-function modulesLoadedBy(specifier: string): string[] {
-  const script = `
-import { registerHooks } from 'node:module';
-const urls = [];
-registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); urls.push(r.url); return r; } });
-await import(${JSON.stringify(specifier)});
-process.stdout.write(JSON.stringify(urls));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  if (child.status !== 0) throw new Error(`node failed to import ${specifier}: ${child.stderr}`);
-  return JSON.parse(child.stdout) as string[];
-}
-
-const HEAVY = /\/node_modules\/(rocksdb-native|express|pino-http)\//;
-
 describe('light subpaths of @dsm/bridge (built)', () => {
   it('the detector sees them where they are loaded: the package entry point', () => {
-    expect(modulesLoadedBy('@dsm/bridge').filter((url) => HEAVY.test(url)).length).toBeGreaterThan(0);
+    expect(modulesLoadedBy('@dsm/bridge').filter((url) => HEAVY_MODULES.test(url)).length).toBeGreaterThan(0);
   });
 
   it.each(['@dsm/bridge/config', '@dsm/bridge/identity', '@dsm/bridge/contracts'])(
     '%s loads neither rocksdb-native nor express',
     (specifier) => {
-      expect({ specifier, heavy: modulesLoadedBy(specifier).filter((url) => HEAVY.test(url)) }).toEqual({
+      expect({
+        specifier,
+        heavy: modulesLoadedBy(specifier).filter((url) => HEAVY_MODULES.test(url)),
+      }).toEqual({
         specifier,
         heavy: [],
       });

@@ -1,21 +1,15 @@
-// DsmBridge and WrappedDsmToken on a real EVM node: `hardhat node` (chain id 31337) as a child process on a
+// DsmBridge and WrappedDsmToken on a real EVM node: `hardhat node` (chain id 31337, testkit DevChain) on a
 // free 127.0.0.1 port, driven with ethers 6 through the generated bindings.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { DevChain } from '@dsm/testkit';
 import { JsonRpcProvider, Wallet, concat, hexlify, keccak256, toUtf8Bytes } from 'ethers';
 import type { HDNodeWallet, JsonRpcSigner, TransactionReceipt } from 'ethers';
 import { deployDsmBridge, dsmIdDigest, wrappedDsmTokenAt } from '@dsm/bridge/contracts';
 import type { DsmBridge, WrappedDsmToken } from '@dsm/bridge/contracts';
 
-const pkg = join(import.meta.dirname, '..');
 const CHAIN_ID = 31337n;
 
-let node: ChildProcess;
-let nodeErrors = '';
+const chain = new DevChain();
 let provider: JsonRpcProvider;
 let admin: JsonRpcSigner;
 let user: JsonRpcSigner;
@@ -35,37 +29,6 @@ const dsmId = (label: string): Uint8Array =>
 const DSM_TOKEN = dsmIdDigest(dsmId('token:GOLD'));
 let transfers = 0;
 const nextTransferId = () => dsmIdDigest(dsmId(`transfer:${transfers++}`));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-async function waitForNode(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (node.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`hardhat node did not start (exit ${node.exitCode}): ${nodeErrors}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 interface Mint {
   dsmTransferId: string;
@@ -122,15 +85,7 @@ function events(receipt: TransactionReceipt, name: string) {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  const cli = join(createRequire(import.meta.url).resolve('hardhat/package.json'), '..', 'dist/src/cli.js');
-  node = spawn(process.execPath, [cli, 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
-    cwd: pkg,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  node.stderr?.on('data', (chunk: Buffer) => (nodeErrors += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitForNode(url);
+  const url = (await chain.start()).url;
   provider = new JsonRpcProvider(url, undefined, {
     cacheTimeout: -1,
     staticNetwork: true,
@@ -155,11 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   provider?.destroy();
-  if (node && node.exitCode === null) {
-    const exited = new Promise((resolve) => node.once('exit', resolve));
-    node.kill('SIGTERM');
-    await exited;
-  }
+  await chain.stop();
 });
 
 describe('DsmBridge on a hardhat node', () => {

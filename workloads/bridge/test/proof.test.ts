@@ -2,11 +2,7 @@
 // port. One block is mined by hand with many transactions of every type (legacy, EIP-2930, EIP-1559, a
 // contract deployment, burns emitting BurnToDsm, a reverted call), so its receipts trie has branches.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { createRequire } from 'node:module';
+import { DevChain } from '@dsm/testkit';
 import { ContractFactory, JsonRpcProvider, Wallet, concat, keccak256, toUtf8Bytes } from 'ethers';
 import type { JsonRpcSigner } from 'ethers';
 import { isDsmError } from '@dsm/protocol';
@@ -16,10 +12,8 @@ import type { DsmBridge } from '@dsm/bridge/contracts';
 import { fetchProvenBlock, headerHash, verifyReceiptProof } from '../src/evm/proof.js';
 import type { EvmRpc, ProvenLog, RpcBlock, RpcReceipt } from '../src/evm/proof.js';
 
-const pkg = join(import.meta.dirname, '..');
 
-let node: ChildProcess;
-let nodeErrors = '';
+const chain = new DevChain();
 let provider: JsonRpcProvider;
 let bridge: DsmBridge;
 let bridgeAddress: string;
@@ -34,37 +28,6 @@ const dsmId = (label: string): Uint8Array =>
   Uint8Array.from(Buffer.from(concat(['0x01711e20', keccak256(toUtf8Bytes(label))]).slice(2), 'hex'));
 const DSM_TOKEN = dsmIdDigest(dsmId('token:GOLD'));
 const RECIPIENT = dsmId('recipient');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-async function waitForNode(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-      });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (node.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`hardhat node did not start (exit ${node.exitCode}): ${nodeErrors}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 const signer = (i: number) => provider.getSigner(i);
 
@@ -194,15 +157,7 @@ async function failsWith(call: Promise<unknown>, code: DsmErrorCode = 'E_PROOF')
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  const cli = join(createRequire(import.meta.url).resolve('hardhat/package.json'), '..', 'dist/src/cli.js');
-  node = spawn(process.execPath, [cli, 'node', '--hostname', '127.0.0.1', '--port', String(port)], {
-    cwd: pkg,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  node.stderr?.on('data', (chunk: Buffer) => (nodeErrors += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitForNode(url);
+  const url = (await chain.start()).url;
   provider = new JsonRpcProvider(url, undefined, {
     cacheTimeout: -1,
     staticNetwork: true,
@@ -223,11 +178,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   provider?.destroy();
-  if (node && node.exitCode === null) {
-    const exited = new Promise((resolve) => node.once('exit', resolve));
-    node.kill('SIGTERM');
-    await exited;
-  }
+  await chain.stop();
 });
 
 describe('EVM proofs on a hardhat node', () => {

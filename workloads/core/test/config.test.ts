@@ -4,7 +4,7 @@
  * RocksDB nor express (the operator and cdk8s import it).
  */
 import { describe, expect, it } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { HEAVY_MODULES, modulesLoadedBy } from '@dsm/testkit';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, configTable, formatJson, parseAdminChanges, replaceSection } from '@dsm/runtime/config';
@@ -127,33 +127,17 @@ describe('files generated from the core settings', () => {
   });
 });
 
-/** The modules (file URLs) that importing `specifier` from the repository root loads, in a fresh node. */
-function modulesLoadedBy(specifier: string): string[] {
-  const script = `
-import { registerHooks } from 'node:module';
-const urls = [];
-registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); urls.push(r.url); return r; } });
-await import(${JSON.stringify(specifier)});
-process.stdout.write(JSON.stringify(urls));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  if (child.status !== 0) throw new Error(`node failed to import ${specifier}: ${child.stderr}`);
-  return JSON.parse(child.stdout) as string[];
-}
-
-const HEAVY = /\/node_modules\/(rocksdb-native|express|pino-http)\//;
-
 describe('@dsm/core/config (built)', () => {
   it('loads neither rocksdb-native nor express, and neither does @dsm/runtime/config', () => {
     // The detector sees them where they are loaded: the package entry point.
-    expect(modulesLoadedBy('@dsm/core').filter((url) => HEAVY.test(url)).length).toBeGreaterThan(0);
+    expect(modulesLoadedBy('@dsm/core').filter((url) => HEAVY_MODULES.test(url)).length).toBeGreaterThan(0);
     for (const specifier of ['@dsm/core/config', '@dsm/runtime/config']) {
       const loaded = modulesLoadedBy(specifier);
       expect(loaded.some((url) => url.endsWith('/dist/config.js'))).toBe(true);
-      expect({ specifier, heavy: loaded.filter((url) => HEAVY.test(url)) }).toEqual({ specifier, heavy: [] });
+      expect({ specifier, heavy: loaded.filter((url) => HEAVY_MODULES.test(url)) }).toEqual({
+        specifier,
+        heavy: [],
+      });
     }
   });
 });

@@ -9,3 +9,4 @@ export * from './temp-store.js';
 export * from './evm.js';
 export * from './bridge.js';
 export * from './fault-proxy.js';
+export * from './modules.js';
