@@ -95,6 +95,12 @@ export const COMPOSE_VARIABLES: readonly ComposeVariable[] = [
       'Profiles `docker compose up` starts besides the DSM services: monitoring (Prometheus, Grafana), extra (dsm-storage-extra)',
   },
   {
+    name: 'COMPOSE_PROJECT_NAME',
+    default: 'dsm',
+    description:
+      "Prefix of the containers, networks and volumes (without it: the folder's name, compose; keep one name for one stack)",
+  },
+  {
     name: 'DSM_PUBLISH_ADDRESS',
     default: '127.0.0.1',
     description: 'Host address the published ports listen on (0.0.0.0: every interface of this machine)',

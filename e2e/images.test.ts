@@ -56,7 +56,7 @@ async function inspect(image: string): Promise<Inspect> {
 /** Every path in the image's filesystem (from a created, never started, container). */
 async function files(image: string): Promise<string[]> {
   const { stdout } = await ok(
-    `id=$(docker create ${image}); docker export "$id" | tar -t; docker rm "$id" >/dev/null`,
+    `id=$(docker create ${image}); docker export "$id" | tar -t; docker rm -v "$id" >/dev/null`,
     { timeoutMs: 120_000 },
   );
   return stdout.split('\n').filter(Boolean);

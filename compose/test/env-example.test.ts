@@ -47,8 +47,9 @@ describe('compose/.env.example', () => {
       ...COMPOSE_VARIABLES.map((v) => v.name),
       ...tunables(schemas).map((t) => t.setting.env),
     ]);
-    // Compose reads COMPOSE_PROFILES itself.
+    // Compose reads these itself.
     listed.delete('COMPOSE_PROFILES');
+    listed.delete('COMPOSE_PROJECT_NAME');
     expect([...read].sort()).toEqual([...listed].sort());
   });
 
