@@ -155,8 +155,8 @@ describe('bridge and EVM reorganisations', () => {
     expect(await t.releasesOf(id)).toBe(1);
     expect(await t.inboxWith(releaseMemo(id))).toHaveLength(1);
     // The mint lost with the old chain is made again on the new one, once.
-    await eventually(async () => (await t.mintedEvents(lostMint)) === 1, 30_000, 'the lost mint made again');
-    expect((await t.depositOf(lostMint))?.status).toBe('minted');
+    await t.waitDeposit(lostMint, 'minted');
+    expect(await t.mintedEvents(lostMint)).toBe(1);
     await eventually(
       async () => (await t.dsmBalance(t.alice)) === alice + 600n - 88n - 33n,
       15_000,
