@@ -157,7 +157,8 @@ LABEL org.opencontainers.image.title=dsm-evm-devchain \
       org.opencontainers.image.version=$VERSION \
       org.opencontainers.image.source=$SOURCE \
       org.opencontainers.image.revision=$REVISION \
-      org.opencontainers.image.licenses="MIT OR Apache-2.0"
+      org.opencontainers.image.licenses="MIT OR Apache-2.0" \
+      org.opencontainers.image.vendor="DSM"
 WORKDIR /opt/evm
 # Hardhat writes its caches under HOME: /tmp, a tmpfs in compose.
 ENV HOME=/tmp

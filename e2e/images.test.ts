@@ -65,6 +65,11 @@ async function files(image: string): Promise<string[]> {
 describe('the images', () => {
   const facts = {} as Record<Target, { inspect: Inspect; files: string[] }>;
 
+  afterAll(async () => {
+    // Images a rebuild untagged (the sources changed since the last one): ours only, by their label.
+    await sh('docker image prune -f --filter label=org.opencontainers.image.vendor=DSM');
+  });
+
   beforeAll(async () => {
     const build = await ok('docker compose build', { timeoutMs: 1_200_000 });
     timing('docker compose build (images test)', build.ms);
