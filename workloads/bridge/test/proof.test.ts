@@ -12,7 +12,6 @@ import type { DsmBridge } from '@dsm/bridge/contracts';
 import { fetchProvenBlock, headerHash, verifyReceiptProof } from '../src/evm/proof.js';
 import type { EvmRpc, ProvenLog, RpcBlock, RpcReceipt } from '../src/evm/proof.js';
 
-
 const chain = new DevChain();
 let provider: JsonRpcProvider;
 let bridge: DsmBridge;
