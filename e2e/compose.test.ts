@@ -2,14 +2,18 @@
  * The compose stack on a real Docker engine, as the deployment guide and compose/README.md promise it: the
  * README's walkthrough line for line (build, up, ps, identities, a token under a policy, transfer, receive,
  * the transfer on the replica's own API, config set, a bridge round trip on the dev chain, logs, ping); no
- * acknowledged transfer lost when the storage primary is killed during transfers; dsm-storage-extra added
+ * acknowledged transfer lost when the storage primary is killed during transfers; every dashboard query
+ * answered and every alert rule loaded by a Prometheus scraping the stack; dsm-storage-extra added
  * with the guide's command, catching up; the bridge pointed at another EVM node by DSM_BRIDGE_ETHEREUM_RPC;
  * the data kept across `down` and `up`, and gone after `down -v`. The file is also valid for docker-compose
  * 1.29. Runs under its own project name (dsm-e2e); e2e/docker/prepare.sh installed what it needs.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import {
   PROJECT,
   composeDir,
@@ -17,6 +21,7 @@ import {
   dsmJson,
   getJson,
   ok,
+  freePort,
   port,
   root,
   sh,
@@ -75,6 +80,40 @@ async function tokenOf(symbol: string, holder: string): Promise<string> {
 const nodeIn = (service: string, script: string, env: Record<string, string> = {}) =>
   ok(`docker compose exec -T ${service} node --input-type=module`, { input: script, env });
 
+/**
+ * compose/prometheus/prometheus.yml for a Prometheus on this machine: each compose target replaced by the
+ * port the stack publishes for it, scraping every second, the rule files by their absolute path.
+ */
+async function hostPrometheusConfig(prometheusPort: number): Promise<string> {
+  const config = parse(readFileSync(join(composeDir, 'prometheus/prometheus.yml'), 'utf8')) as {
+    global: Record<string, unknown>;
+    rule_files: string[];
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+  };
+  const published: Record<string, number> = {
+    'dsm-core:8765': await port('DSM_PUBLISH_CORE_P2P'),
+    'dsm-storage-primary:8765': await port('DSM_PUBLISH_STORAGE_PRIMARY'),
+    'dsm-storage-replica:8765': await port('DSM_PUBLISH_STORAGE_REPLICA'),
+    'dsm-ethereum-bridge:8768': await port('DSM_PUBLISH_BRIDGE'),
+    'localhost:9090': prometheusPort,
+  };
+  for (const job of config.scrape_configs)
+    for (const group of job.static_configs)
+      group.targets = group.targets.map((target) => {
+        const p = published[target];
+        if (p === undefined) throw new Error(`prometheus.yml: the stack publishes no port for ${target}`);
+        return `127.0.0.1:${p}`;
+      });
+  config.global = {
+    ...config.global,
+    scrape_interval: '1s',
+    scrape_timeout: '1s',
+    evaluation_interval: '1s',
+  };
+  config.rule_files = config.rule_files.map((f) => join(composeDir, 'prometheus', f));
+  return stringify(config);
+}
+
 /** How each service of the project is doing (`docker compose ps --format json`). */
 async function health(): Promise<Record<string, string>> {
   const { stdout } = await ok('docker compose ps --all --format json');
@@ -87,7 +126,9 @@ async function health(): Promise<Record<string, string>> {
 }
 
 describe('the compose stack', () => {
+  let prometheus: ChildProcess | undefined;
   afterAll(async () => {
+    prometheus?.kill('SIGKILL');
     if (process.env.DSM_E2E_KEEP === '1') return;
     await sh(
       'docker compose --profile extra -f docker-compose.yml -f ../e2e/docker/compose.external-evm.yml down -v --remove-orphans --timeout 20',
@@ -179,6 +220,59 @@ describe('the compose stack', () => {
     });
     // Transfers whose outcome was unknown may have gone through as well, never more than were tried.
     expect(after - before).toBeLessThanOrEqual(100n * 24n);
+  });
+
+  it("gives Prometheus every series the dashboards query, and every rule loads (a Prometheus of this machine on the stack's ports)", async () => {
+    // Grafana's and Prometheus's images cannot be pulled here: Debian's prometheus scrapes the published ports
+    // with compose/prometheus/'s jobs and rules, and e2e/monitoring/check-prometheus.mjs checks it.
+    await ok('bash e2e/monitoring/ensure-prometheus.sh', { cwd: root, timeoutMs: 300_000 });
+    // A rejection, so that the storage rejection series exist.
+    const junk = await fetch(`${await storageUrl('DSM_PUBLISH_STORAGE_PRIMARY')}/v1/objects`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.ipld.dag-cbor' },
+      body: 'not DAG-CBOR',
+    });
+    expect(junk.status).toBe(400);
+    const dir = mkdtempSync(join(tmpdir(), 'dsm-e2e-prometheus-'));
+    try {
+      const listen = await freePort();
+      writeFileSync(join(dir, 'prometheus.yml'), await hostPrometheusConfig(listen));
+      prometheus = spawn(
+        'prometheus',
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${listen}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const url = `http://127.0.0.1:${listen}`;
+      await waitFor('Prometheus to be ready', async () =>
+        (await fetch(`${url}/-/ready`)).ok ? true : undefined,
+      );
+      // Some scrapes and rule evaluations first (every second).
+      await waitFor(
+        'every target to be scraped',
+        async () => {
+          const targets = await getJson<{ data: { activeTargets: { health: string }[] } }>(
+            `${url}/api/v1/targets`,
+          );
+          const active = targets?.data.activeTargets ?? [];
+          return active.length > 0 && active.every((t) => t.health === 'up') ? true : undefined;
+        },
+        60_000,
+      );
+      await new Promise((r) => setTimeout(r, 10_000));
+      const check = await sh(`node e2e/monitoring/check-prometheus.mjs ${url} --rate-window 2m`, {
+        cwd: root,
+      });
+      process.stderr.write(`e2e: ${check.stdout.split('\n')[0]}\n`);
+      if (check.code !== 0) throw new Error(`check-prometheus.mjs failed:\n${check.stdout}${check.stderr}`);
+    } finally {
+      prometheus?.kill('SIGTERM');
+      prometheus = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('adds dsm-storage-extra as the guide says, and it catches up', async () => {

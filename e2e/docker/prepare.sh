@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What `npm run test:e2e` needs before its tests run, installed or started when missing: a Docker engine
 # (ensure-docker.sh), Compose v2 (ensure-compose.sh), the base image tag of the Dockerfile (base-image.sh),
-# Debian's docker-compose 1.29 and shellcheck (the compose file and the scripts are checked with them), and
-# the compose stack's secrets (compose/init-secrets.sh, which keeps existing ones). The tests build the images.
+# Debian's docker-compose 1.29 and shellcheck (the compose file and the scripts are checked with them), the
+# compose stack's secrets (compose/init-secrets.sh, which keeps existing ones), and the build of the packages
+# (e2e/monitoring/check-prometheus.mjs reads the dashboards from it). The tests build the images.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,3 +34,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash "$root/compose/init-secrets.sh" >/dev/null
+(cd "$root" && npm run build --silent)
