@@ -107,14 +107,18 @@ export async function sh(
     const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
       cwd: options.cwd ?? composeDir,
       env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 600_000);
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      // A command that exits before reading all of its input closes the pipe: that is not our failure.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr, ms: Date.now() - start });
