@@ -180,13 +180,16 @@ describe('the compose stack', () => {
       if t=$(cli token transfer --as ${alice} --token ${silver} --amount 1.00 --to ${bob} --quiet 2>/tmp/err);
       then echo "ack $t"; else echo "fail $(cat /tmp/err)"; fi; done`;
     const transfers = sh('docker compose exec -T dsm-core sh -s', { input: loop, timeoutMs: 600_000 });
-    await waitFor('the first transfers', async () => {
-      const states = await getJson<{ objects: number }>(
-        `${await storageUrl('DSM_PUBLISH_STORAGE_REPLICA')}/v1/status`,
-      );
-      return states !== undefined && states.objects > 0 ? true : undefined;
-    });
-    await new Promise((r) => setTimeout(r, 3000));
+    // Killed once the first transfers are through (bob received them), while the loop goes on.
+    await waitFor(
+      'the first transfers',
+      async () => {
+        const b = BigInt((await balances(bob as string))[silver]?.available ?? '0');
+        return b >= before + 200n ? true : undefined;
+      },
+      120_000,
+      250,
+    );
     await ok('docker compose kill -s SIGKILL dsm-storage-primary');
     await new Promise((r) => setTimeout(r, 8000));
     const back = Date.now();
@@ -198,7 +201,10 @@ describe('the compose stack', () => {
     process.stderr.write(
       `e2e: ${acked.length} transfers acknowledged, ${failed.length} refused while the primary was down\n`,
     );
-    expect(acked.length).toBeGreaterThan(0);
+    // Every attempt answered; some while the primary was down (the kill fell among the transfers).
+    expect(acked.length + failed.length).toBe(24);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(acked.length).toBeGreaterThan(2);
     // A refusal while the primary was down is an unknown outcome (503), never a wrong answer.
     for (const f of failed) expect(f).toMatch(/E_UNAVAILABLE/);
     // Every acknowledged transfer is on both storage nodes, and bob received each of them.
