@@ -25,12 +25,12 @@ export const bridgeConfigSchema = z.object({
   }),
   dataDir: setting(z.string().min(1), {
     env: 'DSM_BRIDGE_DATA_DIR',
-    default: '/var/lib/dsm/data',
+    default: '/var/lib/dsm-bridge/data',
     description: "RocksDB of the bridge's steps: its DSM chain, deposits, withdrawals, EVM progress",
   }),
   configDir: setting(z.string().min(1), {
     env: 'DSM_BRIDGE_CONFIG_DIR',
-    default: '/var/lib/dsm/config',
+    default: '/var/lib/dsm-bridge/config',
     description: 'Where run-time admin changes are persisted (admin-changes.json)',
   }),
   dsmNode: setting(z.string().refine(isHostPort, 'host:port of a core node client API'), {
