@@ -31,6 +31,7 @@ import {
   type ServerHandle,
 } from '@dsm/runtime';
 import { HttpClient } from '@dsm/runtime/client';
+import { parseParams } from '@dsm/runtime/params';
 import type { Request } from 'express';
 import { Bridge } from './bridge.js';
 import { bridgeConfigSchema, bridgeConfigSources, type BridgeConfig } from './config.js';
@@ -65,16 +66,6 @@ function depositView(record: DepositRecord): b.Deposit {
 function withdrawalView(record: WithdrawalRecord): b.Withdrawal {
   const { seq: _seq, ...view } = record;
   return view;
-}
-
-function parsed<T>(schema: { parse(value: unknown): T }, value: unknown): T {
-  try {
-    return schema.parse(value);
-  } catch (e) {
-    const issue = (e as { issues?: { path: PropertyKey[]; message: string }[] }).issues?.[0];
-    const field = issue?.path.map(String).join('.') || '(body)';
-    throw new DsmError('E_BAD_REQUEST', `${field}: ${issue?.message ?? 'invalid'}`, { field });
-  }
 }
 
 /** What runService does with a start-up failure, for one found once the API already serves. */
@@ -208,7 +199,7 @@ export async function startBridgeNode(
   http.router.get(commonRoutes.openapi.path, (_req, res) => {
     res.json(documents['bridge.json']);
   });
-  const limitOf = (req: Request) => parsed(b.params.bridgeList, req.query).limit;
+  const limitOf = (req: Request) => parseParams(b.params.bridgeList, req.query).limit;
   http.router.get(R.deposits.path, async (req, res) => {
     res.json({ deposits: (await journal.recentDeposits(limitOf(req))).map(depositView) });
   });
@@ -246,7 +237,7 @@ export async function startBridgeNode(
   for (const route of [R.deployToken, R.resume, A.config, A.setConfig])
     http.router[route.method](route.path, admin);
   http.router.post(R.deployToken.path, async (req, res) => {
-    const { token } = parsed(b.DeployToken, jsonBody(req));
+    const { token } = parseParams(b.DeployToken, jsonBody(req) ?? {});
     const id = parseId(token, 'token');
     const known = await journal.token(id.toString());
     if (known) {

@@ -122,6 +122,14 @@ describe('bridge round trip', () => {
       body: JSON.stringify({ token: t.token }),
     });
     expect(denied.status).toBe(401);
+    // A body that is not a deploy request is refused with a stable code, naming the field.
+    const bad = await fetch(`${t.bridge.url}/v1/admin/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.bridge.adminToken}` },
+      body: JSON.stringify({ token: t.token, extra: 1 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('E_BAD_REQUEST');
     // With the token: the token exists already, so nothing is deployed.
     expect(await t.api.deployToken(t.token)).toMatchObject({ token: t.token, deployed: false });
     expect((await fetch(`${t.bridge.url}/readyz`)).status).toBe(200);
