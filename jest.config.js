@@ -14,6 +14,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
+    // The two top-level packages (architecture.md's layout) before the workloads/ pattern.
+    '^@dsm/(cdk8s|operator)$': '<rootDir>/$1/src/index.ts',
     '^@dsm/([a-z-]+)$': '<rootDir>/workloads/$1/src/index.ts',
     // Subpath exports (`@dsm/runtime/config`) map to the module of that name in src/.
     '^@dsm/([a-z-]+)/([a-z-]+)$': '<rootDir>/workloads/$1/src/$2.ts',
@@ -24,6 +26,11 @@ export default {
     '<rootDir>/workloads/*/test/**/*.test.ts',
     // compose/.env.example and the compose file's facts (no Docker: e2e/ runs the stack).
     '<rootDir>/compose/test/*.test.ts',
+    '<rootDir>/cdk8s/src/**/*.test.ts',
+    '<rootDir>/cdk8s/test/**/*.test.ts',
+    '<rootDir>/operator/src/**/*.test.ts',
+    // operator/test/cluster/ needs a kube-apiserver: `npm run test:cluster` (e2e/cluster/jest.config.js).
+    '<rootDir>/operator/test/unit/**/*.test.ts',
   ],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,

@@ -1,0 +1,401 @@
+/**
+ * The DSMCluster spec (dsm.io/v1alpha1), declared once as a zod schema: the TypeScript types, the CRD's
+ * OpenAPI schema (descriptions, defaults, CEL rules; `crd.ts`) and the operator's validation all come from
+ * it. The service settings a user may set per component are the services' own `setting()` fields (their
+ * type, bounds, default and description), picked by key, never retyped.
+ */
+import { bridgeConfigSchema } from '@dsm/bridge/config';
+import { coreConfigSchema } from '@dsm/core/config';
+import { settingRegistry } from '@dsm/runtime/config';
+import { storageConfigSchema } from '@dsm/storage/config';
+import { z } from 'zod';
+
+/** A CEL rule of the CRD (`x-kubernetes-validations`), with the message a person reads when it fails. */
+export interface CelRule {
+  rule: string;
+  message: string;
+  /** `fieldPath` of the error, relative to the object the rule sits on. */
+  fieldPath?: string;
+}
+
+/** CEL rules of a schema node, as the CRD's `x-kubernetes-validations` (zod metadata reaches the JSON Schema). */
+const rules = <S extends z.ZodType>(schema: S, ...list: CelRule[]): S =>
+  schema.meta({ 'x-kubernetes-validations': list }) as S;
+const described = <S extends z.ZodType>(schema: S, description: string): S =>
+  schema.describe(description) as S;
+/** Kubernetes' own types (tolerations, affinity...) stay open in the CRD; the apiserver checks them in pods. */
+const openObject = <S extends z.ZodType>(schema: S): S =>
+  schema.meta({ 'x-kubernetes-preserve-unknown-fields': true }) as S;
+
+type Shape<S extends z.ZodObject> = S['shape'];
+type Key<S extends z.ZodObject> = keyof Shape<S> & string;
+
+function metaOf(schema: z.ZodObject, key: string): { field: z.ZodType; description: string; value: unknown } {
+  const field = schema.shape[key] as z.ZodType;
+  const meta = settingRegistry.get(field);
+  if (!meta) throw new Error(`${key} is not a setting() field`);
+  const value = typeof meta.default === 'function' ? undefined : meta.default;
+  return { field, description: `${meta.description} (the service's ${meta.env}).`, value };
+}
+
+/** A service setting with a constant default, with the service's own description, bounds and default. */
+function settingOf<S extends z.ZodObject, K extends Key<S>>(schema: S, key: K): z.ZodDefault<Shape<S>[K]> {
+  const { field, description, value } = metaOf(schema, key);
+  if (value === undefined) throw new Error(`setting ${key} has no constant default: use optionalSettingOf`);
+  return field.default(value as never).describe(description) as z.ZodDefault<Shape<S>[K]>;
+}
+
+/** A service setting without a default: unset leaves it to the service (or to a CEL rule). */
+function optionalSettingOf<S extends z.ZodObject, K extends Key<S>>(
+  schema: S,
+  key: K,
+): z.ZodOptional<Shape<S>[K]> {
+  const { field, description } = metaOf(schema, key);
+  return field.optional().describe(description) as z.ZodOptional<Shape<S>[K]>;
+}
+
+/** A Kubernetes resource quantity (`500m`, `2Gi`, `1`). */
+const quantity = z
+  .union([
+    z.string().regex(/^[+-]?[0-9.]+([eE][+-]?[0-9]+|[a-zA-Z]{1,2})?$/, 'a quantity such as 500m or 2Gi'),
+    z.number(),
+  ])
+  .meta({ 'x-kubernetes-int-or-string': true });
+
+const resources = described(
+  z
+    .object({
+      requests: described(
+        z.record(z.string(), quantity).optional(),
+        'Minimum resources (cpu, memory) the scheduler reserves.',
+      ),
+      limits: described(
+        z.record(z.string(), quantity).optional(),
+        'Maximum resources; memory beyond it kills the container.',
+      ),
+    })
+    .strict(),
+  'Compute resources of the container (the Kubernetes ResourceRequirements form).',
+);
+
+const reclaimPolicy = described(
+  z.enum(['Retain', 'Delete']).default('Retain'),
+  'What deleting the DSMCluster (or scaling down) does to the volumes: Retain keeps the PersistentVolumeClaims ' +
+    '(the data survives and a cluster of the same name adopts them), Delete removes them.',
+);
+
+const volume = (defaultSize: string, what: string) =>
+  described(
+    z
+      .object({
+        size: described(quantity.default(defaultSize), `Size of each pod's volume (${what}).`),
+        storageClassName: described(
+          z.string().min(1).optional(),
+          'StorageClass of the PersistentVolumeClaims; unset: the cluster default. Immutable.',
+        ),
+        reclaimPolicy,
+      })
+      .strict()
+      .prefault({}),
+    `The PersistentVolumeClaim of each pod (${what}).`,
+  );
+
+/** A key of a Secret in the cluster's namespace. */
+const secretKeyRef = (what: string, defaultKey: string) =>
+  described(
+    z
+      .object({
+        name: described(z.string().min(1).max(253), 'Name of a Secret in the DSMCluster namespace.'),
+        key: described(z.string().min(1).default(defaultKey), `Key of the Secret holding ${what}.`),
+      })
+      .strict(),
+    `A Secret holding ${what}.`,
+  );
+
+const core = described(
+  rules(
+    z
+      .object({
+        replicas: described(
+          z.number().int().min(1).max(32).default(1),
+          'Core nodes behind the one client Service. Each hosts the identities created on it and forwards ' +
+            'requests for identities hosted by another, so any pod answers for any hosted identity.',
+        ),
+        resources: resources.optional(),
+        volume: volume('10Gi', 'keystore, hosted identities, pending states, policies'),
+        policyCacheSize: settingOf(coreConfigSchema, 'policyCacheSize'),
+        policyTtl: settingOf(coreConfigSchema, 'policyTtl'),
+        autoReceive: settingOf(coreConfigSchema, 'autoReceive'),
+        receivePollMs: settingOf(coreConfigSchema, 'receivePollMs'),
+        maxClockSkewMs: settingOf(coreConfigSchema, 'maxClockSkewMs'),
+        logLevel: settingOf(coreConfigSchema, 'logLevel'),
+      })
+      .strict(),
+    {
+      rule:
+        'has(self.volume.storageClassName) == has(oldSelf.volume.storageClassName) && ' +
+        '(!has(self.volume.storageClassName) || self.volume.storageClassName == oldSelf.volume.storageClassName)',
+      message:
+        'core.volume.storageClassName is immutable: a StatefulSet cannot move its volumes to another class',
+      fieldPath: '.volume.storageClassName',
+    },
+  ).prefault({}),
+  'The core nodes: client API (7545) and node-to-node/admin port (8765).',
+);
+
+const storage = described(
+  rules(
+    z
+      .object({
+        replicas: described(
+          z.number().int().min(1).max(64).default(2),
+          'Storage nodes. New nodes join as peers and catch up; a node is removed only once its data is on ' +
+            'replicationFactor other nodes.',
+        ),
+        replicationFactor: settingOf(storageConfigSchema, 'replicationFactor'),
+        resources: resources.optional(),
+        volume: volume('20Gi', 'the directory: states, genesis, tokens, policies, inboxes'),
+        syncIntervalMs: settingOf(storageConfigSchema, 'syncIntervalMs'),
+        maxObjectBytes: settingOf(storageConfigSchema, 'maxObjectBytes'),
+        logLevel: settingOf(storageConfigSchema, 'logLevel'),
+      })
+      .strict(),
+    {
+      rule: 'self.replicationFactor <= self.replicas',
+      message: 'storage.replicationFactor must not exceed storage.replicas: a write needs that many nodes',
+      fieldPath: '.replicationFactor',
+    },
+    {
+      rule:
+        'has(self.volume.storageClassName) == has(oldSelf.volume.storageClassName) && ' +
+        '(!has(self.volume.storageClassName) || self.volume.storageClassName == oldSelf.volume.storageClassName)',
+      message:
+        'storage.volume.storageClassName is immutable: a StatefulSet cannot move its volumes to another class',
+      fieldPath: '.volume.storageClassName',
+    },
+  ).prefault({}),
+  'The storage nodes (the directory of protocol.md §7), one StatefulSet with a volume per pod.',
+);
+
+const bridge = described(
+  rules(
+    z
+      .object({
+        enabled: described(z.boolean().default(false), 'Run the Ethereum bridge (8768).'),
+        rpcUrl: described(
+          optionalSettingOf(bridgeConfigSchema, 'ethereumRpc'),
+          'JSON-RPC URL of the EVM node. Use rpcSecret instead when the URL carries a credential.',
+        ),
+        rpcSecret: secretKeyRef('the JSON-RPC URL of the EVM node', 'url').optional(),
+        chainId: optionalSettingOf(bridgeConfigSchema, 'chainId'),
+        confirmations: settingOf(bridgeConfigSchema, 'confirmations'),
+        contractAddress: described(
+          optionalSettingOf(bridgeConfigSchema, 'contract'),
+          'Address of the deployed DsmBridge contract.',
+        ),
+        fromBlock: settingOf(bridgeConfigSchema, 'fromBlock'),
+        signerKeySecret: secretKeyRef(
+          "the bridge's EVM signer key (0x and 64 hex characters); it also attests mints",
+          'evm-key',
+        ).optional(),
+        dsmKeySecret: secretKeyRef(
+          "the 32-byte seed of the bridge's own DSM identity; generated when unset",
+          'dsm-key',
+        ).optional(),
+        resources: resources.optional(),
+        volume: volume('5Gi', "the bridge's journal"),
+        logLevel: settingOf(bridgeConfigSchema, 'logLevel'),
+      })
+      .strict(),
+    {
+      rule: '!self.enabled || has(self.rpcUrl) != has(self.rpcSecret)',
+      message: 'an enabled bridge needs exactly one of bridge.rpcUrl and bridge.rpcSecret',
+    },
+    {
+      rule: '!self.enabled || has(self.signerKeySecret)',
+      message: 'an enabled bridge needs bridge.signerKeySecret: the Secret holding its EVM key',
+      fieldPath: '.signerKeySecret',
+    },
+    {
+      rule: '!self.enabled || has(self.chainId)',
+      message: 'an enabled bridge needs bridge.chainId: the chain id its EVM node must report',
+      fieldPath: '.chainId',
+    },
+    {
+      rule: '!self.enabled || has(self.contractAddress)',
+      message: 'an enabled bridge needs bridge.contractAddress: the deployed DsmBridge contract',
+      fieldPath: '.contractAddress',
+    },
+    {
+      rule: 'has(self.chainId) == has(oldSelf.chainId) && (!has(self.chainId) || self.chainId == oldSelf.chainId)',
+      message: 'bridge.chainId is immutable: the bridge journal belongs to one chain',
+      fieldPath: '.chainId',
+    },
+  ).prefault({}),
+  'The DSM ⇄ EVM token bridge.',
+);
+
+const labels = z.record(z.string(), z.string());
+
+const monitoring = described(
+  z
+    .object({
+      serviceMonitor: described(
+        z
+          .object({
+            enabled: described(z.boolean().default(true), 'Create a ServiceMonitor (when its CRD exists).'),
+            labels: described(
+              labels.optional(),
+              "Extra labels of the ServiceMonitor (e.g. the Prometheus operator's selector).",
+            ),
+            interval: described(
+              z
+                .string()
+                .regex(/^[0-9]+(ms|s|m)$/)
+                .default('15s'),
+              'Scrape interval.',
+            ),
+          })
+          .strict()
+          .prefault({}),
+        'Prometheus operator ServiceMonitor scraping every pod of the cluster.',
+      ),
+      prometheusRule: described(
+        z
+          .object({
+            enabled: described(
+              z.boolean().default(true),
+              'Create a PrometheusRule with the DSM alerts (when its CRD exists).',
+            ),
+            labels: described(labels.optional(), 'Extra labels of the PrometheusRule.'),
+          })
+          .strict()
+          .prefault({}),
+        'The DSM alert rules (the same as compose/prometheus/rules), each with its runbook link.',
+      ),
+      dashboards: described(
+        z
+          .object({
+            enabled: described(
+              z.boolean().default(true),
+              'Create a ConfigMap holding the Grafana dashboards.',
+            ),
+            labels: described(
+              labels.default({ grafana_dashboard: '1' }),
+              "Labels of the ConfigMap (Grafana's sidecar looks for grafana_dashboard).",
+            ),
+          })
+          .strict()
+          .prefault({}),
+        'Grafana dashboards as a ConfigMap.',
+      ),
+    })
+    .strict()
+    .prefault({}),
+  'Monitoring objects. Every pod serves /metrics whatever these say.',
+);
+
+const networkPolicies = described(
+  z
+    .object({
+      enabled: described(
+        z.boolean().default(true),
+        'Create NetworkPolicies: storage reachable only from core, the bridge and its peers; core and bridge APIs ' +
+          'open to the namespace and to the namespaces in allowFrom.',
+      ),
+      allowFrom: described(
+        z.array(labels).default([]),
+        'namespaceSelector matchLabels of namespaces that may reach the core and bridge APIs (e.g. an ingress).',
+      ),
+    })
+    .strict()
+    .prefault({}),
+  'NetworkPolicies (enforced only when the cluster network plugin supports them).',
+);
+
+const scheduling = described(
+  z
+    .object({
+      nodeSelector: described(labels.optional(), 'Node labels every pod requires.'),
+      tolerations: described(
+        openObject(z.array(z.record(z.string(), z.unknown()))).optional(),
+        'Tolerations of every pod (the Kubernetes Toleration form).',
+      ),
+      affinity: described(
+        openObject(z.record(z.string(), z.unknown())).optional(),
+        'Affinity of every pod (the Kubernetes Affinity form). Unset: storage pods prefer distinct nodes.',
+      ),
+      topologySpreadConstraints: described(
+        openObject(z.array(z.record(z.string(), z.unknown()))).optional(),
+        'Topology spread constraints of every pod (the Kubernetes form; labelSelector may be omitted: the ' +
+          "component's own labels are used).",
+      ),
+      priorityClassName: described(z.string().min(1).optional(), 'PriorityClass of every pod.'),
+    })
+    .strict()
+    .prefault({}),
+  'Where the pods may run.',
+);
+
+const secrets = described(
+  z
+    .object({
+      adminToken: secretKeyRef('the bearer token of the admin API', 'token').optional(),
+      apiToken: secretKeyRef('the bearer token of custodial operations', 'token').optional(),
+      keystoreKey: secretKeyRef('the key encrypting the custodial keystore at rest', 'key').optional(),
+    })
+    .strict()
+    .prefault({}),
+  'Secrets the user names. Each one left unset is generated once by the operator (<cluster>-<what>) and kept.',
+);
+
+const image = described(
+  z
+    .object({
+      repository: described(
+        z.string().default(''),
+        'Prefix of the image names (`registry.example/dsm/`); the images are <repository>dsm-core, ' +
+          'dsm-storage and dsm-bridge.',
+      ),
+      pullPolicy: described(
+        z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent'),
+        'Image pull policy.',
+      ),
+      pullSecrets: described(z.array(z.string().min(1)).default([]), 'Names of image pull Secrets.'),
+    })
+    .strict()
+    .prefault({}),
+  'Where the images come from.',
+);
+
+export const dsmClusterSpecSchema = z
+  .object({
+    version: described(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag')
+        .refine((tag) => tag !== 'latest', 'a version, not latest'),
+      'DSM version: the tag of every image. Changing it rolls storage one pod at a time (each caught up ' +
+        'before the next), then core, then the bridge.',
+    ),
+    image,
+    core,
+    storage,
+    bridge,
+    monitoring,
+    networkPolicies,
+    scheduling,
+    secrets,
+  })
+  .strict();
+
+/** The spec as the apiserver stores it after defaulting (what the constructs receive). */
+export type DSMClusterSpec = z.output<typeof dsmClusterSpecSchema>;
+/** The spec as a user writes it (every defaulted field optional). */
+export type DSMClusterSpecInput = z.input<typeof dsmClusterSpecSchema>;
+export type CoreSpec = DSMClusterSpec['core'];
+export type StorageSpec = DSMClusterSpec['storage'];
+export type BridgeSpec = DSMClusterSpec['bridge'];
+export type MonitoringSpec = DSMClusterSpec['monitoring'];
+export type SchedulingSpec = DSMClusterSpec['scheduling'];
+export type SecretKeyRef = NonNullable<DSMClusterSpec['secrets']['adminToken']>;

@@ -1,0 +1,4 @@
+export * from './api/cluster.js';
+export * from './api/names.js';
+export * from './api/spec.js';
+export * from './api/status.js';
