@@ -1,0 +1,112 @@
+/**
+ * The operator's metrics, named once (`dsm_operator_*`), on its own prom-client registry as every DSM
+ * service does (runtime's `createMetricsRegistry`). Gauges whose value lives elsewhere (queue depth,
+ * clusters by phase) read it at scrape time through `sources`, so they can never go stale.
+ */
+import { Counter, Gauge, Histogram, type Registry } from '@dsm/runtime/metrics';
+
+export const METRIC = {
+  reconcileTotal: 'dsm_operator_reconcile_total',
+  reconcileErrors: 'dsm_operator_reconcile_errors_total',
+  reconcileDuration: 'dsm_operator_reconcile_duration_seconds',
+  queueDepth: 'dsm_operator_queue_depth',
+  apiWrites: 'dsm_operator_api_writes_total',
+  isLeader: 'dsm_operator_is_leader',
+  informerRestarts: 'dsm_operator_informer_restarts_total',
+  clustersManaged: 'dsm_operator_clusters_managed',
+  eventsWritten: 'dsm_operator_events_total',
+} as const;
+
+export type ReconcileOutcome = 'success' | 'requeue' | 'error';
+export type ApiVerb = 'create' | 'update' | 'patch' | 'apply' | 'delete';
+
+/** Reconciles take milliseconds (cache reads, a few applies) to seconds (a slow apiserver). */
+const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface MetricSources {
+  queueDepth?: () => number;
+  /** DSMClusters by `status.phase` (`Unknown` before the first status). */
+  clustersByPhase?: () => ReadonlyMap<string, number>;
+}
+
+export interface OperatorMetrics {
+  registry: Registry;
+  reconcileTotal: Counter<'result'>;
+  reconcileErrors: Counter<never>;
+  reconcileDuration: Histogram<'result'>;
+  queueDepth: Gauge<never>;
+  apiWrites: Counter<'verb' | 'kind'>;
+  isLeader: Gauge<never>;
+  informerRestarts: Counter<'kind'>;
+  clustersManaged: Gauge<'phase'>;
+  eventsWritten: Counter<'type' | 'reason' | 'outcome'>;
+  sources: MetricSources;
+}
+
+export function createOperatorMetrics(registry: Registry): OperatorMetrics {
+  const registers = [registry];
+  const sources: MetricSources = {};
+  return {
+    registry,
+    sources,
+    reconcileTotal: new Counter({
+      name: METRIC.reconcileTotal,
+      help: 'Reconciles of a DSMCluster, by result (success, requeue: success asking to look again, error).',
+      labelNames: ['result'],
+      registers,
+    }),
+    reconcileErrors: new Counter({
+      name: METRIC.reconcileErrors,
+      help: 'Reconciles that failed and were put back with backoff.',
+      registers,
+    }),
+    reconcileDuration: new Histogram({
+      name: METRIC.reconcileDuration,
+      help: 'Time one reconcile of one DSMCluster took, by result.',
+      labelNames: ['result'],
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: METRIC.queueDepth,
+      help: 'Cluster keys waiting in the work queue (not counting those being reconciled or delayed).',
+      registers,
+      collect() {
+        this.set(sources.queueDepth?.() ?? 0);
+      },
+    }),
+    apiWrites: new Counter({
+      name: METRIC.apiWrites,
+      help: 'Writes the operator sent to the apiserver, by verb and object kind.',
+      labelNames: ['verb', 'kind'],
+      registers,
+    }),
+    isLeader: new Gauge({
+      name: METRIC.isLeader,
+      help: '1 while this replica holds the leader Lease and reconciles, 0 on a standby.',
+      registers,
+    }),
+    informerRestarts: new Counter({
+      name: METRIC.informerRestarts,
+      help: 'Informers restarted after their list or watch stopped with an error, by kind.',
+      labelNames: ['kind'],
+      registers,
+    }),
+    clustersManaged: new Gauge({
+      name: METRIC.clustersManaged,
+      help: 'DSMClusters in the watched namespaces, by status phase.',
+      labelNames: ['phase'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [phase, count] of sources.clustersByPhase?.() ?? []) this.set({ phase }, count);
+      },
+    }),
+    eventsWritten: new Counter({
+      name: METRIC.eventsWritten,
+      help: 'Kubernetes Events recorded, by type, reason and outcome (created, aggregated, failed).',
+      labelNames: ['type', 'reason', 'outcome'],
+      registers,
+    }),
+  };
+}
