@@ -1,0 +1,6 @@
+# Pinned versions of everything the cluster layers build from source (cached by version).
+KUBERNETES_VERSION=v1.36.3
+ETCD_VERSION=v3.6.16
+HELM_VERSION=v3.22.0
+KUBECONFORM_VERSION=v0.8.0
+CACHE_ROOT="${DSM_CACHE:-$HOME/.cache/dsm}"
