@@ -28,19 +28,28 @@ import { dirname, join, relative, resolve } from 'node:path';
 const [command, ...args] = process.argv.slice(2);
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 
-/** Workspace folders (from the root package.json's `workspaces` globs of the form `dir/*`) by package name. */
+/**
+ * Workspace folders (from the root package.json's `workspaces`: globs of the form `dir/*` or plain folders
+ * such as `operator`) by package name.
+ */
 function workspaceFolders() {
   const patterns = readJson('package.json').workspaces ?? [];
   const folders = new Map();
+  const add = (folder) => {
+    const manifest = join(folder, 'package.json');
+    if (existsSync(manifest)) folders.set(readJson(manifest).name, folder);
+  };
   for (const pattern of patterns) {
-    if (!pattern.endsWith('/*')) throw new Error(`workspace pattern ${pattern} is not of the form dir/*`);
+    if (pattern.includes('*') && !pattern.endsWith('/*'))
+      throw new Error(`workspace pattern ${pattern} is neither dir/* nor a folder`);
+    if (!pattern.endsWith('/*')) {
+      add(pattern);
+      continue;
+    }
     const parent = pattern.slice(0, -2);
     if (!existsSync(parent)) continue;
-    for (const entry of readdirSync(parent, { withFileTypes: true })) {
-      const manifest = join(parent, entry.name, 'package.json');
-      if (entry.isDirectory() && existsSync(manifest))
-        folders.set(readJson(manifest).name, join(parent, entry.name));
-    }
+    for (const entry of readdirSync(parent, { withFileTypes: true }))
+      if (entry.isDirectory()) add(join(parent, entry.name));
   }
   return folders;
 }
