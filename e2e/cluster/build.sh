@@ -101,7 +101,7 @@ for c in "${components[@]}"; do
     etcd) build_etcd ;;
     kube-*|kubelet|kubectl) build_kube "$c" ;;
     helm) build_tool helm helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
-    kubeconform) build_tool kubeconform github.com/yannh/kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform ;;
+    kubeconform) build_tool kubeconform github.com/yannh/kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform "-X main.version=$KUBECONFORM_VERSION" ;;
     *) echo "build.sh: unknown component $c" >&2; exit 2 ;;
   esac
   cd "$here"
