@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ConfigError, loadConfig, parseAdminChanges } from './config.js';
 import {
   adminChangesSchema,
+  carriedOptionalSetting,
+  carriedSetting,
   configJsonSchema,
   configTable,
   defaultsOf,
@@ -241,5 +243,28 @@ describe('generated documents', () => {
       replaceSection(text, 't', 'new'),
     );
     expect(() => replaceSection('none', 't', 'x')).toThrow('markers');
+  });
+});
+
+describe('carried settings', () => {
+  it("keep the setting's bounds, default and description (naming its env) in another schema", () => {
+    const carried = z.object({
+      cacheSize: carriedSetting(schema, 'cacheSize'),
+      token: carriedOptionalSetting(schema, 'tokenFile'),
+    });
+    expect(carried.parse({})).toEqual({ cacheSize: 10 });
+    expect(carried.safeParse({ cacheSize: 101 }).success).toBe(false);
+    expect(carried.shape.cacheSize.description).toBe("Entries kept (the service's X_CACHE_SIZE).");
+    expect(z.toJSONSchema(carried).properties?.cacheSize).toMatchObject({
+      default: 10,
+      minimum: 0,
+      maximum: 100,
+    });
+  });
+
+  it('refuse a computed default, and a key that is not a setting', () => {
+    expect(() => carriedSetting(schema, 'nodeId')).toThrow(/no constant default/);
+    expect(() => carriedSetting(schema, 'tokenFile')).toThrow(/no constant default/);
+    expect(() => carriedSetting(schema, 'bridge')).toThrow(/not a setting\(\) field/);
   });
 });

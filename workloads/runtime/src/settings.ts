@@ -119,6 +119,42 @@ function collect(schema: AnyObject, prefix: string): Setting[] {
 /** Top-level keys of a config schema. */
 export type SettingKey<S extends AnyObject> = keyof z.output<S> & string;
 
+type FieldOf<S extends AnyObject, K extends keyof S['shape']> = S['shape'][K];
+
+function carried(
+  schema: AnyObject,
+  key: string,
+): { field: z.ZodType; meta: SettingMeta; description: string } {
+  const field = schema.shape[key] as z.ZodType | undefined;
+  const meta = field && settingRegistry.get(field);
+  if (!field || !meta) throw new Error(`${key} is not a setting() field of this schema`);
+  return { field, meta, description: `${meta.description} (the service's ${meta.env}).` };
+}
+
+/**
+ * A top-level setting carried into another schema (the DSMCluster CRD, the operator's Helm values): the
+ * same type, bounds and description (naming its environment variable), with its constant default, so the
+ * setting is never retyped.
+ */
+export function carriedSetting<S extends AnyObject, K extends keyof S['shape'] & string>(
+  schema: S,
+  key: K,
+): z.ZodDefault<FieldOf<S, K>> {
+  const { field, meta, description } = carried(schema, key);
+  if (meta.default === undefined || typeof meta.default === 'function')
+    throw new Error(`setting ${key} has no constant default: use carriedOptionalSetting`);
+  return field.default(meta.default as never).describe(description) as z.ZodDefault<FieldOf<S, K>>;
+}
+
+/** `carriedSetting` for a setting without a constant default: unset leaves it to the service. */
+export function carriedOptionalSetting<S extends AnyObject, K extends keyof S['shape'] & string>(
+  schema: S,
+  key: K,
+): z.ZodOptional<FieldOf<S, K>> {
+  const { field, description } = carried(schema, key);
+  return field.optional().describe(description) as z.ZodOptional<FieldOf<S, K>>;
+}
+
 /** Dotted key → environment variable name, for `loadConfig`'s env layer. */
 export function envNamesOf(schema: AnyObject): Readonly<Record<string, string>> {
   return Object.fromEntries(settingsOf(schema).map((s) => [s.key, s.env]));
