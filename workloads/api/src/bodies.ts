@@ -105,7 +105,17 @@ export const HostedIdentity = z.object({
   label: z.string().optional(),
   createdAt: z.string(),
 });
-export const HostedIdentities = z.object({ identities: z.array(HostedIdentity) });
+export const HostedIdentities = z.object({
+  identities: z.array(HostedIdentity),
+  /** Several core nodes: the peers (host:port) that did not answer, whose identities are missing here. */
+  unreachable: z.array(z.string()).optional(),
+});
+/** Core node to core node (P2P port): who a node is, and where its client API listens. */
+export const CoreNodeInfo = z.object({ nodeId: z.string(), apiPort: z.number().int().min(1).max(65535) });
+/** Core node to core node: whether that node hosts an identity (its keys are in its keystore). */
+export const CoreHosts = CoreNodeInfo.extend({ identity: IdText, hosted: z.boolean() });
+/** Core node to core node: the identities that node itself hosts. */
+export const CoreHostedList = CoreNodeInfo.extend({ identities: z.array(HostedIdentity) });
 export const IdentityDetails = z.object({
   identity: IdText,
   suite: Suite,
@@ -363,6 +373,9 @@ for (const [id, schema] of Object.entries({
   ReceivedAll,
   HostedIdentity,
   HostedIdentities,
+  CoreNodeInfo,
+  CoreHosts,
+  CoreHostedList,
   IdentityDetails,
   IdentityBalances,
   ChainPage,

@@ -277,6 +277,26 @@ export const coreP2pRoutes = {
     body: z.looseObject({}),
     responses: { 202: z.object({ accepted: z.boolean() }) },
   }),
+  // Several core nodes behind one Service (DSM_CORE_PEERS): how one finds the node that hosts an identity.
+  // No token: the same facts are public on the client API (GET /v1/identities, `hosted`).
+  node: route({
+    method: 'get',
+    path: '/v1/node',
+    summary: "this core node's id and client API port",
+    responses: { 200: b.CoreNodeInfo },
+  }),
+  hostedHere: route({
+    method: 'get',
+    path: '/v1/hosted',
+    summary: 'the identities this core node itself hosts',
+    responses: { 200: b.CoreHostedList },
+  }),
+  hosts: route({
+    method: 'get',
+    path: '/v1/hosted/:id',
+    summary: 'whether this core node itself hosts an identity',
+    responses: { 200: b.CoreHosts },
+  }),
 } as const;
 
 /** A storage node's API (port 8765). */
