@@ -20,8 +20,10 @@ export class CoreProcess extends ServiceProcess {
     super('core', CORE_MAIN);
   }
 
-  /** Bearer token of custodial operations (sent by `call`). */
-  readonly apiToken = randomBytes(16).toString('hex');
+  /** Bearer token of custodial operations (sent by `call`); the core nodes of one Network share one. */
+  apiToken = randomBytes(16).toString('hex');
+  /** DSM_CORE_PEERS: the P2P addresses of every core node of the cluster (none: a single core node). */
+  corePeers: string[] = [];
 
   get apiTokenFile(): string {
     return join(this.dir, 'api-token');
@@ -32,6 +34,10 @@ export class CoreProcess extends ServiceProcess {
   }
   get p2pUrl(): string {
     return `http://127.0.0.1:${this.p2pPort}`;
+  }
+  /** `host:port` of the P2P port, as DSM_CORE_PEERS lists it. */
+  get p2pAddress(): string {
+    return `127.0.0.1:${this.p2pPort}`;
   }
 
   async start(): Promise<void> {
@@ -55,6 +61,7 @@ export class CoreProcess extends ServiceProcess {
       logLevel: 'warn',
       receivePollMs: 200,
       storageTimeoutMs: 3000,
+      ...(this.corePeers.length > 0 ? { corePeers: this.corePeers } : {}),
     });
     await this.spawn({ ...settings, ...this.extraEnv }, `${this.url}/healthz`);
   }
@@ -88,28 +95,53 @@ export class CoreProcess extends ServiceProcess {
 export class Network {
   readonly cluster = new Cluster();
   storage: StorageProcess[] = [];
+  /** The first core node. */
   core!: CoreProcess;
+  /**
+   * Every core node. With `cores` > 1 they share the storage nodes, the API and admin tokens, and list each
+   * other (themselves included) in DSM_CORE_PEERS, as replicas behind one Service would.
+   */
+  cores: CoreProcess[] = [];
 
   async start(
-    options: { storageNodes?: number; coreEnv?: Record<string, string>; adminToken?: string } = {},
+    options: {
+      storageNodes?: number;
+      cores?: number;
+      coreEnv?: Record<string, string>;
+      adminToken?: string;
+    } = {},
   ): Promise<this> {
     this.storage = await this.cluster.create(options.storageNodes ?? 2, {}, options.adminToken);
     await this.cluster.startAll();
-    const [api, p2p] = [await freePort(), await freePort()];
-    this.core = new CoreProcess(
-      join(this.cluster.root, 'core'),
-      api,
-      p2p,
-      this.storage.map((s) => s.address),
-      randomBytes(16).toString('hex'),
-      options.coreEnv,
-    );
-    await this.core.start();
+    const count = options.cores ?? 1;
+    const adminToken = randomBytes(16).toString('hex');
+    for (let i = 0; i < count; i++) {
+      const [api, p2p] = [await freePort(), await freePort()];
+      this.cores.push(
+        new CoreProcess(
+          join(this.cluster.root, i === 0 ? 'core' : `core-${i}`),
+          api,
+          p2p,
+          this.storage.map((s) => s.address),
+          adminToken,
+          options.coreEnv,
+        ),
+      );
+    }
+    this.core = this.cores[0]!;
+    if (count > 1) {
+      const peers = this.cores.map((c) => c.p2pAddress);
+      for (const core of this.cores) {
+        core.apiToken = this.core.apiToken;
+        core.corePeers = [...peers];
+      }
+    }
+    await Promise.all(this.cores.map((c) => c.start()));
     return this;
   }
 
   async destroy(): Promise<void> {
-    await this.core?.kill();
+    await Promise.all(this.cores.map((c) => c.kill()));
     await this.cluster.destroy();
   }
 }
