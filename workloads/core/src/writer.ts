@@ -381,8 +381,10 @@ export class ChainWriter implements PendingWriter {
     // Not synced: a pending record that survives a crash is only written again (idempotently).
     await this.db.batch().delete(KEYS.pending(identity)).write();
     // Only identities this node acts for are cached: anyone may advance a self-custody chain elsewhere.
+    // Cached as decoded from its bytes (DAG-CBOR's key order), as any node reads it from storage, so that
+    // reads answer the same bytes from every core node and before and after a restart.
     if (await this.identities.isHosted(identity))
-      this.heads.set(identity.toString(), { state: signed.state, stateId });
+      this.heads.set(identity.toString(), { state: decodeSignedState(bytes).signed.state, stateId });
     this.metrics.transition(signed.state.op.kind);
     return accepted(signed.state, stateId, ack.replicas);
   }
