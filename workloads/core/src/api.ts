@@ -32,9 +32,10 @@ import {
 } from '@dsm/runtime';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
-import type { Answer, Chains } from './chains.js';
+import type { Answer, Chains, HostedIdentity } from './chains.js';
 import { requestKeyOf, type RequestKey } from './request-keys.js';
 import { exportSegment } from './export.js';
+import type { ForwardingHandlers } from './replica-routes.js';
 import type { StorageClient } from './storage-client.js';
 
 /** A request's JSON body, query or params (an absent body reads as `{}`), or 400 naming the field. */
@@ -51,11 +52,18 @@ const TRANSPORT_LIMIT = 4 * DEFAULT_RAW_LIMIT;
 
 type KeyedHandler = (req: Request, res: Response, request: RequestKey | undefined) => Promise<void>;
 
+/** Several core nodes (DSM_CORE_PEERS): forwarding to an identity's node, and the hosted list of all. */
+export interface Replicas {
+  forwarding: ForwardingHandlers;
+  hostedIdentities(): Promise<{ identities: HostedIdentity[]; unreachable?: string[] }>;
+}
+
 export function coreRoutes(
   router: Router,
   chains: Chains,
   storage: StorageClient,
   custodial: RequestHandler,
+  replicas: Replicas,
 ): void {
   const bytesBody = rawBody({ limit: TRANSPORT_LIMIT });
   const bytesOf = (req: Request) => {
@@ -89,6 +97,14 @@ export function coreRoutes(
 
   // Acting for a hosted identity spends its tokens: only holders of the API token may.
   for (const route of Object.values(R)) if (route.auth === 'api') router[route.method](route.path, custodial);
+  // Then, on a node that does not host the identity, the request goes to the one that does (its keys are
+  // only there); identity details too, as `hosted` and `pending` are that node's to tell.
+  for (const route of [
+    ...Object.values(R).filter((r) => r.auth === 'api' && r.path.includes(':id')),
+    R.identity,
+  ])
+    router[route.method](route.path, replicas.forwarding.identity);
+  router.post(R.createIdentity.path, replicas.forwarding.creation);
 
   // ---- identities
   router.post(
@@ -101,7 +117,7 @@ export function coreRoutes(
   );
 
   router.get(R.identities.path, async (_req, res) => {
-    res.json({ identities: await chains.hosted() });
+    res.json(await replicas.hostedIdentities());
   });
 
   router.get(R.identity.path, async (req, res) => {

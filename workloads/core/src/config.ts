@@ -42,6 +42,13 @@ export const coreConfigSchema = z.object({
       .min(1, 'at least one storage node (host:port)'),
     { env: 'DSM_CONNECT_PEERS', description: 'Storage nodes (host:port), primary first' },
   ),
+  corePeers: setting(z.array(z.string().refine(isHostPort, 'host:port with a port in 1..65535')), {
+    env: 'DSM_CORE_PEERS',
+    default: [],
+    description:
+      'Every core node of the cluster (host:port of its P2P port; this node may be listed too), the same list on ' +
+      'each: a request for an identity hosted by another node is forwarded to it. Empty: a single core node',
+  }),
   policyCacheSize: setting(z.number().int().min(0).max(10_000_000), {
     env: 'DSM_CACHE_SIZE',
     default: 1000,

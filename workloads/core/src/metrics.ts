@@ -1,6 +1,7 @@
 /** The core node's metrics, with the names the DSM dashboard queries (architecture.md). */
 import { Counter, Gauge, Histogram, type Registry } from '@dsm/runtime';
 import type { PolicyCache } from '@dsm/protocol';
+import { FORWARD_OUTCOMES, type ForwardOutcome } from './forwarding.js';
 
 export function coreMetrics(registry: Registry, cache: PolicyCache<unknown>) {
   const transitions = new Counter({
@@ -46,7 +47,20 @@ export function coreMetrics(registry: Registry, cache: PolicyCache<unknown>) {
       this.set(cache.hitRatio());
     },
   });
+  const forwarded = new Counter({
+    name: 'dsm_core_forwarded_requests_total',
+    help:
+      'Requests for an identity this core node does not host, by outcome: relayed (its node answered), ' +
+      'unavailable (503: a node that may host it did not answer), not_found (no core node hosts it)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  // Every outcome is a series from the start (at 0), so a single node's dashboards show data too.
+  for (const outcome of FORWARD_OUTCOMES) forwarded.inc({ outcome }, 0);
   return {
+    forwarded(outcome: ForwardOutcome): void {
+      forwarded.inc({ outcome });
+    },
     transition(kind: string): void {
       transitions.inc();
       if (kind !== 'genesis') operations.inc({ operation: kind.replace('token.', '') });

@@ -27,8 +27,12 @@ import type { RequestHandler } from 'express';
 import { coreRoutes, parse } from './api.js';
 import { Chains } from './chains.js';
 import { coreConfigSchema, coreConfigSources, type CoreConfig } from './config.js';
+import { CorePeers } from './core-peers.js';
+import { Forwarder, httpRelay } from './forwarding.js';
 import { Keystore } from './keystore.js';
 import { coreMetrics } from './metrics.js';
+import { loadNodeId } from './node-id.js';
+import { forwardingHandlers, peerRoutes } from './replica-routes.js';
 import { StorageClient } from './storage-client.js';
 import { StorageWorld } from './world.js';
 
@@ -69,10 +73,18 @@ export async function startCoreNode(
   const chains = new Chains(db, storage, world, keystore, backend, metrics, {
     maxClockSkewMs: config.maxClockSkewMs,
   });
+  // Several core nodes: each hosts the identities it created; a request for another's goes to it.
+  const self = { nodeId: await loadNodeId(config.dataDir), apiPort: config.apiPort };
+  const peers = new CorePeers(config.corePeers, self);
+  // Long enough for the owner's own storage writes (each up to the storage timeout, hedged).
+  const forwarder = new Forwarder(peers, httpRelay(4 * config.storageTimeoutMs), (outcome) =>
+    metrics.forwarded(outcome),
+  );
 
   const status = async () => ({
     service: 'dsm-core',
     version: VERSION,
+    nodeId: self.nodeId,
     hostedIdentities: (await chains.hosted()).length,
     policyCache: world.policies.stats(),
     autoReceive: config.autoReceive,
@@ -99,7 +111,10 @@ export async function startCoreNode(
             'custodial operations are disabled: no API token file is configured (DSM_API_TOKEN_FILE)',
           ),
         );
-  coreRoutes(api.router, chains, storage, custodial);
+  coreRoutes(api.router, chains, storage, custodial, {
+    forwarding: forwardingHandlers(forwarder, chains),
+    hostedIdentities: async () => peers.hostedEverywhere(await chains.hosted()),
+  });
 
   // ---- P2P, admin, metrics (8765)
   const p2p = createHttpApp({ service: 'dsm-core-p2p', logger, registry, readiness: api.readiness });
@@ -115,6 +130,7 @@ export async function startCoreNode(
     if (config.autoReceive) void receiveNow();
     res.status(202).json({ accepted: config.autoReceive });
   });
+  peerRoutes(p2p.router, self, chains);
   const sources = coreConfigSources(options.env ?? process.env, config.configDir);
   // Every admin route needs the admin token (`auth` in the route table).
   const admin = adminGuard(config.adminTokenFile);
@@ -205,7 +221,16 @@ export async function startCoreNode(
   };
   loop();
 
-  logger.info({ api: apiServer.url, p2p: p2pServer.url, storage: storage.list() }, 'core node listening');
+  logger.info(
+    {
+      api: apiServer.url,
+      p2p: p2pServer.url,
+      storage: storage.list(),
+      nodeId: self.nodeId,
+      corePeers: peers.peers,
+    },
+    'core node listening',
+  );
   return {
     get config() {
       return config;
