@@ -121,6 +121,20 @@ export function overviewDashboard(): Dashboard {
           ],
         }),
       )
+      .withPanel(
+        timeSeries({
+          title: 'Forwarded requests',
+          description:
+            'Requests a core node sent on to the core node hosting their identity (DSM_CORE_PEERS), per second by outcome: relayed (that node answered), unavailable (503: a core node that may host it did not answer), not_found (no core node hosts it). Always 0 for a single core node.',
+          unit: 'reqps',
+          queries: [
+            {
+              expr: `sum by (outcome) (rate(dsm_core_forwarded_requests_total[${RATE}]))`,
+              legend: '{{outcome}}',
+            },
+          ],
+        }),
+      )
       .withRow(row('Services'))
       .withPanel(
         statPanel({
