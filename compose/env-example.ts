@@ -30,6 +30,8 @@ export const WIRED: Readonly<Record<ServiceKind, readonly string[]>> = {
     'configDir',
     'policiesDir',
     'storageNodes',
+    // compose runs one core node: its peer list is wiring, like its storage nodes.
+    'corePeers',
     'keystoreKeyFile',
     'adminTokenFile',
     'apiTokenFile',
