@@ -1,0 +1,88 @@
+/**
+ * The operator's writes to the apiserver, each counted in `dsm_operator_api_writes_total`: server-side apply
+ * (one field manager, forced) of desired objects that differ from their live copy, create-only Secrets,
+ * deletes of pruned objects, and the status subresource.
+ */
+import {
+  ApiException,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION, type DSMClusterStatus } from '@dsm/cdk8s';
+import type { OperatorMetrics } from '../metrics.js';
+
+export class Writer {
+  private readonly objects: KubernetesObjectApi;
+  private readonly custom: CustomObjectsApi;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly metrics: OperatorMetrics,
+  ) {
+    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Server-side apply, forced: the operator owns every field it sets. */
+  async apply(object: KubernetesObject): Promise<void> {
+    this.metrics.apiWrites.inc({ verb: 'apply', kind: object.kind ?? '' });
+    await this.objects.patch(
+      object,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+
+  /** Creates `object` unless it exists (409 AlreadyExists is the outcome wanted): never overwrites. */
+  async createOnce(object: KubernetesObject): Promise<boolean> {
+    this.metrics.apiWrites.inc({ verb: 'create', kind: object.kind ?? '' });
+    try {
+      await this.objects.create(object, undefined, undefined, FIELD_MANAGER);
+      return true;
+    } catch (e) {
+      if (e instanceof ApiException && e.code === 409) return false;
+      throw e;
+    }
+  }
+
+  /** Deletes `object` (already gone is fine); background propagation lets the garbage collector follow. */
+  async delete(object: KubernetesObject): Promise<void> {
+    this.metrics.apiWrites.inc({ verb: 'delete', kind: object.kind ?? '' });
+    try {
+      await this.objects.delete(object, undefined, undefined, undefined, undefined, 'Background');
+    } catch (e) {
+      if (e instanceof ApiException && e.code === 404) return;
+      throw e;
+    }
+  }
+
+  /** Applies `status` through the status subresource (the spec is never written here). */
+  async writeStatus(cluster: { name: string; namespace: string }, status: DSMClusterStatus): Promise<void> {
+    this.metrics.apiWrites.inc({ verb: 'apply', kind: `${KIND}/status` });
+    await this.custom.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace: cluster.namespace,
+        plural: PLURAL,
+        name: cluster.name,
+        body: {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: KIND,
+          metadata: { name: cluster.name, namespace: cluster.namespace },
+          status,
+        },
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * One reconcile of one DSMCluster: observe (the informers' caches and the storage pods' peer lists) →
+ * plan (pure: scale.ts, rollout.ts) → desired (pure: @dsm/cdk8s) → apply what differs → create missing
+ * generated Secrets → fix running storage nodes' peer lists → prune → status (pure: status.ts), written
+ * only when it changed, with an Event per condition transition.
+ */
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, type KubernetesObject, type V1Secret, type V1StatefulSet } from '@kubernetes/client-node';
+import {
+  clusterNameProblem,
+  desiredObjects,
+  dsmClusterSpecSchema,
+  generatedSecrets,
+  LABELS,
+  names,
+  PORTS,
+  secretRefs,
+  type DSMCluster,
+  type DSMClusterStatus,
+  type KubeObject,
+} from '@dsm/cdk8s';
+import type {
+  CachedKind,
+  ClusterKey,
+  ControllerContext,
+  ReconcileResult,
+  Reconciler,
+} from '../controller/types.js';
+import { LOG } from '../log-fields.js';
+import type { Writer } from './apply.js';
+import { catchUp, type Member, type ProbeAnswer } from './catchup.js';
+import { isWarning, transitions } from './conditions.js';
+import { differs, firstDifference, stamp } from './differs.js';
+import { changePeers, probePeers } from './probe.js';
+import { API_VERSIONS, PRUNABLE_KINDS, toPrune } from './prune.js';
+import { planRollout } from './rollout.js';
+import { planScale } from './scale.js';
+import { computeStatus, invalidSpecStatus, statusChanged } from './status.js';
+import { planTopology } from './topology.js';
+import { podReady, statefulSetPods, templateVersion } from './workloads.js';
+
+/** A storage pod the probe and the peer lists name. */
+export interface StoragePodRef {
+  cluster: ClusterKey;
+  pod: string;
+  ordinal: number;
+}
+
+export interface ReconcilerOptions {
+  /** Base URL of a storage pod's admin API. Default `http://<pod>.<headless>.<namespace>.svc:8765`. */
+  storageUrl?: (ref: StoragePodRef) => string;
+  /** `host:port` storage nodes list a pod at (its DSM_STORAGE_ADVERTISE). Default `<pod>.<headless>:8765`. */
+  storagePeerAddress?: (ref: StoragePodRef) => string;
+  /** Deadline of one peer-list request. Default 2000 ms. */
+  probeTimeoutMs?: number;
+  /** How soon to look again while something is progressing. Default 5000 ms. */
+  requeueAfterMs?: number;
+  /** The operator's namespace (its probes pass the NetworkPolicies). Default POD_NAMESPACE when set. */
+  operatorNamespace?: string;
+  now?: () => Date;
+  random?: (bytes: number) => Buffer;
+}
+
+/** Storage nodes a cluster may have at most (the spec's bound): how far to look for removed pods. */
+const MAX_STORAGE = 64;
+
+export class ClusterReconciler implements Reconciler {
+  private readonly core: CoreV1Api;
+  private readonly storageUrl: (ref: StoragePodRef) => string;
+  private readonly peerAddress: (ref: StoragePodRef) => string;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly context: ControllerContext,
+    private readonly writer: Writer,
+    private readonly options: ReconcilerOptions = {},
+  ) {
+    this.core = context.kubeConfig.makeApiClient(CoreV1Api);
+    this.storageUrl =
+      options.storageUrl ??
+      (({ cluster, pod }) =>
+        `http://${pod}.${names(cluster.name).storageHeadless}.${cluster.namespace}.svc:${PORTS.storage}`);
+    this.peerAddress =
+      options.storagePeerAddress ??
+      (({ cluster, pod }) => `${pod}.${names(cluster.name).storageHeadless}:${PORTS.storage}`);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async reconcile(key: ClusterKey): Promise<ReconcileResult> {
+    const { cache } = this.context;
+    const cluster = cache.get('DSMCluster', key.namespace, key.name);
+    // Gone, or going: owner references let the garbage collector remove the children.
+    if (cluster === undefined || cluster.metadata.deletionTimestamp !== undefined) return {};
+    const parsed = dsmClusterSpecSchema.safeParse(cluster.spec);
+    const problem = parsed.success
+      ? clusterNameProblem(cluster.metadata.name)
+      : parsed.error.issues.map((i) => `spec.${i.path.join('.')}: ${i.message}`).join('; ');
+    if (!parsed.success || problem !== undefined) {
+      await this.writeStatus(cluster, invalidSpecStatus(cluster, problem ?? '', this.now().toISOString()));
+      return {};
+    }
+    return this.reconcileValid({ ...cluster, spec: parsed.data });
+  }
+
+  private member(cluster: ClusterKey, ordinal: number): Member {
+    const pod = names(cluster.name).pod('storage', ordinal);
+    return { pod, address: this.peerAddress({ cluster, pod, ordinal }) };
+  }
+
+  private async reconcileValid(cluster: DSMCluster): Promise<ReconcileResult> {
+    const { cache } = this.context;
+    const { name, namespace } = cluster.metadata;
+    const key = { name, namespace };
+    const n = names(name);
+    const spec = cluster.spec;
+    const nowDate = this.now();
+
+    // Observe.
+    const storageSts = cache.get('StatefulSet', namespace, n.storage);
+    const coreSts = cache.get('StatefulSet', namespace, n.core);
+    const bridgeDeploy = cache.get('Deployment', namespace, n.bridge);
+    const pods = cache.list('Pod', namespace, { [LABELS.cluster]: name });
+    const podByName = new Map(pods.map((p) => [p.metadata?.name ?? '', p]));
+    const liveStorage = storageSts?.spec?.replicas;
+    const span = Math.max(liveStorage ?? 0, spec.storage.replicas);
+    const members = Array.from({ length: span }, (_, i) => this.member(key, i));
+    const answers = await this.probe(cluster, members, podByName);
+    const catchUpOptions = {
+      now: nowDate.getTime(),
+      maxAgeMs: Math.max(30_000, 3 * spec.storage.syncIntervalMs),
+    };
+
+    // Plan.
+    const scale = planScale({
+      wanted: spec.storage.replicas,
+      current: liveStorage,
+      replicationFactor: spec.storage.replicationFactor,
+      members,
+      answers,
+      catchUp: catchUpOptions,
+    });
+    const current = members.slice(0, scale.replicas);
+    const caught = catchUp(current, answers, catchUpOptions);
+    const storagePods = statefulSetPods(storageSts, pods, n.storage, liveStorage ?? 0).map((p) => ({
+      ...p,
+      caughtUp: caught.caughtUp.has(p.name),
+    }));
+    const coreFacts = workloadFacts(coreSts, spec.core.replicas);
+    const rollout = planRollout({
+      target: spec.version,
+      storage: {
+        version: templateVersion(storageSts),
+        partition: storageSts?.spec?.updateStrategy?.rollingUpdate?.partition,
+        observed:
+          storageSts?.status?.updateRevision !== undefined &&
+          (storageSts.status.observedGeneration ?? 0) >= (storageSts.metadata?.generation ?? 0),
+        pods: storagePods,
+      },
+      core: coreFacts,
+      bridge: {
+        enabled: spec.bridge.enabled,
+        version: templateVersion(bridgeDeploy),
+        rolling:
+          bridgeDeploy !== undefined &&
+          ((bridgeDeploy.status?.observedGeneration ?? 0) < (bridgeDeploy.metadata?.generation ?? 0) ||
+            (bridgeDeploy.status?.updatedReplicas ?? 0) < (bridgeDeploy.spec?.replicas ?? 1) ||
+            (bridgeDeploy.status?.replicas ?? 0) > (bridgeDeploy.status?.updatedReplicas ?? 0)),
+        ready: (bridgeDeploy?.status?.readyReplicas ?? 0) >= (bridgeDeploy?.spec?.replicas ?? 1),
+      },
+    });
+
+    // Desired, then apply what differs from the cache's copy.
+    const operatorNamespace = this.options.operatorNamespace ?? (process.env.POD_NAMESPACE || undefined);
+    const desired = desiredObjects(cluster, {
+      capabilities: this.context.capabilities(),
+      versions: rollout.versions,
+      storageReplicas: scale.replicas,
+      ...(operatorNamespace !== undefined ? { operatorNamespace } : {}),
+    }).map((o) =>
+      stamp(
+        o.kind === 'StatefulSet' && o.metadata.name === n.storage
+          ? withPartition(o, rollout.storagePartition)
+          : o,
+      ),
+    );
+    for (const object of desired) {
+      const live = this.live(object);
+      if (!differs(object, live)) continue;
+      this.context.log.debug(
+        {
+          [LOG.cluster]: `${namespace}/${name}`,
+          [LOG.kind]: object.kind,
+          [LOG.name]: object.metadata.name,
+          field: firstDifference(object, live),
+        },
+        'applying',
+      );
+      await this.writer.apply(object as KubernetesObject);
+    }
+    for (const secret of generatedSecrets(cluster, this.options.random ?? randomBytes)) {
+      if (cache.get('Secret', namespace, secret.metadata.name) === undefined)
+        await this.writer.createOnce(secret as KubernetesObject);
+    }
+
+    // Running storage nodes learn about new pods and forget removed ones.
+    const gone = Array.from({ length: MAX_STORAGE - scale.replicas }, (_, i) =>
+      this.member(key, scale.replicas + i),
+    ).filter((m) => !podByName.has(m.pod));
+    const topology = planTopology(current, gone, answers);
+    if (topology.length > 0) {
+      const token = await this.adminToken(cluster).catch(() => undefined);
+      if (token !== undefined) {
+        const errors = await changePeers(
+          topology.map((t) => {
+            const ordinal = Number(t.pod.slice(n.storage.length + 1));
+            return { ...t, url: this.storageUrl({ cluster: key, pod: t.pod, ordinal }) };
+          }),
+          { token, timeoutMs: this.options.probeTimeoutMs ?? 2000 },
+        );
+        for (const error of errors)
+          this.context.log.warn(
+            { [LOG.cluster]: `${namespace}/${name}`, [LOG.err]: error },
+            'storage peer change failed',
+          );
+      }
+    }
+
+    // Prune what is labelled with this cluster, owned by it and no longer desired.
+    if (cluster.metadata.uid !== undefined) {
+      // Listed objects may come without apiVersion and kind; deleting needs both.
+      const labelled = PRUNABLE_KINDS.flatMap((kind) =>
+        cache
+          .list(kind, namespace, { [LABELS.cluster]: name })
+          .map((o) => ({ ...o, apiVersion: o.apiVersion ?? API_VERSIONS[kind], kind }) as KubernetesObject),
+      );
+      for (const object of toPrune(labelled, desired, cluster.metadata.uid)) await this.writer.delete(object);
+    }
+
+    // Status from what was observed.
+    const status = computeStatus({
+      cluster,
+      now: nowDate.toISOString(),
+      core: { workload: coreSts, pods: statefulSetPods(coreSts, pods, n.core, spec.core.replicas) },
+      storage: { workload: storageSts, pods: statefulSetPods(storageSts, pods, n.storage, scale.replicas) },
+      bridge: { workload: bridgeDeploy },
+      catchUp: caught,
+      rollout,
+      scale,
+    });
+    await this.writeStatus(cluster, status);
+    const settled = status.phase === 'Ready';
+    return settled ? {} : { requeueAfterMs: this.options.requeueAfterMs ?? 5000 };
+  }
+
+  private live(object: KubeObject): object | undefined {
+    return this.context.cache.get(
+      object.kind as CachedKind,
+      object.metadata.namespace ?? '',
+      object.metadata.name,
+    );
+  }
+
+  /** Peer lists of the storage pods that are ready (the others cannot answer); fail closed on any error. */
+  private async probe(
+    cluster: DSMCluster,
+    members: readonly Member[],
+    podByName: ReadonlyMap<string, Parameters<typeof podReady>[0]>,
+  ): Promise<Map<string, ProbeAnswer>> {
+    const key = { name: cluster.metadata.name, namespace: cluster.metadata.namespace };
+    const answers = new Map<string, ProbeAnswer>();
+    const targets = members
+      .map((m, ordinal) => ({ ...m, ordinal }))
+      .filter((m) => {
+        if (podReady(podByName.get(m.pod))) return true;
+        answers.set(m.pod, { ok: false, error: 'pod not ready' });
+        return false;
+      });
+    if (targets.length === 0) return answers;
+    let token: string;
+    try {
+      token = await this.adminToken(cluster);
+    } catch (e) {
+      for (const t of targets) answers.set(t.pod, { ok: false, error: (e as Error).message });
+      return answers;
+    }
+    const asked = await probePeers(
+      targets.map((t) => ({
+        pod: t.pod,
+        url: this.storageUrl({ cluster: key, pod: t.pod, ordinal: t.ordinal }),
+      })),
+      { token, timeoutMs: this.options.probeTimeoutMs ?? 2000 },
+    );
+    for (const [pod, answer] of asked) answers.set(pod, answer);
+    return answers;
+  }
+
+  /** The admin token: from the cache (generated Secrets are labelled), else read (a user's own Secret). */
+  private async adminToken(cluster: DSMCluster): Promise<string> {
+    const ref = secretRefs(cluster).adminToken;
+    const { namespace } = cluster.metadata;
+    let secret: V1Secret | undefined = this.context.cache.get('Secret', namespace, ref.name);
+    if (secret === undefined) {
+      try {
+        secret = await this.core.readNamespacedSecret({ name: ref.name, namespace });
+      } catch (e) {
+        throw new Error(`cannot read the admin token Secret ${ref.name}: ${(e as Error).message}`);
+      }
+    }
+    const value = secret.data?.[ref.key];
+    if (value === undefined) throw new Error(`the admin token Secret ${ref.name} has no key ${ref.key}`);
+    return Buffer.from(value, 'base64').toString('utf8').trim();
+  }
+
+  private async writeStatus(cluster: DSMCluster, status: DSMClusterStatus): Promise<void> {
+    if (!statusChanged(cluster.status, status)) return;
+    const key = { name: cluster.metadata.name, namespace: cluster.metadata.namespace };
+    await this.writer.writeStatus(key, status);
+    for (const t of transitions(cluster.status?.conditions, status.conditions ?? []))
+      await this.context.events.event(
+        cluster,
+        isWarning(t) ? 'Warning' : 'Normal',
+        t.reason,
+        `${t.type} ${t.to}: ${t.message}`.slice(0, 1024),
+      );
+  }
+}
+
+function workloadFacts(sts: V1StatefulSet | undefined, wanted: number) {
+  const s = sts?.status;
+  return {
+    version: templateVersion(sts),
+    rolling:
+      sts !== undefined &&
+      ((s?.observedGeneration ?? 0) < (sts.metadata?.generation ?? 0) ||
+        s?.currentRevision !== s?.updateRevision),
+    ready: (s?.readyReplicas ?? 0) >= wanted,
+  };
+}
+
+/** The storage StatefulSet with the roll's partition: pods below it keep their version until it moves down. */
+function withPartition(object: KubeObject, partition: number): KubeObject {
+  const spec = (object.spec ?? {}) as Record<string, unknown>;
+  return {
+    ...object,
+    spec: { ...spec, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition } } },
+  };
+}
