@@ -2,6 +2,7 @@
 #   core     dsm-core: the core node (client API 7545, P2P/admin/metrics 8765)
 #   storage  dsm-storage: a storage node (8765)
 #   bridge   dsm-bridge: the Ethereum bridge (8768)
+#   operator dsm-operator: the DSMCluster operator (metrics 8080, health 8081), for Kubernetes only
 #   evm      the EVM dev chain of compose/ (hardhat's node on 8545, chain 31337): development only
 # Every image runs Node.js 24 as PID 1 on a root of its own (glibc and libstdc++ from Debian, node, sh, env,
 # cat, ls, id, ping; no package manager, compiler or npm), as user 1000:1000, with a read-only root
@@ -49,6 +50,22 @@ RUN --mount=type=secret,id=npm-ca,required=false \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn \
       $(node scripts/image.mjs workspaces $packages | sed 's/^/--workspace=/') \
  && node scripts/image.mjs prune node_modules $packages
+
+# ---- the operator, compiled, and the production dependencies of its closure only (no CLI, no hardhat)
+FROM deps AS operator-build
+COPY . .
+RUN node_modules/.bin/tsc -b $(node scripts/image.mjs workspaces @dsm/operator) \
+ && node scripts/image.mjs copy-workspaces /out @dsm/operator
+
+FROM base AS operator-prod-deps
+COPY --from=manifests /manifests/ ./
+COPY scripts/image.mjs scripts/
+RUN --mount=type=secret,id=npm-ca,required=false \
+    --mount=type=cache,id=dsm-npm,target=/root/.npm,sharing=locked \
+    if [ -s /run/secrets/npm-ca ]; then export npm_config_cafile=/run/secrets/npm-ca; fi; \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn \
+      $(node scripts/image.mjs workspaces @dsm/operator | sed 's/^/--workspace=/') \
+ && node scripts/image.mjs prune node_modules @dsm/operator
 
 # ---- the dev chain: hardhat (a devDependency of @dsm/bridge, at the lockfile's version) and what it runs with
 FROM deps AS evm-deps
@@ -146,6 +163,25 @@ EXPOSE 8768
 HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
   CMD ["/usr/local/bin/cli", "status", "--json", "--timeout", "3000"]
 CMD ["node", "/app/workloads/bridge/dist/main.js"]
+
+FROM runtime AS operator
+COPY --from=operator-prod-deps /app/node_modules /app/node_modules
+COPY --from=operator-build /out/ /app/
+ARG SOURCE=https://github.com/cryptskii/self_evolving_cryptographic_identification
+ARG REVISION=unknown
+ARG VERSION=0.1.0
+LABEL org.opencontainers.image.title=dsm-operator \
+      org.opencontainers.image.description="DSM operator: runs DSMCluster resources as monitored DSM networks on Kubernetes" \
+      org.opencontainers.image.version=$VERSION \
+      org.opencontainers.image.source=$SOURCE \
+      org.opencontainers.image.revision=$REVISION \
+      org.opencontainers.image.licenses="MIT OR Apache-2.0" \
+      org.opencontainers.image.vendor="DSM"
+EXPOSE 8080 8081
+# Kubernetes probes /healthz itself; this is for `docker run`.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "/app/operator/dist/main.js"]
 
 FROM runtime AS evm
 COPY --from=evm-deps /out/ /opt/evm/

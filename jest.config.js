@@ -16,6 +16,7 @@ export default {
   moduleNameMapper: {
     // The two top-level packages (architecture.md's layout) before the workloads/ pattern.
     '^@dsm/(cdk8s|operator)$': '<rootDir>/$1/src/index.ts',
+    '^@dsm/(cdk8s|operator)/([a-z-]+)$': '<rootDir>/$1/src/$2.ts',
     '^@dsm/([a-z-]+)$': '<rootDir>/workloads/$1/src/index.ts',
     // Subpath exports (`@dsm/runtime/config`) map to the module of that name in src/.
     '^@dsm/([a-z-]+)/([a-z-]+)$': '<rootDir>/workloads/$1/src/$2.ts',

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bridgeMetrics } from '@dsm/bridge/metrics';
 import { coreMetrics } from '@dsm/core/metrics';
+import { createOperatorMetrics } from '@dsm/operator/metrics';
 import { PolicyCache, backendByName } from '@dsm/protocol';
 import { createMetricsRegistry, httpRequestDuration, type Registry } from '@dsm/runtime';
 import { Directory } from '@dsm/storage';
@@ -47,6 +48,7 @@ beforeAll(async () => {
     halted: () => false,
     up: () => ({ evm: true, dsm: true }),
   });
+  createOperatorMetrics(registry);
   httpRequestDuration(registry);
 });
 

@@ -1,0 +1,41 @@
+{{- /*
+What the operator does, and nothing more. Secrets: it only creates the ones it generates (tokens and keys of
+a cluster whose user named none); it never reads, lists or watches Secrets, so it holds no Secret read at all.
+PersistentVolumeClaims: read only (the StatefulSets' retention policy deletes volumes, not the operator).
+*/}}
+{{- define "dsm-operator.rules" }}
+- apiGroups: [dsm.io]
+  resources: [dsmclusters]
+  verbs: [get, list, watch, update, patch]
+- apiGroups: [dsm.io]
+  resources: [dsmclusters/status]
+  verbs: [get, update, patch]
+- apiGroups: [dsm.io]
+  # Owner references with blockOwnerDeletion need update on the owner's finalizers.
+  resources: [dsmclusters/finalizers]
+  verbs: [update]
+- apiGroups: [apps]
+  resources: [statefulsets, deployments]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: ['']
+  resources: [services, configmaps]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: ['']
+  resources: [secrets]
+  verbs: [create]
+- apiGroups: ['']
+  resources: [pods, persistentvolumeclaims]
+  verbs: [get, list, watch]
+- apiGroups: [policy]
+  resources: [poddisruptionbudgets]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [networking.k8s.io]
+  resources: [networkpolicies]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [monitoring.coreos.com]
+  resources: [servicemonitors, prometheusrules]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [events.k8s.io]
+  resources: [events]
+  verbs: [create, patch, update]
+{{- end }}

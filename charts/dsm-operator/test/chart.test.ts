@@ -1,0 +1,258 @@
+/**
+ * The chart against the real API it installs into: helm lint, helm template of several value sets checked
+ * by kubeconform with the apiserver's own schemas (strict) and by a server-side dry run, the values schema
+ * refusing bad values, a real `helm install` whose service account can do what the operator does and no
+ * more (no Secret read at all), and the examples/ users copy validated against the installed CRD.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { deleteNamespace, freshNamespace, installCrd, kubectl } from '../../../e2e/cluster/kube.js';
+import { kubeconform, writeSchemas } from '../../../e2e/cluster/kubeconform.js';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '../../..');
+const chart = join(root, 'charts/dsm-operator');
+const examples = join(root, 'examples');
+const KUBE_VERSION = '1.36.3';
+
+async function helm(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return run(join(process.env.DSM_CLUSTER_BIN!, 'helm'), args, {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: join(work, 'helm-cache'),
+      HELM_CONFIG_HOME: join(work, 'helm-config'),
+    },
+  });
+}
+
+const failure = (call: Promise<unknown>) =>
+  call.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (error: { stderr?: string; message: string }) => error.stderr ?? error.message,
+  );
+
+let work: string;
+let schemas: string;
+let namespace: string;
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'dsm-chart-'));
+  namespace = await freshNamespace('chart');
+  await installCrd();
+  schemas = await writeSchemas(join(work, 'schemas'));
+});
+afterAll(async () => {
+  await deleteNamespace(namespace);
+  rmSync(work, { recursive: true, force: true });
+});
+
+const VALUE_SETS: Record<string, string[]> = {
+  defaults: [],
+  namespaced: ['--set', 'watchNamespaces={team-a,team-b}'],
+  single: [
+    '--set',
+    'replicaCount=1',
+    '--set',
+    'networkPolicy.enabled=false',
+    '--set',
+    'rbac.create=false',
+    '--set',
+    'serviceAccount.create=false',
+    '--set',
+    'serviceAccount.name=existing',
+  ],
+  tuned: [
+    '--set',
+    'config.workers=4',
+    '--set',
+    'config.logLevel=debug',
+    '--set',
+    'image.repository=registry.example/dsm/',
+    '--set',
+    'image.tag=0.2.0',
+    '--set',
+    'priorityClassName=high',
+  ],
+};
+
+async function render(name: string, args: string[]): Promise<string> {
+  const { stdout } = await helm([
+    'template',
+    'dsm-operator',
+    chart,
+    '--namespace',
+    namespace,
+    '--kube-version',
+    KUBE_VERSION,
+    ...args,
+  ]);
+  const file = join(work, `${name}.yaml`);
+  writeFileSync(file, stdout);
+  return file;
+}
+
+describe('helm', () => {
+  it('lints clean in strict mode', async () => {
+    const { stdout } = await helm(['lint', '--strict', chart, '--kube-version', KUBE_VERSION]);
+    expect(stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it.each(Object.keys(VALUE_SETS))(
+    'renders %s values that kubeconform (strict) and a server-side dry run accept',
+    async (name) => {
+      const file = await render(name, VALUE_SETS[name]!);
+      const result = await kubeconform(schemas, [file]);
+      expect(result.messages.filter((m) => !m.includes(' valid: '))).toEqual([]);
+      expect(result.invalid + result.errors + result.skipped).toBe(0);
+      expect(result.valid).toBeGreaterThanOrEqual(4);
+      const { stderr } = await kubectl([
+        'apply',
+        '--dry-run=server',
+        '--validate=strict',
+        '-n',
+        namespace,
+        '-f',
+        file,
+      ]);
+      // A pod template breaking Pod Security "restricted" would show here as a warning.
+      expect(stderr).toBe('');
+    },
+  );
+
+  it('renders one ClusterRole when watching every namespace, and only Roles in the listed ones otherwise', async () => {
+    const kinds = (text: string) =>
+      parseAllDocuments(text).map(
+        (d) => `${d.get('kind')}/${String(d.getIn(['metadata', 'namespace']) ?? '')}`,
+      );
+    const all = kinds(
+      (await helm(['template', 'x', chart, '-n', 'ops', '--kube-version', KUBE_VERSION])).stdout,
+    );
+    expect(all).toEqual(expect.arrayContaining(['ClusterRole/', 'ClusterRoleBinding/', 'Role/ops']));
+    const some = kinds(
+      (
+        await helm([
+          'template',
+          'x',
+          chart,
+          '-n',
+          'ops',
+          '--kube-version',
+          KUBE_VERSION,
+          ...VALUE_SETS.namespaced!,
+        ])
+      ).stdout,
+    );
+    expect(some.filter((k) => k.startsWith('ClusterRole'))).toEqual([]);
+    expect(some).toEqual(
+      expect.arrayContaining(['Role/team-a', 'RoleBinding/team-a', 'Role/team-b', 'Role/ops']),
+    );
+  });
+
+  it('refuses bad values before anything reaches the cluster, naming the value', async () => {
+    const bad = async (...args: string[]) =>
+      failure(helm(['template', 'x', chart, '--kube-version', KUBE_VERSION, ...args]));
+    expect(await bad('--set', 'config.workers=0')).toMatch(/at '\/config\/workers': minimum: got 0, want 1/);
+    expect(await bad('--set', 'replicas=3')).toMatch(/additional properties 'replicas' not allowed/);
+    expect(await bad('--set', 'config.logLevel=loud')).toMatch(/at '\/config\/logLevel'/);
+    expect(await bad('--set', 'serviceMonitor.enabled=true')).toMatch(
+      /needs the Prometheus operator's ServiceMonitor CRD/,
+    );
+  });
+});
+
+describe('helm install on the real apiserver', () => {
+  let release: string;
+  beforeAll(async () => {
+    release = await freshNamespace('operator');
+    await helm(['install', 'dsm-operator', chart, '--namespace', release, '--kube-version', KUBE_VERSION]);
+  });
+  afterAll(async () => {
+    await helm(['uninstall', 'dsm-operator', '--namespace', release]).catch(() => undefined);
+    await deleteNamespace(release);
+  });
+
+  const can = async (verb: string, resource: string, ns = namespace) => {
+    const as = `system:serviceaccount:${release}:dsm-operator`;
+    const answer = await kubectl(['auth', 'can-i', verb, resource, '-n', ns, '--as', as]).catch(
+      (error: { stdout: string }) => ({ stdout: error.stdout }),
+    );
+    return answer.stdout.trim();
+  };
+
+  it('installs the CRD, the RBAC and two operator replicas', async () => {
+    const { stdout } = await kubectl([
+      'get',
+      'deployment',
+      'dsm-operator',
+      '-n',
+      release,
+      '-o',
+      'jsonpath={.spec.replicas}',
+    ]);
+    expect(stdout).toBe('2');
+    const crd = await kubectl([
+      'get',
+      'crd',
+      'dsmclusters.dsm.io',
+      '-o',
+      'jsonpath={.spec.names.shortNames}',
+    ]);
+    expect(crd.stdout).toContain('dsm');
+  });
+
+  it('gives the operator what it does and nothing more', async () => {
+    const allowed = [
+      ['watch', 'dsmclusters.dsm.io'],
+      ['patch', 'dsmclusters.dsm.io/status'],
+      ['patch', 'statefulsets.apps'],
+      ['delete', 'networkpolicies.networking.k8s.io'],
+      ['create', 'secrets'],
+      ['list', 'pods'],
+      ['create', 'events.events.k8s.io'],
+    ];
+    const refused = [
+      ['get', 'secrets'],
+      ['list', 'secrets'],
+      ['watch', 'secrets'],
+      ['update', 'secrets'],
+      ['delete', 'persistentvolumeclaims'],
+      ['create', 'pods'],
+      ['create', 'clusterroles.rbac.authorization.k8s.io'],
+      ['delete', 'customresourcedefinitions.apiextensions.k8s.io'],
+    ];
+    for (const [verb, resource] of allowed)
+      expect([verb, resource, await can(verb!, resource!)]).toEqual([verb, resource, 'yes']);
+    for (const [verb, resource] of refused)
+      expect([verb, resource, await can(verb!, resource!)]).toEqual([verb, resource, 'no']);
+    // The leader Lease only in the operator's own namespace.
+    expect(await can('update', 'leases.coordination.k8s.io', release)).toBe('yes');
+    expect(await can('update', 'leases.coordination.k8s.io', namespace)).toBe('no');
+  });
+});
+
+describe('examples/', () => {
+  const files = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
+
+  it('has the example the README applies', () => {
+    expect(files).toContain('dsmcluster.yaml');
+  });
+
+  it.each(files)(
+    '%s is valid against the installed CRD (kubeconform strict, server-side dry run)',
+    async (file) => {
+      const path = join(examples, file);
+      const result = await kubeconform(schemas, [path]);
+      expect(result.messages.filter((m) => !m.includes(' valid: '))).toEqual([]);
+      expect(result.valid).toBeGreaterThanOrEqual(1);
+      await kubectl(['apply', '--dry-run=server', '--validate=strict', '-n', namespace, '-f', path]);
+    },
+  );
+});
