@@ -18,6 +18,12 @@ function importsOnly(files, allowed, why, extra = []) {
   return { files, rules: { 'no-restricted-imports': ['error', { patterns: [...extra, others] }] } };
 }
 
+/** Files matching `files` import, of ours, only what `allowed` (a regex of the part after `@dsm/`) matches. */
+function importsMatching(files, allowed, why) {
+  const others = { regex: `^@dsm/(?!${allowed})`, message: `${why}; ${FLOW}` };
+  return { files, rules: { 'no-restricted-imports': ['error', { patterns: [others] }] } };
+}
+
 // One block per file for this rule (a later block replaces an earlier one's options): src/ after the package.
 const boundaries = [
   importsOnly(['workloads/protocol/**'], ['protocol'], '@dsm/protocol imports nothing of ours'),
@@ -42,6 +48,18 @@ const boundaries = [
     files: ['workloads/cli/src/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [TESTKIT_IN_SRC] }] },
   },
+  // cdk8s ← operator: the constructs read the services' settings schemas (their `/config` subpaths: no
+  // RocksDB, no express) and the dashboards, nothing that runs a service.
+  importsMatching(
+    ['cdk8s/**'],
+    '(runtime|core|storage|bridge)/config$|dashboards$|cdk8s(/|$)',
+    '@dsm/cdk8s imports only the config schemas (@dsm/{runtime,core,storage,bridge}/config) and @dsm/dashboards',
+  ),
+  importsOnly(
+    ['operator/**'],
+    ['cdk8s', 'runtime', 'api', 'operator'],
+    '@dsm/operator imports only @dsm/cdk8s, @dsm/runtime (and its subpaths) and @dsm/api',
+  ),
 ];
 
 export default tseslint.config(

@@ -9,10 +9,18 @@ export const KIND = 'DSMCluster';
 export const PLURAL = 'dsmclusters';
 export const SINGULAR = 'dsmcluster';
 export const SHORT_NAMES = ['dsm'] as const;
+/** `kubectl get dsm-all` style groupings the CRD joins. */
+export const CATEGORIES = ['all', 'dsm'] as const;
 /** The one field manager of every server-side apply. */
 export const FIELD_MANAGER = 'dsm-operator';
+/** `app.kubernetes.io/managed-by` and `part-of` of every object. */
+export const MANAGED_BY = 'dsm-operator';
+export const PART_OF = 'dsm';
 
 export type Component = 'core' | 'storage' | 'bridge';
+export const COMPONENTS: readonly Component[] = ['storage', 'core', 'bridge'];
+/** The `app.kubernetes.io/component` of an object: a service, or what the whole cluster shares. */
+export type ComponentLabel = Component | 'cluster' | 'monitoring';
 
 /** Labels every object of a cluster carries; `dsm.io/cluster` is what the operator selects and prunes by. */
 export const LABELS = {
@@ -23,10 +31,55 @@ export const LABELS = {
   partOf: 'app.kubernetes.io/part-of',
   managedBy: 'app.kubernetes.io/managed-by',
   cluster: 'dsm.io/cluster',
+  /** `client` or `headless` on Services: a ServiceMonitor selects the client one only (no double scrape). */
+  serviceKind: 'dsm.io/service-kind',
+} as const;
+
+export const ANNOTATIONS = {
+  /** On pod templates: sha256 of the component's settings, so a settings change rolls the pods. */
+  configDigest: 'dsm.io/config-digest',
+  /** On Secrets generatedSecrets() made: created once, never updated (a new value would lock data out). */
+  generated: 'dsm.io/generated',
+  /**
+   * `Retain` on the objects that must outlive the cluster (the bridge's volume, a generated keystore key or
+   * bridge DSM key whose volumes are retained): they carry no owner reference and are never pruned.
+   */
+  reclaimPolicy: 'dsm.io/reclaim-policy',
 } as const;
 
 /** Ports of the services (architecture.md): the same in every pod. */
 export const PORTS = { coreApi: 7545, coreP2p: 8765, storage: 8765, bridge: 8768 } as const;
+/** Names of the ports in Services, containers and ServiceMonitors. */
+export const PORT_NAMES = { coreApi: 'api', coreP2p: 'p2p', storage: 'p2p', bridge: 'api' } as const;
+
+/** Keys of the Secrets generatedSecrets() makes (the spec's defaults for a user's Secret are the same). */
+export const SECRET_KEYS = {
+  adminToken: 'token',
+  apiToken: 'token',
+  keystoreKey: 'key',
+  peerToken: 'token',
+  bridgeDsmKey: 'dsm-key',
+} as const;
+
+/**
+ * Longest DSMCluster name: `<name>-storage-headless` is a Service name (a DNS label, at most 63 characters)
+ * and a StatefulSet's pods carry `controller-revision-hash: <name>-storage-<10 characters>` (a label value,
+ * at most 63): 40 leaves room for both.
+ */
+export const MAX_CLUSTER_NAME = 40;
+/** A DNS-1035 label: Services need one (no dots, a letter first). */
+export const CLUSTER_NAME_PATTERN = '^[a-z]([-a-z0-9]*[a-z0-9])?$';
+
+/** Why a DSMCluster cannot have this name, or undefined when it can (the CRD's CEL rule says the same). */
+export function clusterNameProblem(name: string): string | undefined {
+  if (name.length > MAX_CLUSTER_NAME || !new RegExp(CLUSTER_NAME_PATTERN).test(name)) {
+    return (
+      `metadata.name must be at most ${MAX_CLUSTER_NAME} lower-case letters, digits and hyphens, starting with a ` +
+      'letter and ending with a letter or digit: it names the Services and pods of the cluster'
+    );
+  }
+  return undefined;
+}
 
 /** `<cluster>-<component>` and the names derived from it. */
 export const names = (cluster: string) => ({
@@ -35,6 +88,8 @@ export const names = (cluster: string) => ({
   storage: `${cluster}-storage`,
   storageHeadless: `${cluster}-storage-headless`,
   bridge: `${cluster}-bridge`,
+  /** The bridge's PersistentVolumeClaim (core and storage get theirs from the StatefulSet template). */
+  bridgeData: `${cluster}-bridge-data`,
   config: (component: Component) => `${cluster}-${component}-config`,
   adminToken: `${cluster}-admin-token`,
   apiToken: `${cluster}-api-token`,
@@ -42,8 +97,12 @@ export const names = (cluster: string) => ({
   peerToken: `${cluster}-peer-token`,
   bridgeDsmKey: `${cluster}-bridge-dsm-key`,
   dashboards: `${cluster}-dashboards`,
+  alerts: `${cluster}-alerts`,
   /** Pod `i` of a StatefulSet and its stable DNS name inside the namespace. */
   pod: (component: 'core' | 'storage', i: number) => `${cluster}-${component}-${i}`,
   podHost: (component: 'core' | 'storage', i: number) =>
     `${cluster}-${component}-${i}.${cluster}-${component}-headless`,
 });
+
+/** The StatefulSet volumeClaimTemplate name: PVCs are `data-<cluster>-<component>-<i>`. */
+export const DATA_VOLUME = 'data';

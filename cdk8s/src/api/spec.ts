@@ -18,9 +18,34 @@ export interface CelRule {
   fieldPath?: string;
 }
 
-/** CEL rules of a schema node, as the CRD's `x-kubernetes-validations` (zod metadata reaches the JSON Schema). */
-const rules = <S extends z.ZodType>(schema: S, ...list: CelRule[]): S =>
-  schema.meta({ 'x-kubernetes-validations': list }) as S;
+/** A rule on the object alone: zod checks it too, so synth and the operator refuse what the apiserver would. */
+interface CheckedRule<T> extends CelRule {
+  holds: (self: T) => boolean;
+}
+/** A transition rule (`oldSelf`): the apiserver evaluates it on updates only; one object cannot be checked. */
+interface TransitionRule extends CelRule {
+  transition: true;
+}
+
+/**
+ * CEL rules of a schema node, as the CRD's `x-kubernetes-validations` (zod metadata reaches the JSON Schema),
+ * each rule on the object alone also a zod refinement with the same message at the same path.
+ */
+function rules<S extends z.ZodType>(schema: S, ...list: (CheckedRule<z.output<S>> | TransitionRule)[]): S {
+  let checked: z.ZodType = schema;
+  for (const rule of list) {
+    if ('holds' in rule) {
+      const path = rule.fieldPath === undefined ? [] : rule.fieldPath.split('.').filter(Boolean);
+      checked = checked.refine((self) => rule.holds(self as z.output<S>), { message: rule.message, path });
+    }
+  }
+  const cel = list.map(({ rule, message, fieldPath }): CelRule => ({
+    rule,
+    message,
+    ...(fieldPath === undefined ? {} : { fieldPath }),
+  }));
+  return checked.meta({ 'x-kubernetes-validations': cel }) as S;
+}
 const described = <S extends z.ZodType>(schema: S, description: string): S =>
   schema.describe(description) as S;
 /** Kubernetes' own types (tolerations, affinity...) stay open in the CRD; the apiserver checks them in pods. */
@@ -90,7 +115,7 @@ const volume = (defaultSize: string, what: string) =>
       .object({
         size: described(quantity.default(defaultSize), `Size of each pod's volume (${what}).`),
         storageClassName: described(
-          z.string().min(1).optional(),
+          z.string().min(1).max(253).optional(),
           'StorageClass of the PersistentVolumeClaims; unset: the cluster default. Immutable.',
         ),
         reclaimPolicy,
@@ -112,6 +137,29 @@ const secretKeyRef = (what: string, defaultKey: string) =>
     `A Secret holding ${what}.`,
   );
 
+/** A StatefulSet's volumeClaimTemplates (and a PVC's class) cannot change once created. */
+const storageClassImmutable = (component: string): TransitionRule => ({
+  transition: true,
+  rule:
+    'has(self.volume.storageClassName) == has(oldSelf.volume.storageClassName) && ' +
+    '(!has(self.volume.storageClassName) || self.volume.storageClassName == oldSelf.volume.storageClassName)',
+  message:
+    `${component}.volume.storageClassName cannot change: the volumes already exist in their class; ` +
+    'move the data to a new cluster instead',
+  fieldPath: '.volume.storageClassName',
+});
+
+/** A StatefulSet's claim templates are fixed: a new size would make every apply of it fail. */
+const volumeSizeImmutable = (component: string): TransitionRule => ({
+  transition: true,
+  // string(): the size is int-or-string (dyn); comparing the text works whichever form each side has.
+  rule: 'string(self.volume.size) == string(oldSelf.volume.size)',
+  message:
+    `${component}.volume.size cannot change: a StatefulSet's volume claims are fixed when it is created ` +
+    '(expand the PersistentVolumeClaims themselves where the storage class allows it)',
+  fieldPath: '.volume.size',
+});
+
 const core = described(
   rules(
     z
@@ -131,14 +179,8 @@ const core = described(
         logLevel: settingOf(coreConfigSchema, 'logLevel'),
       })
       .strict(),
-    {
-      rule:
-        'has(self.volume.storageClassName) == has(oldSelf.volume.storageClassName) && ' +
-        '(!has(self.volume.storageClassName) || self.volume.storageClassName == oldSelf.volume.storageClassName)',
-      message:
-        'core.volume.storageClassName is immutable: a StatefulSet cannot move its volumes to another class',
-      fieldPath: '.volume.storageClassName',
-    },
+    storageClassImmutable('core'),
+    volumeSizeImmutable('core'),
   ).prefault({}),
   'The core nodes: client API (7545) and node-to-node/admin port (8765).',
 );
@@ -162,17 +204,13 @@ const storage = described(
       .strict(),
     {
       rule: 'self.replicationFactor <= self.replicas',
-      message: 'storage.replicationFactor must not exceed storage.replicas: a write needs that many nodes',
+      holds: (self) => self.replicationFactor <= self.replicas,
+      message:
+        'storage.replicationFactor must not exceed storage.replicas: every write waits for that many storage nodes',
       fieldPath: '.replicationFactor',
     },
-    {
-      rule:
-        'has(self.volume.storageClassName) == has(oldSelf.volume.storageClassName) && ' +
-        '(!has(self.volume.storageClassName) || self.volume.storageClassName == oldSelf.volume.storageClassName)',
-      message:
-        'storage.volume.storageClassName is immutable: a StatefulSet cannot move its volumes to another class',
-      fieldPath: '.volume.storageClassName',
-    },
+    storageClassImmutable('storage'),
+    volumeSizeImmutable('storage'),
   ).prefault({}),
   'The storage nodes (the directory of protocol.md §7), one StatefulSet with a volume per pod.',
 );
@@ -209,28 +247,35 @@ const bridge = described(
       .strict(),
     {
       rule: '!self.enabled || has(self.rpcUrl) != has(self.rpcSecret)',
+      holds: (self) => !self.enabled || (self.rpcUrl === undefined) !== (self.rpcSecret === undefined),
       message: 'an enabled bridge needs exactly one of bridge.rpcUrl and bridge.rpcSecret',
     },
     {
       rule: '!self.enabled || has(self.signerKeySecret)',
+      holds: (self) => !self.enabled || self.signerKeySecret !== undefined,
       message: 'an enabled bridge needs bridge.signerKeySecret: the Secret holding its EVM key',
       fieldPath: '.signerKeySecret',
     },
     {
       rule: '!self.enabled || has(self.chainId)',
+      holds: (self) => !self.enabled || self.chainId !== undefined,
       message: 'an enabled bridge needs bridge.chainId: the chain id its EVM node must report',
       fieldPath: '.chainId',
     },
     {
       rule: '!self.enabled || has(self.contractAddress)',
+      holds: (self) => !self.enabled || self.contractAddress !== undefined,
       message: 'an enabled bridge needs bridge.contractAddress: the deployed DsmBridge contract',
       fieldPath: '.contractAddress',
     },
     {
-      rule: 'has(self.chainId) == has(oldSelf.chainId) && (!has(self.chainId) || self.chainId == oldSelf.chainId)',
-      message: 'bridge.chainId is immutable: the bridge journal belongs to one chain',
+      // Setting it later (enabling the bridge) is allowed; changing or removing it once set is not.
+      transition: true,
+      rule: '!has(oldSelf.chainId) || (has(self.chainId) && self.chainId == oldSelf.chainId)',
+      message: 'bridge.chainId cannot change once set: the bridge journal belongs to one chain',
       fieldPath: '.chainId',
     },
+    storageClassImmutable('bridge'),
   ).prefault({}),
   'The DSM ⇄ EVM token bridge.',
 );
@@ -307,6 +352,11 @@ const networkPolicies = described(
         z.array(labels).default([]),
         'namespaceSelector matchLabels of namespaces that may reach the core and bridge APIs (e.g. an ingress).',
       ),
+      metricsFrom: described(
+        z.array(labels).default([{ 'kubernetes.io/metadata.name': 'monitoring' }]),
+        'namespaceSelector matchLabels of namespaces that may scrape /metrics (the core P2P port, the storage ' +
+          'port, the bridge port). Default: the namespace named monitoring.',
+      ),
     })
     .strict()
     .prefault({}),
@@ -323,7 +373,8 @@ const scheduling = described(
       ),
       affinity: described(
         openObject(z.record(z.string(), z.unknown())).optional(),
-        'Affinity of every pod (the Kubernetes Affinity form). Unset: storage pods prefer distinct nodes.',
+        'Affinity of every pod (the Kubernetes Affinity form). Unset: the pods of each StatefulSet prefer ' +
+          'distinct nodes.',
       ),
       topologySpreadConstraints: described(
         openObject(z.array(z.record(z.string(), z.unknown()))).optional(),
@@ -371,10 +422,18 @@ const image = described(
 export const dsmClusterSpecSchema = z
   .object({
     version: described(
-      z
-        .string()
-        .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag')
-        .refine((tag) => tag !== 'latest', 'a version, not latest'),
+      rules(
+        z
+          .string()
+          .max(128)
+          .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag'),
+        {
+          rule: "self != 'latest'",
+          holds: (tag) => tag !== 'latest',
+          message:
+            'version must name a release (such as 0.1.0), not latest: the operator rolls from one version to the next',
+        },
+      ),
       'DSM version: the tag of every image. Changing it rolls storage one pod at a time (each caught up ' +
         'before the next), then core, then the bridge.',
     ),
@@ -387,7 +446,11 @@ export const dsmClusterSpecSchema = z
     scheduling,
     secrets,
   })
-  .strict();
+  .strict()
+  .describe(
+    'The DSM network this cluster runs: core nodes, storage nodes and, optionally, the Ethereum bridge, ' +
+      'from one version of the images.',
+  );
 
 /** The spec as the apiserver stores it after defaulting (what the constructs receive). */
 export type DSMClusterSpec = z.output<typeof dsmClusterSpecSchema>;
