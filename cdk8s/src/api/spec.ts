@@ -275,7 +275,11 @@ const bridge = described(
       message: 'bridge.chainId cannot change once set: the bridge journal belongs to one chain',
       fieldPath: '.chainId',
     },
-    storageClassImmutable('bridge'),
+    {
+      // Its PVC exists once the bridge ran: the class is fixed from then on (enabling it later may set one).
+      ...storageClassImmutable('bridge'),
+      rule: `!oldSelf.enabled || (${storageClassImmutable('bridge').rule})`,
+    },
   ).prefault({}),
   'The DSM ⇄ EVM token bridge.',
 );
