@@ -35,9 +35,12 @@ const specArb: fc.Arbitrary<DSMClusterSpecInput> = fc
     networkPolicies: fc.boolean(),
     reclaim: fc.constantFrom('Retain' as const, 'Delete' as const),
     userSecrets: fc.boolean(),
+    version: fc
+      .stringMatching(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/)
+      .filter((v) => v !== 'latest'),
   })
   .map((r) => ({
-    version: '1.2.3',
+    version: r.version,
     core: { replicas: r.coreReplicas, volume: { reclaimPolicy: r.reclaim } },
     storage: {
       replicas: Math.max(r.storageReplicas, r.rf),

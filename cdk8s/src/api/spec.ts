@@ -429,8 +429,9 @@ export const dsmClusterSpecSchema = z
       rules(
         z
           .string()
-          .max(128)
-          .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'an image tag'),
+          // An image tag that is also a label value (app.kubernetes.io/version): at most 63 characters.
+          .max(63)
+          .regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, 'an image tag such as 0.1.0'),
         {
           rule: "self != 'latest'",
           holds: (tag) => tag !== 'latest',
@@ -438,8 +439,9 @@ export const dsmClusterSpecSchema = z
             'version must name a release (such as 0.1.0), not latest: the operator rolls from one version to the next',
         },
       ),
-      'DSM version: the tag of every image. Changing it rolls storage one pod at a time (each caught up ' +
-        'before the next), then core, then the bridge.',
+      'DSM version: the tag of every image (at most 63 characters: it is also the app.kubernetes.io/version ' +
+        'label). Changing it rolls storage one pod at a time (each caught up before the next), then core, then ' +
+        'the bridge.',
     ),
     image,
     core,
