@@ -51,10 +51,8 @@ export function clusterSchema(): JsonSchema {
         description: `${KIND}.`,
         type: 'string',
       },
-      metadata: {
-        description: `Standard object metadata. The name is at most ${MAX_CLUSTER_NAME} characters: it names the Services and pods.`,
-        type: 'object',
-      },
+      // The apiserver owns metadata's schema: a CRD may only say it is an object.
+      metadata: { type: 'object' },
       spec: specSchema(),
       status: statusSchema(),
     },

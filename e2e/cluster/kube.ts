@@ -80,19 +80,19 @@ export async function deleteNamespace(name: string): Promise<void> {
     .catch(() => undefined);
 }
 
-/** Installs (server-side apply) the DSMCluster CRD and waits until the apiserver serves it. */
+/**
+ * Installs (server-side apply, through kubectl: client-node's typed serializer drops the CRD schema's
+ * `x-kubernetes-*` keys) the DSMCluster CRD and waits until the apiserver serves it.
+ */
 export async function installCrd(): Promise<void> {
   // Imported when used: the harness's own tests need no CRD.
   const { dsmClusterCrd } = await import('@dsm/cdk8s');
-  const config = kubeConfig();
-  const objects = k8s.KubernetesObjectApi.makeApiClient(config);
-  const crd = dsmClusterCrd() as k8s.KubernetesObject;
-  await objects.patch(crd, undefined, undefined, 'dsm-tests', true, k8s.PatchStrategy.ServerSideApply);
-  const ext = config.makeApiClient(k8s.ApiextensionsV1Api);
-  await waitFor('the DSMCluster CRD to be established', async () => {
-    const live = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
-    return live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  });
+  const crd = dsmClusterCrd() as { metadata: { name: string } };
+  await kubectl(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager', 'dsm-tests', '-f', '-'],
+    JSON.stringify(crd),
+  );
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd.metadata.name}`]);
 }
 
 /**

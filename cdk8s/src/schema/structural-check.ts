@@ -22,6 +22,11 @@ const FORBIDDEN = [
 
 export function structuralProblems(schema: JsonSchema, path = '<root>', isProperty = false): string[] {
   const problems: string[] = [];
+  // The apiserver owns the object metadata's schema: a CRD may only say it is an object (nor describe it).
+  if (path === '<root>.metadata') {
+    const extra = Object.keys(schema).filter((key) => key !== 'type');
+    return schema.type === 'object' && extra.length === 0 ? [] : [`${path}: may only be {type: object}`];
+  }
   const intOrString = schema['x-kubernetes-int-or-string'] === true;
   const open = schema['x-kubernetes-preserve-unknown-fields'] === true;
   if (schema.type === undefined && !intOrString && !open) {

@@ -89,6 +89,10 @@ export function toStructural(node: JsonSchema, path = '<root>'): JsonSchema {
     if (key === 'x-kubernetes-preserve-unknown-fields' && out.type === 'array') continue;
     out[key] = node[key];
   }
+  // An object's default (`{}` from zod's prefault) spelled out with its fields' defaults: the apiserver
+  // validates a default as written (its CEL rules see no nested defaults) when it accepts the CRD.
+  if (isObject(out.default) && isObject(out.properties))
+    out.default = withFieldDefaults(out.default, out.properties);
   if (out.type === undefined && out['x-kubernetes-preserve-unknown-fields'] !== true) {
     throw new Error(`${path}: a structural schema needs a type here`);
   }
@@ -103,6 +107,18 @@ function intOrString(node: JsonSchema): JsonSchema {
   out['x-kubernetes-int-or-string'] = true;
   if (node['x-kubernetes-validations'] !== undefined) {
     out['x-kubernetes-validations'] = node['x-kubernetes-validations'];
+  }
+  return out;
+}
+
+/** `value` with every field it leaves out that has a default set to it, recursively. */
+function withFieldDefaults(value: JsonSchema, properties: JsonSchema): JsonSchema {
+  const out: JsonSchema = { ...value };
+  for (const [key, child] of Object.entries(properties)) {
+    if (!isObject(child)) continue;
+    if (out[key] === undefined && child.default !== undefined) out[key] = structuredClone(child.default);
+    if (isObject(out[key]) && isObject(child.properties))
+      out[key] = withFieldDefaults(out[key] as JsonSchema, child.properties);
   }
   return out;
 }
