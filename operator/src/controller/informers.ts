@@ -6,12 +6,9 @@
  * PrometheusRule are watched only while API discovery says their CRDs exist, checked again periodically.
  */
 import {
-  CustomObjectsApi,
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
   ApiException,
+  CustomObjectsApi,
   ListWatch,
-  RequestContext,
   Watch,
   type KubeConfig,
   type KubernetesListObject,
@@ -21,6 +18,7 @@ import { API_VERSION, KIND, LABELS } from '@dsm/cdk8s';
 import type { Logger } from '@dsm/runtime/log';
 import { LOG } from '../log-fields.js';
 import type { OperatorMetrics } from '../metrics.js';
+import { HttpMethod, rawRequest } from './raw.js';
 import type { Capabilities, CachedKind, CachedKinds, ClusterKey, ObjectCache } from './types.js';
 
 export const MONITORING_GROUP = 'monitoring.coreos.com';
@@ -149,33 +147,26 @@ interface InformerOptions {
  */
 async function listRaw<T extends KubernetesObject>(
   kubeConfig: KubeConfig,
+  spec: KindSpec,
   path: string,
   labelSelector: string | undefined,
 ): Promise<KubernetesListObject<T>> {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const url = new URL(cluster.server + path);
-  if (labelSelector) url.searchParams.set('labelSelector', labelSelector);
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-  await kubeConfig.applySecurityAuthentication(ctx);
-  const response = await new IsomorphicFetchHttpLibrary().send(ctx).toPromise();
-  const text = await response.body.text();
-  if (response.httpStatusCode !== 200) {
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // keep the text
-    }
-    const error = new ApiException(
-      response.httpStatusCode,
-      `list ${path}: HTTP ${response.httpStatusCode}`,
-      body,
-      response.headers,
-    );
-    throw Object.assign(error, { statusCode: response.httpStatusCode });
-  }
-  return JSON.parse(text) as KubernetesListObject<T>;
+  const list = await rawRequest<KubernetesListObject<T>>(kubeConfig, HttpMethod.GET, path, {
+    query: { labelSelector },
+  });
+  // A list's items carry no apiVersion and kind (watch events do): give them theirs, so every cached
+  // object has the one shape a desired object is compared with.
+  for (const item of list.items) Object.assign(item, { apiVersion: spec.apiVersion, kind: spec.kind });
+  return list;
+}
+
+/** The path of one object of a watched kind. */
+export function objectPath(object: KubernetesObject): string {
+  const spec = WATCHED_KINDS.find((k) => k.kind === object.kind && k.apiVersion === object.apiVersion);
+  if (!spec) throw new Error(`${object.apiVersion} ${object.kind} is not a kind the operator manages`);
+  const name = object.metadata?.name;
+  if (!name) throw new Error(`a ${object.kind} without a name`);
+  return `${collectionPath(spec, object.metadata?.namespace)}/${encodeURIComponent(name)}`;
 }
 
 /** One kind in one namespace (or all): a ListWatch that restarts itself after errors. */
@@ -193,7 +184,7 @@ export class KindInformer<T extends KubernetesObject = KubernetesObject> {
     const path = collectionPath(spec, namespace);
     const selector = labelSelectorOf(spec);
     const list = async () => {
-      const result = await listRaw<T>(kubeConfig, path, selector);
+      const result = await listRaw<T>(kubeConfig, spec, path, selector);
       // ListWatch fills its store right after this promise settles: count it synced after that.
       setImmediate(() => {
         this.synced = true;

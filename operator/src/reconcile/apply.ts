@@ -1,50 +1,50 @@
 /**
  * The operator's writes to the apiserver, each counted in `dsm_operator_api_writes_total`: server-side apply
  * (one field manager, forced) of desired objects that differ from their live copy, create-only Secrets,
- * deletes of pruned objects, and the status subresource.
+ * deletes of pruned objects, and the status subresource. Bodies go as the constructs made them (raw.ts:
+ * client-node's typed serializer would drop fields such as a NetworkPolicy rule's `from`).
  */
 import {
   ApiException,
   CustomObjectsApi,
-  KubernetesObjectApi,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { collectionPath, objectPath, WATCHED_KINDS } from '../controller/informers.js';
+import { HttpMethod, rawRequest } from '../controller/raw.js';
 import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION, type DSMClusterStatus } from '@dsm/cdk8s';
 import type { OperatorMetrics } from '../metrics.js';
 
 export class Writer {
-  private readonly objects: KubernetesObjectApi;
   private readonly custom: CustomObjectsApi;
 
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeConfig,
     private readonly metrics: OperatorMetrics,
   ) {
-    this.objects = KubernetesObjectApi.makeApiClient(kubeConfig);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
   /** Server-side apply, forced: the operator owns every field it sets. */
   async apply(object: KubernetesObject): Promise<void> {
     this.metrics.apiWrites.inc({ verb: 'apply', kind: object.kind ?? '' });
-    await this.objects.patch(
-      object,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
-    );
+    await rawRequest(this.kubeConfig, HttpMethod.PATCH, objectPath(object), {
+      query: { fieldManager: FIELD_MANAGER, force: 'true' },
+      body: object,
+      contentType: PatchStrategy.ServerSideApply,
+    });
   }
 
   /** Creates `object` unless it exists (409 AlreadyExists is the outcome wanted): never overwrites. */
   async createOnce(object: KubernetesObject): Promise<boolean> {
     this.metrics.apiWrites.inc({ verb: 'create', kind: object.kind ?? '' });
     try {
-      await this.objects.create(object, undefined, undefined, FIELD_MANAGER);
+      await rawRequest(this.kubeConfig, HttpMethod.POST, collectionOf(object), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: object,
+      });
       return true;
     } catch (e) {
       if (e instanceof ApiException && e.code === 409) return false;
@@ -56,7 +56,9 @@ export class Writer {
   async delete(object: KubernetesObject): Promise<void> {
     this.metrics.apiWrites.inc({ verb: 'delete', kind: object.kind ?? '' });
     try {
-      await this.objects.delete(object, undefined, undefined, undefined, undefined, 'Background');
+      await rawRequest(this.kubeConfig, HttpMethod.DELETE, objectPath(object), {
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' },
+      });
     } catch (e) {
       if (e instanceof ApiException && e.code === 404) return;
       throw e;
@@ -85,4 +87,10 @@ export class Writer {
       setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
     );
   }
+}
+
+function collectionOf(object: KubernetesObject): string {
+  const spec = WATCHED_KINDS.find((k) => k.kind === object.kind && k.apiVersion === object.apiVersion);
+  if (!spec) throw new Error(`${object.apiVersion} ${object.kind} is not a kind the operator manages`);
+  return collectionPath(spec, object.metadata?.namespace);
 }

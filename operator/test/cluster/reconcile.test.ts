@@ -92,6 +92,25 @@ async function adminToken(): Promise<string> {
   return Buffer.from(secret.data!.token!, 'base64').toString('utf8');
 }
 
+/**
+ * What a kubelet does for a StatefulSet roll (this layer has none): the controller replaces the pod with
+ * one of the new revision (a pod never bound to a node goes at once), which then becomes ready.
+ */
+async function rollPod(statefulSet: string, pod: string): Promise<void> {
+  await waitFor(`${pod} recreated from the new revision of ${statefulSet}`, async () => {
+    const sts = await apps.readNamespacedStatefulSet({ name: statefulSet, namespace });
+    const live = await core.readNamespacedPod({ name: pod, namespace }).catch(() => undefined);
+    const { currentRevision, updateRevision } = sts.status ?? {};
+    if (!updateRevision || currentRevision === updateRevision || !live) return false;
+    if (live.metadata?.labels?.['controller-revision-hash'] === updateRevision)
+      return !live.metadata.deletionTimestamp;
+    // Still the old revision (bound pods wait for their kubelet): finish its termination.
+    await core.deleteNamespacedPod({ name: pod, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    return false;
+  });
+  await setPodReady(namespace, pod);
+}
+
 async function stsReplicas(name: string): Promise<number | undefined> {
   return (await apps.readNamespacedStatefulSet({ name, namespace })).spec?.replicas;
 }
@@ -119,7 +138,10 @@ async function installCrd(): Promise<void> {
 beforeAll(async () => {
   namespace = await freshNamespace('reconcile');
   await installCrd();
-  const log = createLogger({ service: 'operator-test', level: 'warn' });
+  const log = createLogger({
+    service: 'operator-test',
+    level: (globalThis.process.env.DSM_TEST_LOG_LEVEL as 'warn' | undefined) ?? 'warn',
+  });
   informers = new Informers({ kubeConfig: config, namespaces: [namespace], log, metrics });
   await informers.start();
   await waitFor('informers to list', async () => informers.hasSynced());
@@ -207,7 +229,11 @@ describe('the reconciler against a real apiserver', () => {
       );
       await setPodReady(namespace, pod);
     }
-    await reconcileUntil('Ready', () => condition('Ready')?.status === 'True');
+    // Ready, and the version every component runs recorded with it.
+    await reconcileUntil(
+      'Ready',
+      () => condition('Ready')?.status === 'True' && cached()?.status?.version === '1.0.0',
+    );
     expect(condition('StorageReady')).toMatchObject({
       status: 'True',
       reason: 'AllReplicasReady',
@@ -263,6 +289,13 @@ describe('the reconciler against a real apiserver', () => {
       const cm = await core.readNamespacedConfigMap({ name: n.config('core'), namespace });
       return Object.values(cm.data ?? {}).some((text) => /"policyTtl": 1234\b/.test(text));
     });
+    // The config digest in the pod template rolls the core pod onto the new settings.
+    await reconcileUntil('the core roll to start', () => condition('Progressing')?.reason === 'RollingCore');
+    await rollPod(n.core, n.pod('core', 0));
+    await reconcileUntil(
+      'Ready after the roll',
+      () => condition('Ready')?.status === 'True' && condition('Progressing')?.status === 'False',
+    );
   });
 
   it('scales storage up; refuses to scale down while a leaving pod holds data the others have not; allows it once caught up', async () => {
