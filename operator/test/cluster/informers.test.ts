@@ -30,7 +30,12 @@ let namespace: string;
 const running: Informers[] = [];
 
 function cluster(name: string) {
-  return { apiVersion: 'dsm.io/v1alpha1', kind: 'DSMCluster', metadata: { name, namespace }, spec: { version: '0.1.0' } };
+  return {
+    apiVersion: 'dsm.io/v1alpha1',
+    kind: 'DSMCluster',
+    metadata: { name, namespace },
+    spec: { version: '0.1.0' },
+  };
 }
 
 async function createCluster(name: string): Promise<k8s.KubernetesObject> {
