@@ -27,6 +27,8 @@ export interface ApiContext {
   admin: RequestHandler;
   /** Guard for the replication routes: the peer token when one is configured, else open. */
   peer: RequestHandler;
+  /** Guard for adding and removing peers: the admin token or the peer token (topology-auth.ts). */
+  topology: RequestHandler;
   adminRoutes: (router: Router) => void;
 }
 
@@ -67,10 +69,15 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
   const { directory, replicator, metrics } = ctx;
   const body = rawBody({ limit: ctx.maxObjectBytes * 4 });
 
-  // Who may call what is each route's `auth` in the table, exactly as the OpenAPI document says.
+  // Who may call what is each route's `auth` in the table, exactly as the OpenAPI document says; the
+  // peer-list changes also take the peer token (the operator's way in, topology-auth.ts).
   const guards = { peer: ctx.peer, admin: ctx.admin };
-  for (const route of [...Object.values(R), ...Object.values(adminRoutes)])
-    if (route.auth === 'peer' || route.auth === 'admin') router[route.method](route.path, guards[route.auth]);
+  const topology: ReadonlySet<object> = new Set([adminRoutes.addPeer, adminRoutes.removePeer]);
+  for (const route of [...Object.values(R), ...Object.values(adminRoutes)]) {
+    if (topology.has(route)) router[route.method](route.path, ctx.topology);
+    else if (route.auth === 'peer' || route.auth === 'admin')
+      router[route.method](route.path, guards[route.auth]);
+  }
 
   // ---- client writes and reads
   router.post(R.putObject.path, body, async (req, res) => {

@@ -38,6 +38,7 @@ import { Directory } from './directory.js';
 import { storageMetrics } from './metrics.js';
 import { PeerSet, parsePeerAddress } from './peers.js';
 import { Replicator } from './replicator.js';
+import { topologyAuth } from './topology-auth.js';
 
 export { VERSION };
 
@@ -190,6 +191,10 @@ export async function startStorageNode(
     status,
     admin: adminGuard(config.adminTokenFile),
     peer: peerToken !== undefined ? adminAuth({ token: peerToken, name: 'peer' }) : openToPeers,
+    topology: topologyAuth({
+      ...(config.adminTokenFile ? { admin: readSecretFile(config.adminTokenFile, 'admin token file') } : {}),
+      ...(peerToken !== undefined ? { peer: peerToken } : {}),
+    }),
     adminRoutes,
   });
 

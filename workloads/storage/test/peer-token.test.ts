@@ -73,4 +73,104 @@ describe('a shared peer token', () => {
     const ack = await postObject(outsider.url, new Wallet().genesis);
     expect(ack.status).toBe(503);
   });
+
+  it('the peer token adds and removes a peer (as the admin token does), and opens no other admin route', async () => {
+    const as = (token: string, path: string, init: RequestInit = {}) =>
+      fetch(`${a.url}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+    const extra = '127.0.0.1:9';
+    const added = await as('the-cluster-peer-token', '/v1/admin/peers', {
+      method: 'POST',
+      body: JSON.stringify({ peer: extra }),
+    });
+    expect(added.status).toBe(201);
+    expect(((await added.json()) as { peers: string[] }).peers).toContain(extra);
+    const removed = await as('the-cluster-peer-token', `/v1/admin/peers/${encodeURIComponent(extra)}`, {
+      method: 'DELETE',
+    });
+    expect(removed.status).toBe(200);
+    expect((await removed.json()) as object).toMatchObject({ peer: extra, changed: true });
+    // The admin token still does the same.
+    expect(
+      (await as(a.adminToken, '/v1/admin/peers', { method: 'POST', body: JSON.stringify({ peer: extra }) }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await as(a.adminToken, `/v1/admin/peers/${encodeURIComponent(extra)}`, { method: 'DELETE' })).status,
+    ).toBe(200);
+
+    // Every other admin route refuses the peer token.
+    const others: [string, RequestInit][] = [
+      ['/v1/admin/peers', {}],
+      ['/v1/admin/config', {}],
+      ['/v1/admin/config', { method: 'PUT', body: JSON.stringify({ logLevel: 'debug' }) }],
+      ['/v1/admin/sync', { method: 'POST' }],
+    ];
+    for (const [path, init] of others) {
+      const res = await as('the-cluster-peer-token', path, init);
+      const body = (await res.json()) as { error?: { code?: string } };
+      expect({ path, method: init.method ?? 'GET', status: res.status, code: body.error?.code }).toEqual({
+        path,
+        method: init.method ?? 'GET',
+        status: 401,
+        code: 'E_UNAUTHORIZED',
+      });
+    }
+    expect((await as(a.adminToken, '/v1/admin/config')).status).toBe(200);
+  });
+
+  it('a wrong token or none cannot change peers: 401 E_UNAUTHORIZED, nothing changed', async () => {
+    const before = ((await (await a.admin('/v1/admin/peers')).json()) as { peers: unknown[] }).peers;
+    for (const authorization of [undefined, 'Bearer a-wrong-peer-token', 'Bearer the-cluster-peer-token2']) {
+      for (const [path, method, body] of [
+        ['/v1/admin/peers', 'POST', JSON.stringify({ peer: '127.0.0.1:9' })],
+        [`/v1/admin/peers/${encodeURIComponent(b.address)}`, 'DELETE', undefined],
+      ] as const) {
+        const res = await fetch(`${a.url}${path}`, {
+          method,
+          ...(body !== undefined ? { body } : {}),
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        });
+        const answer = (await res.json()) as { error?: { code?: string } };
+        expect({ authorization, method, status: res.status, code: answer.error?.code }).toEqual({
+          authorization,
+          method,
+          status: 401,
+          code: 'E_UNAUTHORIZED',
+        });
+      }
+    }
+    const after = ((await (await a.admin('/v1/admin/peers')).json()) as { peers: unknown[] }).peers;
+    expect(after.map((p) => (p as { address: string }).address)).toEqual(
+      before.map((p) => (p as { address: string }).address),
+    );
+  });
+
+  it('/v1/status publishes the same peer entries as the admin peer list (what the operator judges catch-up by)', async () => {
+    await eventually(
+      async () => {
+        const admin = ((await (await a.admin('/v1/admin/peers')).json()) as { peers: { address: string }[] })
+          .peers;
+        const status = (await a.status()).peers;
+        // lagSeconds moves with the clock between the two requests; every other field is the same.
+        const strip = (peers: object[]) =>
+          peers.map((p) => {
+            const { lagSeconds: _lag, ...rest } = p as { lagSeconds?: number };
+            return rest;
+          });
+        return (
+          JSON.stringify(strip(admin)) === JSON.stringify(strip(status)) &&
+          status.every((p) => 'up' in p && 'behind' in p && 'address' in p)
+        );
+      },
+      10_000,
+      'the two peer lists to agree',
+    );
+    const status = (await a.status()).peers as { address: string; nodeId?: string; lastSyncAt?: string }[];
+    const entry = status.find((p) => p.address === b.address);
+    expect(entry).toMatchObject({ address: b.address, nodeId: b.name, up: true, behind: 0 });
+    expect(typeof entry?.lastSyncAt).toBe('string');
+  });
 });
