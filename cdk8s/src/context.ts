@@ -33,6 +33,11 @@ export interface DesiredOptions {
    * replicationFactor other nodes first); default spec.storage.replicas.
    */
   storageReplicas?: number;
+  /**
+   * Which peer-token Secret the storage pods read (the operator passes the uid of the one it created):
+   * a new value rolls them onto a recreated Secret. Unset: no such annotation.
+   */
+  peerTokenRevision?: string;
 }
 
 export interface SecretRefs {

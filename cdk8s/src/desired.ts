@@ -199,8 +199,24 @@ export function desiredObjects(cluster: DSMCluster, options: DesiredOptions): Ku
 /** Bytes of randomness of every generated secret (as 64 hex characters: the bridge key's seed form too). */
 const SECRET_BYTES = 32;
 
-/** The Secrets the user did not name, with fresh random values (the operator creates each once, never updates it). */
-export function generatedSecrets(cluster: DSMCluster, random: (bytes: number) => Buffer): KubeObject[] {
+/** Values of generated Secrets that are not random but derived by the caller (the operator). */
+export interface DerivedSecrets {
+  /**
+   * The storage peer token: the operator derives it from its own key and the cluster's uid, so it can
+   * authorise peer changes without reading any Secret. Default: random, like the others (static manifests).
+   */
+  readonly peerToken?: string;
+}
+
+/**
+ * The Secrets the user did not name, with fresh random values or the derived ones given (the operator
+ * creates each once, never updates it).
+ */
+export function generatedSecrets(
+  cluster: DSMCluster,
+  random: (bytes: number) => Buffer,
+  derived: DerivedSecrets = {},
+): KubeObject[] {
   const ctx = contextFor(cluster, { capabilities: { serviceMonitor: false, prometheusRule: false } });
   const { spec, names: n } = ctx;
   const value = () => random(SECRET_BYTES).toString('hex');
@@ -240,7 +256,7 @@ export function generatedSecrets(cluster: DSMCluster, random: (bytes: number) =>
       context,
       name: n.peerToken,
       key: SECRET_KEYS.peerToken,
-      value: value(),
+      value: derived.peerToken ?? value(),
       component: 'storage',
     });
     if (spec.bridge.enabled && spec.bridge.dsmKeySecret === undefined) {

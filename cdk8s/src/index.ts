@@ -7,6 +7,7 @@ export {
   desiredObjects,
   generatedSecrets,
   secretRefs,
+  type DerivedSecrets,
   type DesiredOptions,
   type KubeObject,
   type OwnerReference,

@@ -151,6 +151,8 @@ export interface PodTemplateProps {
   readonly volumes: k8s.Volume[];
   /** sha256 of the component's settings: a change rolls the pods. */
   readonly configDigest: string;
+  /** More pod template annotations (what else must roll the pods when it changes). */
+  readonly annotations?: Readonly<Record<string, string>>;
   /**
    * Prefer distinct nodes for the pods when spec.scheduling.affinity is unset.
    * @default false
@@ -172,7 +174,7 @@ export function podTemplate(ctx: ClusterContext, props: PodTemplateProps): k8s.P
   return {
     metadata: {
       labels: labelsOf(ctx, component),
-      annotations: { [ANNOTATIONS.configDigest]: props.configDigest },
+      annotations: { [ANNOTATIONS.configDigest]: props.configDigest, ...props.annotations },
     },
     spec: {
       automountServiceAccountToken: false,

@@ -45,6 +45,11 @@ export const ANNOTATIONS = {
    * bridge DSM key whose volumes are retained): they carry no owner reference and are never pruned.
    */
   reclaimPolicy: 'dsm.io/reclaim-policy',
+  /**
+   * On the storage pod template: which peer-token Secret the pods read (the uid of the one the operator
+   * last created). The nodes read the token at start, so a recreated Secret must roll them.
+   */
+  peerTokenRevision: 'dsm.io/peer-token-revision',
 } as const;
 
 /** Ports of the services (architecture.md): the same in every pod. */

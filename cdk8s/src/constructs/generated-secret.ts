@@ -7,7 +7,7 @@ export interface GeneratedSecretProps {
   readonly context: ClusterContext;
   readonly name: string;
   readonly key: string;
-  /** The value (fresh random text). */
+  /** The value (fresh random text, or one the operator derived). */
   readonly value: string;
   readonly component: ComponentLabel;
   /**

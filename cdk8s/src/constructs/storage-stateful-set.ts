@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-33';
 import { Construct } from 'constructs';
-import { PORT_NAMES, PORTS } from '../api/names.js';
+import { ANNOTATIONS, PORT_NAMES, PORTS } from '../api/names.js';
 import { metadataOf, selectorOf, type ClusterContext } from '../context.js';
 import {
   CONFIG_MOUNT,
@@ -52,6 +52,9 @@ export class StorageStatefulSet extends Construct {
         template: podTemplate(context, {
           component: 'storage',
           configDigest: props.configDigest,
+          ...(context.options.peerTokenRevision !== undefined
+            ? { annotations: { [ANNOTATIONS.peerTokenRevision]: context.options.peerTokenRevision } }
+            : {}),
           resources: storage.resources,
           spreadAcrossNodes: true,
           container: {
