@@ -4,6 +4,7 @@
  * clusters by phase) read it at scrape time through `sources`, so they can never go stale.
  */
 import { Counter, Gauge, Histogram, type Registry } from '@dsm/runtime/metrics';
+import type { CachedKind } from './controller/types.js';
 
 export const METRIC = {
   reconcileTotal: 'dsm_operator_reconcile_total',
@@ -22,6 +23,26 @@ export type ApiVerb = 'create' | 'update' | 'patch' | 'apply' | 'delete';
 
 /** Reconciles take milliseconds (cache reads, a few applies) to seconds (a slow apiserver). */
 const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Every kind an informer may watch (controller/types.ts's CachedKinds; tsc fails here when one is added):
+ * their restart counters start at 0, so a healthy operator exposes `dsm_operator_informer_restarts_total`
+ * series and the dashboard's panel shows 0 rather than "No data".
+ */
+const INFORMER_KINDS: Record<CachedKind, true> = {
+  DSMCluster: true,
+  StatefulSet: true,
+  Deployment: true,
+  Service: true,
+  ConfigMap: true,
+  Secret: true,
+  PodDisruptionBudget: true,
+  NetworkPolicy: true,
+  Pod: true,
+  PersistentVolumeClaim: true,
+  ServiceMonitor: true,
+  PrometheusRule: true,
+};
 
 export interface MetricSources {
   queueDepth?: () => number;
@@ -86,12 +107,14 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
       help: '1 while this replica holds the leader Lease and reconciles, 0 on a standby.',
       registers,
     }),
-    informerRestarts: new Counter({
-      name: METRIC.informerRestarts,
-      help: 'Informers restarted after their list or watch stopped with an error, by kind.',
-      labelNames: ['kind'],
-      registers,
-    }),
+    informerRestarts: zeroed(
+      new Counter({
+        name: METRIC.informerRestarts,
+        help: 'Informers restarted after their list or watch stopped with an error, by kind.',
+        labelNames: ['kind'],
+        registers,
+      }),
+    ),
     clustersManaged: new Gauge({
       name: METRIC.clustersManaged,
       help: 'DSMClusters in the watched namespaces, by status phase.',
@@ -109,4 +132,9 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
       registers,
     }),
   };
+}
+
+function zeroed(counter: Counter<'kind'>): Counter<'kind'> {
+  for (const kind of Object.keys(INFORMER_KINDS)) counter.inc({ kind }, 0);
+  return counter;
 }
