@@ -3,173 +3,45 @@
  * readiness is set by hand), with the informers' cache of the controller package and real storage node
  * processes on 127.0.0.1 standing in for the storage pods (the probe's addresses are injected).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as k8s from '@kubernetes/client-node';
-import { createLogger } from '@dsm/runtime/log';
-import { createMetricsRegistry } from '@dsm/runtime/metrics';
-// The brief's real storage nodes come from the test harness; eslint's operator rule does not list it yet.
-// eslint-disable-next-line no-restricted-imports
-import { freePort, StorageProcess } from '@dsm/testkit';
-import { desiredObjects, dsmClusterCrd, dsmClusterSpecSchema, names, type DSMCluster } from '@dsm/cdk8s';
-import { Informers } from '../../src/controller/informers.js';
-import type { ControllerContext, EventRecorder } from '../../src/controller/types.js';
-import { createOperatorMetrics } from '../../src/metrics.js';
-import { createReconciler } from '../../src/reconcile/index.js';
-import {
-  deleteNamespace,
-  freshNamespace,
-  kubeConfig,
-  kubectl,
-  setPodReady,
-  waitFor,
-} from '../../../e2e/cluster/kube.js';
+import type * as k8s from '@kubernetes/client-node';
+import { desiredObjects, dsmClusterSpecSchema, names, type ConditionType, type DSMCluster } from '@dsm/cdk8s';
+import { deleteNamespace, setPodReady, waitFor } from '../../../e2e/cluster/kube.js';
+import { Harness } from './harness.js';
 
 const NAME = 'demo';
 const n = names(NAME);
-const config = kubeConfig();
-const objects = k8s.KubernetesObjectApi.makeApiClient(config);
-const custom = config.makeApiClient(k8s.CustomObjectsApi);
-const core = config.makeApiClient(k8s.CoreV1Api);
-const apps = config.makeApiClient(k8s.AppsV1Api);
 
+let h: Harness;
 let namespace: string;
-let informers: Informers;
-const metrics = createOperatorMetrics(createMetricsRegistry());
-const events: { type: string; reason: string; message: string }[] = [];
-const recorder: EventRecorder = {
-  event: async (_c, type, reason, message) => {
-    events.push({ type, reason, message });
-  },
-};
-const root = mkdtempSync(join(tmpdir(), 'dsm-operator-'));
-const storage = new Map<string, StorageProcess>();
-let reconciler: ReturnType<typeof createReconciler>;
+let objects: k8s.KubernetesObjectApi;
+let custom: k8s.CustomObjectsApi;
+let core: k8s.CoreV1Api;
+let apps: k8s.AppsV1Api;
+let events: Harness['events'];
+let storage: Harness['storage'];
+let informers: Harness['informers'];
+let reconciler: Harness['reconciler'];
 
-const key = () => ({ namespace, name: NAME });
-async function writes(): Promise<number> {
-  const { values } = await metrics.apiWrites.get();
-  return values.reduce((sum, v) => sum + v.value, 0);
-}
-const cached = () => informers.get('DSMCluster', namespace, NAME);
-const condition = (type: string) => cached()?.status?.conditions?.find((c) => c.type === type);
-
-/** Reconciles (letting the watch bring each write back into the cache) until `done` holds. */
-async function reconcileUntil(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
-  await waitFor(
-    what,
-    async () => {
-      await reconciler.reconcile(key());
-      await new Promise((r) => setTimeout(r, 300));
-      return done();
-    },
-    timeoutMs,
-    0,
-  );
-}
-
-async function patchSpec(spec: object): Promise<void> {
-  await custom.patchNamespacedCustomObject(
-    { group: 'dsm.io', version: 'v1alpha1', namespace, plural: 'dsmclusters', name: NAME, body: { spec } },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-}
-
-/** Storage node processes named as the pods (node id = pod name), each listing the others. */
-async function startStorage(count: number, token: string): Promise<void> {
-  for (let i = storage.size; i < count; i++) {
-    const pod = n.pod('storage', i);
-    storage.set(pod, new StorageProcess(pod, await freePort(), join(root, pod), [], token));
-  }
-  for (const p of storage.values())
-    p.peers = [...storage.values()].filter((o) => o !== p).map((o) => o.address);
-}
-
-async function adminToken(): Promise<string> {
-  const secret = await core.readNamespacedSecret({ name: n.adminToken, namespace });
-  return Buffer.from(secret.data!.token!, 'base64').toString('utf8');
-}
-
-/**
- * What a kubelet does for a StatefulSet roll (this layer has none): the controller replaces the pod with
- * one of the new revision (a pod never bound to a node goes at once), which then becomes ready.
- */
-async function rollPod(statefulSet: string, pod: string): Promise<void> {
-  await waitFor(`${pod} recreated from the new revision of ${statefulSet}`, async () => {
-    const sts = await apps.readNamespacedStatefulSet({ name: statefulSet, namespace });
-    const live = await core.readNamespacedPod({ name: pod, namespace }).catch(() => undefined);
-    const { currentRevision, updateRevision } = sts.status ?? {};
-    if (!updateRevision || currentRevision === updateRevision || !live) return false;
-    if (live.metadata?.labels?.['controller-revision-hash'] === updateRevision)
-      return !live.metadata.deletionTimestamp;
-    // Still the old revision (bound pods wait for their kubelet): finish its termination.
-    await core.deleteNamespacedPod({ name: pod, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
-    return false;
-  });
-  await setPodReady(namespace, pod);
-}
-
-async function stsReplicas(name: string): Promise<number | undefined> {
-  return (await apps.readNamespacedStatefulSet({ name, namespace })).spec?.replicas;
-}
-
-/**
- * The CRD through kubectl: the harness's installCrd (client-node's typed serializer) drops the nested
- * `x-kubernetes-*` keys, and the apiserver refuses a `metadata` schema with a description; both reported.
- */
-async function installCrd(): Promise<void> {
-  const crd = dsmClusterCrd() as unknown as {
-    spec: { versions: { schema: { openAPIV3Schema: { properties: Record<string, unknown> } } }[] };
-  };
-  crd.spec.versions[0]!.schema.openAPIV3Schema.properties.metadata = { type: 'object' };
-  await kubectl(
-    ['apply', '--server-side', '--force-conflicts', '--field-manager', 'dsm-tests', '-f', '-'],
-    JSON.stringify(crd),
-  );
-  const ext = config.makeApiClient(k8s.ApiextensionsV1Api);
-  await waitFor('the DSMCluster CRD to be established', async () => {
-    const live = await ext.readCustomResourceDefinition({ name: 'dsmclusters.dsm.io' });
-    return live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
-  });
-}
+const key = () => h.key(NAME);
+const writes = () => h.writes();
+const cached = () => h.cached(NAME);
+const condition = (type: ConditionType) => h.condition(NAME, type);
+const reconcileUntil = (what: string, done: () => boolean | Promise<boolean>, timeoutMs?: number) =>
+  h.reconcileUntil(NAME, what, done, timeoutMs);
+const patchSpec = (spec: object) => h.patchSpec(NAME, spec);
+const startStorage = (count: number, token: string) => h.startStorage(NAME, count, token);
+const adminToken = () => h.adminToken(NAME);
+const rollPod = (statefulSet: string, pod: string) => h.rollPod(statefulSet, pod);
+const stsReplicas = (name: string) => h.stsReplicas(name);
 
 beforeAll(async () => {
-  namespace = await freshNamespace('reconcile');
-  await installCrd();
-  const log = createLogger({
-    service: 'operator-test',
-    level: (globalThis.process.env.DSM_TEST_LOG_LEVEL as 'warn' | undefined) ?? 'warn',
-  });
-  informers = new Informers({ kubeConfig: config, namespaces: [namespace], log, metrics });
-  await informers.start();
-  await waitFor('informers to list', async () => informers.hasSynced());
-  const context: ControllerContext = {
-    kubeConfig: config,
-    cache: informers,
-    capabilities: () => informers.capabilities(),
-    metrics,
-    log,
-    events: recorder,
-  };
-  const process = (pod: string) => {
-    const p = storage.get(pod);
-    if (p === undefined) throw new Error(`no storage process for ${pod}`);
-    return p;
-  };
-  reconciler = createReconciler(context, {
-    storageUrl: ({ pod }) => (storage.has(pod) ? process(pod).url : 'http://127.0.0.1:9'),
-    storagePeerAddress: ({ pod }) => (storage.has(pod) ? process(pod).address : `127.0.0.1:9`),
-    probeTimeoutMs: 1500,
-    requeueAfterMs: 500,
-  });
+  h = await Harness.start('reconcile');
+  ({ namespace, objects, custom, core, apps, events, storage, informers, reconciler } = h);
 });
 
 afterAll(async () => {
-  informers?.stop();
-  await Promise.all([...storage.values()].map((p) => p.kill()));
-  rmSync(root, { recursive: true, force: true });
+  await h?.stop();
   if (namespace) await deleteNamespace(namespace);
 });
 
