@@ -77,6 +77,7 @@ const dashboardsModule = () =>
       '',
     ].join('\n'),
   );
+const chart = await load('operator/dist/chart.js');
 
 const files = [
   ['workloads/core/config.schema.json', () => formatJson(core.coreConfigJsonSchema())],
@@ -106,6 +107,15 @@ const files = [
   ['charts/dsm-operator/crds/dsm.io_dsmclusters.yaml', () => crd.crdYaml()],
   ['cdk8s/src/generated/rules.ts', rulesModule],
   ['cdk8s/src/generated/dashboards.ts', dashboardsModule],
+  // The Helm chart's values schema, settings template and dashboards (operator/src/chart.test.ts checks them).
+  ['charts/dsm-operator/values.schema.json', () => formatJson(chart.valuesJsonSchema())],
+  ['charts/dsm-operator/templates/_config-env.tpl', () => chart.configEnvTemplate()],
+  ['charts/dsm-operator/README.md', (old) => replaceSection(old, 'config', chart.configValuesTable())],
+  // The chart's dashboards ConfigMap reads these (Helm can only read files inside the chart).
+  ...Object.entries(dashboards.DASHBOARDS).map(([file, build]) => [
+    `charts/dsm-operator/dashboards/${file}`,
+    () => dashboards.dashboardText(build()),
+  ]),
 ];
 
 for (const [file, render] of files) {

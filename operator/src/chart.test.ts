@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { formatJson } from '@dsm/runtime/config';
@@ -19,6 +19,13 @@ describe('the Helm chart values', () => {
     expect(read('values.schema.json')).toBe(formatJson(valuesJsonSchema()));
     expect(read('templates/_config-env.tpl')).toBe(configEnvTemplate());
     expect(read('README.md')).toContain(configValuesTable());
+  });
+
+  it("carries the dashboards/ folder's dashboards, byte for byte (helm reads files inside the chart only)", () => {
+    const top = join(chart, '../../dashboards');
+    const files = readdirSync(top).filter((f) => f.endsWith('.json'));
+    expect(readdirSync(join(chart, 'dashboards')).sort()).toEqual(files.sort());
+    for (const file of files) expect(read(`dashboards/${file}`)).toBe(readFileSync(join(top, file), 'utf8'));
   });
 
   it('refuses unknown keys and out-of-range settings with the field named', () => {

@@ -2,7 +2,7 @@
  * The chart against the real API it installs into: helm lint, helm template of several value sets checked
  * by kubeconform with the apiserver's own schemas (strict) and by a server-side dry run, the values schema
  * refusing bad values, a real `helm install` whose service account can do what the operator does and no
- * more (no Secret read at all), and the examples/ users copy validated against the installed CRD.
+ * more (no Secret read but its own key's, by name, in its own namespace), and the examples/ users copy validated against the installed CRD.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -73,6 +73,7 @@ const VALUE_SETS: Record<string, string[]> = {
     '--set',
     'serviceAccount.name=existing',
   ],
+  dashboards: ['--set', 'dashboards.enabled=true', '--set', 'dashboards.labels.team=dsm'],
   tuned: [
     '--set',
     'config.workers=4',
@@ -232,6 +233,70 @@ describe('helm install on the real apiserver', () => {
     // The leader Lease only in the operator's own namespace.
     expect(await can('update', 'leases.coordination.k8s.io', release)).toBe('yes');
     expect(await can('update', 'leases.coordination.k8s.io', namespace)).toBe('no');
+  });
+
+  it('lets the operator read exactly its key Secret, in its own namespace, and no other Secret anywhere', async () => {
+    const key = 'secrets/dsm-operator-key';
+    // Its key: created at start when missing, then read by name.
+    expect(await can('get', key, release)).toBe('yes');
+    expect(await can('create', 'secrets', release)).toBe('yes');
+    // Nothing else about Secrets, there or anywhere.
+    const refused: [string, string, string][] = [
+      ['get', 'secrets', release],
+      ['get', 'secrets/another-secret', release],
+      ['list', 'secrets', release],
+      ['watch', 'secrets', release],
+      ['update', key, release],
+      ['patch', key, release],
+      ['delete', key, release],
+      ['get', key, namespace],
+      ['get', 'secrets/devnet-admin-token', namespace],
+      ['get', 'secrets/devnet-peer-token', namespace],
+      ['list', 'secrets', 'kube-system'],
+      ['get', 'secrets', '--all-namespaces'],
+    ];
+    for (const [verb, resource, ns] of refused) {
+      const answer =
+        ns === '--all-namespaces'
+          ? await kubectl([
+              'auth',
+              'can-i',
+              verb,
+              resource,
+              '--all-namespaces',
+              '--as',
+              `system:serviceaccount:${release}:dsm-operator`,
+            ]).then(
+              (r) => r.stdout.trim(),
+              (error: { stdout: string }) => error.stdout.trim(),
+            )
+          : await can(verb, resource, ns);
+      expect([verb, resource, ns, answer]).toEqual([verb, resource, ns, 'no']);
+    }
+  });
+
+  it('names the key Secret in the Role from config.keySecret', async () => {
+    const { stdout } = await helm([
+      'template',
+      'x',
+      chart,
+      '-n',
+      'ops',
+      '--kube-version',
+      KUBE_VERSION,
+      '--set',
+      'config.keySecret=my-key',
+    ]);
+    const role = parseAllDocuments(stdout)
+      .map((d) => d.toJS() as { kind: string; metadata: { namespace?: string }; rules?: unknown[] })
+      .find((o) => o.kind === 'Role' && o.metadata.namespace === 'ops');
+    expect(role?.rules).toEqual(
+      expect.arrayContaining([
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['my-key'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      ]),
+    );
+    expect(stdout).toMatch(/name: DSM_OPERATOR_KEY_SECRET\s+value: "my-key"/);
   });
 });
 
