@@ -15,6 +15,7 @@ const open = z.record(z.string(), z.unknown());
 
 /** The operator settings a chart user may set (`config.<key>`); ports, host and the Lease name are the chart's. */
 export const CHART_SETTINGS = [
+  'keySecret',
   'leaseDurationMs',
   'renewDeadlineMs',
   'retryPeriodMs',

@@ -67,6 +67,12 @@ export const operatorConfigSchema = z
       defaultDoc: "the pod's namespace (POD_NAMESPACE, else the service account's)",
       description: 'Namespace of the leader Lease',
     }),
+    keySecret: setting(z.string().regex(DNS_LABEL, 'a DNS label'), {
+      env: 'DSM_OPERATOR_KEY_SECRET',
+      default: 'dsm-operator-key',
+      description:
+        "Name of the operator's own key Secret, in the Lease namespace (created at start when missing): each cluster's storage peer token is derived from it",
+    }),
     leaseDurationMs: setting(ms(1000, 600_000), {
       env: 'DSM_OPERATOR_LEASE_DURATION_MS',
       default: 15_000,

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * `dsm-operator`: loads its settings, serves /metrics, /healthz and /readyz at once (a standby is ready
- * too), campaigns for the leader Lease, and only as leader starts the informers and the controller. Losing
+ * `dsm-operator`: loads its settings and its key (the one Secret it reads, created when missing), serves
+ * /metrics, /healthz and /readyz at once (a standby is ready too), campaigns for the leader Lease, and only as leader starts the informers and the controller. Losing
  * the Lease exits at once (the Deployment restarts the pod: no reconcile may run beside another leader's);
  * SIGTERM stops the workers, releases the Lease so the standby takes over without waiting, and exits 0.
  */
+import { randomBytes } from 'node:crypto';
 import { CoordinationV1Api, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '@dsm/runtime/config';
 import { createHttpApp, serve, type ServerHandle } from '@dsm/runtime/http';
@@ -18,6 +19,7 @@ import { Informers } from './controller/informers.js';
 import { LeaderElector, holderIdentity } from './controller/leader.js';
 import type { ControllerContext } from './controller/types.js';
 import { KubeEventRecorder } from './events.js';
+import { loadOperatorKey } from './key.js';
 import { LOG } from './log-fields.js';
 import { createOperatorMetrics } from './metrics.js';
 import { createReconciler } from './reconcile/index.js';
@@ -49,6 +51,17 @@ async function main(): Promise<void> {
   const metrics = createOperatorMetrics(registry);
   const pod = podName();
   const identity = holderIdentity(pod);
+  // Without its key the operator cannot derive any cluster's peer token: exit, the Deployment retries.
+  const { key: operatorKey, created } = await loadOperatorKey({
+    kubeConfig: kc,
+    namespace: config.leaseNamespace,
+    name: config.keySecret,
+    random: randomBytes,
+  });
+  log.info(
+    { [LOG.name]: `${config.leaseNamespace}/${config.keySecret}`, created },
+    created ? 'operator key created' : 'operator key read',
+  );
 
   const informers = new Informers({
     kubeConfig: kc,
@@ -71,7 +84,7 @@ async function main(): Promise<void> {
     }),
   };
   const controller = new Controller({
-    reconciler: createReconciler(context),
+    reconciler: createReconciler(context, { operatorKey }),
     cache: informers,
     onEvent: (listener) => informers.onEvent(listener),
     metrics,
