@@ -35,7 +35,6 @@ const INFORMER_KINDS: Record<CachedKind, true> = {
   Deployment: true,
   Service: true,
   ConfigMap: true,
-  Secret: true,
   PodDisruptionBudget: true,
   NetworkPolicy: true,
   Pod: true,

@@ -90,10 +90,14 @@ describe('informer requests', () => {
     );
   });
 
-  it('selects children by the cluster label (only labelled Secrets are cached), DSMClusters unselected', () => {
+  it('selects children by the cluster label (only labelled ConfigMaps are cached), DSMClusters unselected', () => {
     expect(labelSelectorOf(spec('DSMCluster'))).toBeUndefined();
-    expect(labelSelectorOf(spec('Secret'))).toBe('dsm.io/cluster');
+    expect(labelSelectorOf(spec('ConfigMap'))).toBe('dsm.io/cluster');
     expect(WATCHED_KINDS.filter((s) => s.kind !== 'DSMCluster').every((s) => s.clusterLabelled)).toBe(true);
+  });
+
+  it('watches no Secret at all: the operator holds no Secret read', () => {
+    expect(WATCHED_KINDS.map((s) => s.plural)).not.toContain('secrets');
   });
 
   it('watches the monitoring kinds only as capabilities', () => {

@@ -4,6 +4,8 @@
  * timeout (apiserver restarted, CRD deleted, RBAC missing): each one here restarts itself with capped,
  * jittered exponential backoff, counted in `dsm_operator_informer_restarts_total`. ServiceMonitor and
  * PrometheusRule are watched only while API discovery says their CRDs exist, checked again periodically.
+ * Secrets are not watched at all: the operator only creates them (RBAC `create`, no read), see
+ * reconcile.ts.
  */
 import {
   ApiException,
@@ -40,7 +42,6 @@ export const WATCHED_KINDS: readonly KindSpec[] = [
   { kind: 'Deployment', apiVersion: 'apps/v1', plural: 'deployments', clusterLabelled: true },
   { kind: 'Service', apiVersion: 'v1', plural: 'services', clusterLabelled: true },
   { kind: 'ConfigMap', apiVersion: 'v1', plural: 'configmaps', clusterLabelled: true },
-  { kind: 'Secret', apiVersion: 'v1', plural: 'secrets', clusterLabelled: true },
   {
     kind: 'PodDisruptionBudget',
     apiVersion: 'policy/v1',
@@ -77,7 +78,10 @@ export const WATCHED_KINDS: readonly KindSpec[] = [
 ];
 
 /** The collection path of a kind (`/apis/apps/v1/namespaces/prod/statefulsets`; all namespaces without one). */
-export function collectionPath(spec: KindSpec, namespace: string | undefined): string {
+export function collectionPath(
+  spec: Pick<KindSpec, 'apiVersion' | 'plural'>,
+  namespace: string | undefined,
+): string {
   const prefix = spec.apiVersion.includes('/') ? `/apis/${spec.apiVersion}` : `/api/${spec.apiVersion}`;
   return `${prefix}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${spec.plural}`;
 }

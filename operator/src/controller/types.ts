@@ -11,7 +11,6 @@ import type {
   V1PersistentVolumeClaim,
   V1Pod,
   V1PodDisruptionBudget,
-  V1Secret,
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
@@ -38,14 +37,16 @@ export interface MonitoringObject extends KubernetesObject {
   spec?: Record<string, unknown>;
 }
 
-/** The objects the informers cache, by kind. Objects are the apiserver's JSON (timestamps are strings). */
+/**
+ * The objects the informers cache, by kind. Objects are the apiserver's JSON (timestamps are strings).
+ * No Secret: the operator holds no Secret read (it creates the generated ones and reads only its own key).
+ */
 export interface CachedKinds {
   DSMCluster: DSMCluster;
   StatefulSet: V1StatefulSet;
   Deployment: V1Deployment;
   Service: V1Service;
   ConfigMap: V1ConfigMap;
-  Secret: V1Secret;
   PodDisruptionBudget: V1PodDisruptionBudget;
   NetworkPolicy: V1NetworkPolicy;
   Pod: V1Pod;
@@ -90,7 +91,7 @@ export interface Capabilities {
 /** What a reconciler gets: the caches of the informers (no API reads for observing), the API clients, metrics, logger. */
 export interface ControllerContext {
   kubeConfig: KubeConfig;
-  /** Cached objects by kind, filled by informers (DSMCluster, StatefulSet, Deployment, Service, ConfigMap, Secret (only those labelled dsm.io/cluster), PodDisruptionBudget, NetworkPolicy, Pod, PersistentVolumeClaim, ServiceMonitor/PrometheusRule when their CRDs exist). */
+  /** Cached objects by kind, filled by informers (DSMCluster, StatefulSet, Deployment, Service, ConfigMap (only those labelled dsm.io/cluster), PodDisruptionBudget, NetworkPolicy, Pod, PersistentVolumeClaim, ServiceMonitor/PrometheusRule when their CRDs exist). */
   cache: ObjectCache;
   capabilities(): Capabilities;
   metrics: OperatorMetrics;

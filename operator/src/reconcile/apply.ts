@@ -37,17 +37,25 @@ export class Writer {
     });
   }
 
-  /** Creates `object` unless it exists (409 AlreadyExists is the outcome wanted): never overwrites. */
-  async createOnce(object: KubernetesObject): Promise<boolean> {
-    this.metrics.apiWrites.inc({ verb: 'create', kind: object.kind ?? '' });
+  /**
+   * Creates `object` unless it exists (409 AlreadyExists is the outcome wanted): never overwrites. Returns
+   * the created object, or undefined when one was there. A 409 wrote nothing and is not counted in
+   * `dsm_operator_api_writes_total` (one per generated Secret after a restart, when the operator cannot
+   * know which exist: it does not read Secrets).
+   */
+  async createOnce(object: KubernetesObject): Promise<KubernetesObject | undefined> {
     try {
-      await rawRequest(this.kubeConfig, HttpMethod.POST, collectionOf(object), {
-        query: { fieldManager: FIELD_MANAGER },
-        body: object,
-      });
-      return true;
+      const created = await rawRequest<KubernetesObject>(
+        this.kubeConfig,
+        HttpMethod.POST,
+        collectionOf(object),
+        { query: { fieldManager: FIELD_MANAGER }, body: object },
+      );
+      this.metrics.apiWrites.inc({ verb: 'create', kind: object.kind ?? '' });
+      return created;
     } catch (e) {
-      if (e instanceof ApiException && e.code === 409) return false;
+      if (e instanceof ApiException && e.code === 409) return undefined;
+      this.metrics.apiWrites.inc({ verb: 'create', kind: object.kind ?? '' });
       throw e;
     }
   }
@@ -89,8 +97,13 @@ export class Writer {
   }
 }
 
+/** Kinds the operator creates without watching them (it may not read them). */
+const CREATED_KINDS = [{ kind: 'Secret', apiVersion: 'v1', plural: 'secrets' }] as const;
+
 function collectionOf(object: KubernetesObject): string {
-  const spec = WATCHED_KINDS.find((k) => k.kind === object.kind && k.apiVersion === object.apiVersion);
+  const spec = [...WATCHED_KINDS, ...CREATED_KINDS].find(
+    (k) => k.kind === object.kind && k.apiVersion === object.apiVersion,
+  );
   if (!spec) throw new Error(`${object.apiVersion} ${object.kind} is not a kind the operator manages`);
   return collectionPath(spec, object.metadata?.namespace);
 }

@@ -5,6 +5,6 @@ import { ClusterReconciler, type ReconcilerOptions } from './reconcile.js';
 
 export type { ReconcilerOptions, StoragePodRef } from './reconcile.js';
 
-export function createReconciler(context: ControllerContext, options: ReconcilerOptions = {}): Reconciler {
+export function createReconciler(context: ControllerContext, options: ReconcilerOptions): Reconciler {
   return new ClusterReconciler(context, new Writer(context.kubeConfig, context.metrics), options);
 }

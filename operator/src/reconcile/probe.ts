@@ -1,28 +1,45 @@
 /**
- * Asks storage pods for their peer lists (`GET /v1/admin/peers`) with the cluster's admin token, and
- * changes a running node's peers (`POST`/`DELETE /v1/admin/peers`) when the cluster's storage topology
- * changed. Short deadlines and no retries: a slow pod is "did not answer" this round, which every decision
+ * Asks storage pods for their peer lists through the public `GET /v1/status` (its `peers` are the entries
+ * of the admin peer list: no token needed), and changes a running node's peers (`POST`/`DELETE
+ * /v1/admin/peers`) with the cluster's storage peer token, which the nodes accept for those two routes
+ * only. Short deadlines and no retries: a slow pod is "did not answer" this round, which every decision
  * treats as not caught up (fail closed), and the next reconcile asks again.
  */
-import { AdminApi } from '@dsm/api';
+import { AdminApi, Peers, StorageApi } from '@dsm/api';
 import { HttpClient } from '@dsm/runtime/client';
 import type { ProbeAnswer } from './catchup.js';
 
 export interface StorageTarget {
   pod: string;
-  /** Base URL of its admin API. */
+  /** Base URL of its API (status and admin share the port). */
   url: string;
 }
 
 export interface ProbeOptions {
-  token: string;
   timeoutMs: number;
 }
 
-function admin(url: string, options: ProbeOptions): AdminApi {
-  return new AdminApi(
-    new HttpClient({ baseUrl: url, token: options.token, timeoutMs: options.timeoutMs, retries: 0 }),
-  );
+export interface PeerChangeOptions extends ProbeOptions {
+  /** The cluster's storage peer token (derived, never read: peer-token.ts). */
+  token: string;
+}
+
+const http = (url: string, timeoutMs: number, token?: string) =>
+  new HttpClient({ baseUrl: url, timeoutMs, retries: 0, ...(token !== undefined ? { token } : {}) });
+
+const peerList = Peers.shape.peers;
+
+/** The peer entries of a `/v1/status` answer, or why there are none. */
+export function peersOfStatus(status: unknown): ProbeAnswer {
+  const parsed = peerList.safeParse((status as { peers?: unknown } | null)?.peers);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    return {
+      ok: false,
+      error: `its status has no valid peer list (peers.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'})`,
+    };
+  }
+  return { ok: true, peers: parsed.data };
 }
 
 /** Every target's answer, asked in parallel; one that fails or times out is `{ok: false}`. */
@@ -34,8 +51,8 @@ export async function probePeers(
     targets.map(async (t): Promise<[string, ProbeAnswer]> => {
       try {
         // A second, hard deadline: whatever the client does, an answer later than this does not count.
-        const peers = await Promise.race([
-          admin(t.url, options).peers(),
+        const status = await Promise.race([
+          new StorageApi(http(t.url, options.timeoutMs)).status({ timeoutMs: options.timeoutMs, retries: 0 }),
           new Promise<never>((_, reject) =>
             setTimeout(
               () => reject(new Error(`no answer within ${options.timeoutMs} ms`)),
@@ -43,7 +60,7 @@ export async function probePeers(
             ).unref(),
           ),
         ]);
-        return [t.pod, { ok: true, peers }];
+        return [t.pod, peersOfStatus(status)];
       } catch (e) {
         return [t.pod, { ok: false, error: (e as Error).message }];
       }
@@ -59,21 +76,32 @@ export interface PeerChange {
   remove: string[];
 }
 
-/** Applies peer list changes on running nodes; returns the errors (a failed change is retried next round). */
-export async function changePeers(changes: readonly PeerChange[], options: ProbeOptions): Promise<string[]> {
+export interface PeerChangeResult {
+  /** `<pod>: adding peer <p>: <why>` for each change that failed (retried next round). */
+  errors: string[];
+  /** Pods that refused the peer token (E_UNAUTHORIZED): their Secret holds another value. */
+  refusedToken: string[];
+}
+
+const isUnauthorized = (e: unknown) => (e as { code?: unknown } | null)?.code === 'E_UNAUTHORIZED';
+
+/** Applies peer list changes on running nodes. */
+export async function changePeers(
+  changes: readonly PeerChange[],
+  options: PeerChangeOptions,
+): Promise<PeerChangeResult> {
   const errors: string[] = [];
+  const refused = new Set<string>();
   await Promise.all(
     changes.map(async (c) => {
-      const api = admin(c.url, options);
-      for (const peer of c.add)
-        await api
-          .addPeer(peer)
-          .catch((e: Error) => errors.push(`${c.pod}: adding peer ${peer}: ${e.message}`));
-      for (const peer of c.remove)
-        await api
-          .removePeer(peer)
-          .catch((e: Error) => errors.push(`${c.pod}: removing peer ${peer}: ${e.message}`));
+      const api = new AdminApi(http(c.url, options.timeoutMs, options.token));
+      const failed = (what: string) => (e: Error) => {
+        if (isUnauthorized(e)) refused.add(c.pod);
+        errors.push(`${c.pod}: ${what}: ${e.message}`);
+      };
+      for (const peer of c.add) await api.addPeer(peer).catch(failed(`adding peer ${peer}`));
+      for (const peer of c.remove) await api.removePeer(peer).catch(failed(`removing peer ${peer}`));
     }),
   );
-  return errors;
+  return { errors, refusedToken: [...refused].sort() };
 }

@@ -1,12 +1,15 @@
 /**
- * One reconcile of one DSMCluster: observe (the informers' caches and the storage pods' peer lists) →
- * plan (pure: scale.ts, rollout.ts) → desired (pure: @dsm/cdk8s) → apply what differs → create missing
- * generated Secrets → fix running storage nodes' peer lists → prune → status (pure: status.ts), written
- * only when it changed, with an Event per condition transition.
+ * One reconcile of one DSMCluster: observe (the informers' caches and the storage pods' public status) →
+ * plan (pure: scale.ts, rollout.ts) → create the generated Secrets not yet known to exist → desired (pure:
+ * @dsm/cdk8s) → apply what differs → fix running storage nodes' peer lists (with the derived peer token)
+ * → prune → status (pure: status.ts), written only when it changed, with an Event per condition transition.
+ * No Secret is read: the peer token is derived from the operator's key (peer-token.ts), and which generated
+ * Secrets exist is remembered from the creates' answers (201 or 409).
  */
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, type KubernetesObject, type V1Secret, type V1StatefulSet } from '@kubernetes/client-node';
+import type { KubernetesObject, V1StatefulSet } from '@kubernetes/client-node';
 import {
+  ANNOTATIONS,
   clusterNameProblem,
   desiredObjects,
   dsmClusterSpecSchema,
@@ -14,7 +17,6 @@ import {
   LABELS,
   names,
   PORTS,
-  secretRefs,
   type DSMCluster,
   type DSMClusterStatus,
   type KubeObject,
@@ -27,6 +29,7 @@ import type {
   Reconciler,
 } from '../controller/types.js';
 import { LOG } from '../log-fields.js';
+import { derivePeerToken } from '../peer-token.js';
 import type { Writer } from './apply.js';
 import { catchUp, type Member, type ProbeAnswer } from './catchup.js';
 import { isWarning, transitions } from './conditions.js';
@@ -47,11 +50,13 @@ export interface StoragePodRef {
 }
 
 export interface ReconcilerOptions {
-  /** Base URL of a storage pod's admin API. Default `http://<pod>.<headless>.<namespace>.svc:8765`. */
+  /** The operator's key (key.ts): every cluster's storage peer token is derived from it. */
+  operatorKey: Buffer;
+  /** Base URL of a storage pod's API (status and admin). Default `http://<pod>.<headless>.<namespace>.svc:8765`. */
   storageUrl?: (ref: StoragePodRef) => string;
   /** `host:port` storage nodes list a pod at (its DSM_STORAGE_ADVERTISE). Default `<pod>.<headless>:8765`. */
   storagePeerAddress?: (ref: StoragePodRef) => string;
-  /** Deadline of one peer-list request. Default 2000 ms. */
+  /** Deadline of one status or peer-change request. Default 2000 ms. */
   probeTimeoutMs?: number;
   /** How soon to look again while something is progressing. Default 5000 ms. */
   requeueAfterMs?: number;
@@ -64,18 +69,29 @@ export interface ReconcilerOptions {
 /** Storage nodes a cluster may have at most (the spec's bound): how far to look for removed pods. */
 const MAX_STORAGE = 64;
 
+/** `<cluster uid>/<Secret name>`: what the reconciler remembers about generated Secrets. */
+const secretKey = (clusterUid: string, secret: string) => `${clusterUid}/${secret}`;
+
 export class ClusterReconciler implements Reconciler {
-  private readonly core: CoreV1Api;
   private readonly storageUrl: (ref: StoragePodRef) => string;
   private readonly peerAddress: (ref: StoragePodRef) => string;
   private readonly now: () => Date;
+  /**
+   * Generated Secrets known to exist (this process created them, or a create answered 409): a converged
+   * cluster costs no create on resync, and Secrets need no informer (none may be read). After a restart,
+   * one create per generated Secret finds out again.
+   */
+  private readonly existing = new Set<string>();
+  /** Clusters (uid) whose storage pods refused the derived peer token: the pods that did. */
+  private readonly refusedToken = new Map<string, readonly string[]>();
+  /** Clusters (uid) → uid of the peer-token Secret this process created: rolls storage onto it. */
+  private readonly peerTokenRevision = new Map<string, string>();
 
   constructor(
     private readonly context: ControllerContext,
     private readonly writer: Writer,
-    private readonly options: ReconcilerOptions = {},
+    private readonly options: ReconcilerOptions,
   ) {
-    this.core = context.kubeConfig.makeApiClient(CoreV1Api);
     this.storageUrl =
       options.storageUrl ??
       (({ cluster, pod }) =>
@@ -169,6 +185,15 @@ export class ClusterReconciler implements Reconciler {
       },
     });
 
+    // Generated Secrets first (the pods mount them), each created until it is known to exist.
+    const uid = cluster.metadata.uid;
+    if (uid === undefined) throw new Error(`DSMCluster ${namespace}/${name} has no uid`);
+    const peerToken = derivePeerToken(this.options.operatorKey, { namespace, name, uid });
+    await this.createSecrets(cluster, uid, peerToken);
+    const peerTokenRevision =
+      this.peerTokenRevision.get(uid) ??
+      storageSts?.spec?.template?.metadata?.annotations?.[ANNOTATIONS.peerTokenRevision];
+
     // Desired, then apply what differs from the cache's copy.
     const operatorNamespace = this.options.operatorNamespace ?? (process.env.POD_NAMESPACE || undefined);
     const desired = desiredObjects(cluster, {
@@ -176,6 +201,7 @@ export class ClusterReconciler implements Reconciler {
       versions: rollout.versions,
       storageReplicas: scale.replicas,
       ...(operatorNamespace !== undefined ? { operatorNamespace } : {}),
+      ...(peerTokenRevision !== undefined ? { peerTokenRevision } : {}),
     }).map((o) =>
       stamp(
         o.kind === 'StatefulSet' && o.metadata.name === n.storage
@@ -197,10 +223,6 @@ export class ClusterReconciler implements Reconciler {
       );
       await this.writer.apply(object as KubernetesObject);
     }
-    for (const secret of generatedSecrets(cluster, this.options.random ?? randomBytes)) {
-      if (cache.get('Secret', namespace, secret.metadata.name) === undefined)
-        await this.writer.createOnce(secret as KubernetesObject);
-    }
 
     // Running storage nodes learn about new pods and forget removed ones.
     const gone = Array.from({ length: MAX_STORAGE - scale.replicas }, (_, i) =>
@@ -208,21 +230,21 @@ export class ClusterReconciler implements Reconciler {
     ).filter((m) => !podByName.has(m.pod));
     const topology = planTopology(current, gone, answers);
     if (topology.length > 0) {
-      const token = await this.adminToken(cluster).catch(() => undefined);
-      if (token !== undefined) {
-        const errors = await changePeers(
-          topology.map((t) => {
-            const ordinal = Number(t.pod.slice(n.storage.length + 1));
-            return { ...t, url: this.storageUrl({ cluster: key, pod: t.pod, ordinal }) };
-          }),
-          { token, timeoutMs: this.options.probeTimeoutMs ?? 2000 },
+      const { errors, refusedToken } = await changePeers(
+        topology.map((t) => {
+          const ordinal = Number(t.pod.slice(n.storage.length + 1));
+          return { ...t, url: this.storageUrl({ cluster: key, pod: t.pod, ordinal }) };
+        }),
+        { token: peerToken, timeoutMs: this.options.probeTimeoutMs ?? 2000 },
+      );
+      for (const error of errors)
+        this.context.log.warn(
+          { [LOG.cluster]: `${namespace}/${name}`, [LOG.err]: error },
+          'storage peer change failed',
         );
-        for (const error of errors)
-          this.context.log.warn(
-            { [LOG.cluster]: `${namespace}/${name}`, [LOG.err]: error },
-            'storage peer change failed',
-          );
-      }
+      const mismatched = tokenRefusals(refusedToken, storagePods);
+      if (mismatched.length > 0) this.refusedToken.set(uid, mismatched);
+      else this.refusedToken.delete(uid);
     }
 
     // Prune what is labelled with this cluster, owned by it and no longer desired.
@@ -246,6 +268,7 @@ export class ClusterReconciler implements Reconciler {
       catchUp: caught,
       rollout,
       scale,
+      peerTokenRefusedBy: this.refusedToken.get(uid) ?? [],
     });
     await this.writeStatus(cluster, status);
     const settled = status.phase === 'Ready';
@@ -276,39 +299,37 @@ export class ClusterReconciler implements Reconciler {
         return false;
       });
     if (targets.length === 0) return answers;
-    let token: string;
-    try {
-      token = await this.adminToken(cluster);
-    } catch (e) {
-      for (const t of targets) answers.set(t.pod, { ok: false, error: (e as Error).message });
-      return answers;
-    }
     const asked = await probePeers(
       targets.map((t) => ({
         pod: t.pod,
         url: this.storageUrl({ cluster: key, pod: t.pod, ordinal: t.ordinal }),
       })),
-      { token, timeoutMs: this.options.probeTimeoutMs ?? 2000 },
+      { timeoutMs: this.options.probeTimeoutMs ?? 2000 },
     );
     for (const [pod, answer] of asked) answers.set(pod, answer);
     return answers;
   }
 
-  /** The admin token: from the cache (generated Secrets are labelled), else read (a user's own Secret). */
-  private async adminToken(cluster: DSMCluster): Promise<string> {
-    const ref = secretRefs(cluster).adminToken;
-    const { namespace } = cluster.metadata;
-    let secret: V1Secret | undefined = this.context.cache.get('Secret', namespace, ref.name);
-    if (secret === undefined) {
-      try {
-        secret = await this.core.readNamespacedSecret({ name: ref.name, namespace });
-      } catch (e) {
-        throw new Error(`cannot read the admin token Secret ${ref.name}: ${(e as Error).message}`);
-      }
+  /**
+   * Creates each generated Secret not known to exist. While the cluster's pods refuse the derived peer
+   * token, its peer-token Secret is tried again every time: once the user deleted it (the remedy the
+   * condition names) the create succeeds, and its uid rolls the storage pods onto the derived token.
+   */
+  private async createSecrets(cluster: DSMCluster, uid: string, peerToken: string): Promise<void> {
+    const n = names(cluster.metadata.name);
+    if (this.refusedToken.has(uid)) this.existing.delete(secretKey(uid, n.peerToken));
+    const secrets = generatedSecrets(cluster, this.options.random ?? randomBytes, { peerToken });
+    for (const secret of secrets) {
+      const id = secretKey(uid, secret.metadata.name);
+      if (this.existing.has(id)) continue;
+      const created = await this.writer.createOnce(secret as KubernetesObject);
+      this.existing.add(id);
+      if (created === undefined || secret.metadata.name !== n.peerToken) continue;
+      const secretUid = created.metadata?.uid;
+      if (secretUid !== undefined) this.peerTokenRevision.set(uid, secretUid);
+      // A new Secret holds the derived token: the refusals were about the old one.
+      this.refusedToken.delete(uid);
     }
-    const value = secret.data?.[ref.key];
-    if (value === undefined) throw new Error(`the admin token Secret ${ref.name} has no key ${ref.key}`);
-    return Buffer.from(value, 'base64').toString('utf8').trim();
   }
 
   private async writeStatus(cluster: DSMCluster, status: DSMClusterStatus): Promise<void> {
@@ -323,6 +344,17 @@ export class ClusterReconciler implements Reconciler {
         `${t.type} ${t.to}: ${t.message}`.slice(0, 1024),
       );
   }
+}
+
+/**
+ * The refusals of the peer token that show a mismatch: a pod of an older StatefulSet revision is about to
+ * be rolled (onto a recreated Secret, say) and may still hold the old token.
+ */
+export function tokenRefusals(
+  refusedBy: readonly string[],
+  pods: readonly { name: string; updated: boolean }[],
+): string[] {
+  return refusedBy.filter((pod) => pods.find((p) => p.name === pod)?.updated !== false);
 }
 
 function workloadFacts(sts: V1StatefulSet | undefined, wanted: number) {

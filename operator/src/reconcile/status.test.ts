@@ -262,6 +262,25 @@ describe('computeStatus', () => {
     expect(status.phase).toBe('Progressing');
   });
 
+  it('storage pods refusing the derived peer token: Degraded PeerTokenMismatch saying what to do', () => {
+    const status = computeStatus(
+      input({
+        peerTokenRefusedBy: ['demo-storage-0', 'demo-storage-1'],
+        scale: { replicas: 2, refused: { pods: ['demo-storage-1'], message: 'not removing' } },
+      }),
+    );
+    expect(condition(status, 'Degraded')).toMatchObject({ status: 'True', reason: 'PeerTokenMismatch' });
+    const message = condition(status, 'Degraded')!.message;
+    expect(message).toContain('storage pods demo-storage-0, demo-storage-1 refuse the peer token');
+    expect(message).toContain('Delete the Secret demo-peer-token');
+    expect(message).toMatch(/creates it again .* rolls the storage pods/);
+    expect(status.phase).toBe('Degraded');
+    expect(condition(computeStatus(input({ peerTokenRefusedBy: [] })), 'Degraded')).toMatchObject({
+      status: 'False',
+      reason: 'AsExpected',
+    });
+  });
+
   it('a refused scale-down: Degraded and Progressing ScaleDownRefused with the message', () => {
     const message = 'not removing storage pod demo-storage-2: ...';
     const status = computeStatus(

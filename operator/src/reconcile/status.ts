@@ -30,6 +30,27 @@ export interface StatusInput {
   catchUp: { caughtUp: ReadonlySet<string>; gaps: ReadonlyMap<string, string> };
   rollout: RolloutPlan;
   scale: ScalePlan;
+  /** Storage pods that refused the derived peer token on a peer change (E_UNAUTHORIZED); empty: none. */
+  peerTokenRefusedBy?: readonly string[];
+}
+
+/**
+ * Degraded PeerTokenMismatch: the peer-token Secret holds another value than the operator derives (an
+ * older operator made it randomly, or the operator's key Secret was lost and made anew), so the running
+ * nodes refuse its peer changes. What to do is in the message.
+ */
+export function peerTokenMismatch(cluster: string, pods: readonly string[]): ConditionValue {
+  const secret = names(cluster).peerToken;
+  return {
+    type: 'Degraded',
+    status: 'True',
+    reason: 'PeerTokenMismatch',
+    message:
+      `storage pods ${pods.join(', ')} refuse the peer token the operator derives for this cluster: the ` +
+      `Secret ${secret} holds another value (made by an older operator, or before the operator's key ` +
+      `Secret was lost). Delete the Secret ${secret}: the operator creates it again with the derived token ` +
+      'and rolls the storage pods onto it',
+  };
 }
 
 export type SecretNames = NonNullable<DSMClusterStatus['secrets']>;
@@ -233,9 +254,18 @@ export function computeStatus(input: StatusInput): DSMClusterStatus {
           reason: notReady[0]!.reason,
           message: notReady.map((c) => c.message).join('; '),
         };
-  const degraded: ConditionValue = input.scale.refused
-    ? { type: 'Degraded', status: 'True', reason: 'ScaleDownRefused', message: input.scale.refused.message }
-    : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'nothing needs attention' };
+  const refusedBy = input.peerTokenRefusedBy ?? [];
+  const degraded: ConditionValue =
+    refusedBy.length > 0
+      ? peerTokenMismatch(name, refusedBy)
+      : input.scale.refused
+        ? {
+            type: 'Degraded',
+            status: 'True',
+            reason: 'ScaleDownRefused',
+            message: input.scale.refused.message,
+          }
+        : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'nothing needs attention' };
   const conditions = mergeConditions(
     previous?.conditions,
     [ready, progressing(input, components), degraded, core, storage, bridge],

@@ -5,6 +5,7 @@
  * the pods), an in-memory Event recorder, and what a kubelet would do (this layer has none): pods made
  * ready by hand, pods of a new revision brought up during a roll.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { names, type ConditionType, type DSMCluster } from '@dsm/cdk8s';
 import { Informers } from '../../src/controller/informers.js';
 import type { ClusterKey, ControllerContext, EventRecorder } from '../../src/controller/types.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../../src/metrics.js';
+import { derivePeerToken } from '../../src/peer-token.js';
 import { createReconciler } from '../../src/reconcile/index.js';
 import { freshNamespace, installCrd, kubeConfig, setPodReady, waitFor } from '../../../e2e/cluster/kube.js';
 
@@ -38,6 +40,8 @@ export class Harness {
   readonly apps = this.config.makeApiClient(k8s.AppsV1Api);
   readonly metrics: OperatorMetrics = createOperatorMetrics(createMetricsRegistry());
   readonly events: RecordedEvent[] = [];
+  /** The operator key the reconciler derives peer tokens from (main.ts reads it from its Secret). */
+  readonly operatorKey = randomBytes(32);
   /** Storage node processes by pod name (node id = pod name). */
   readonly storage = new Map<string, StorageProcess>();
   private readonly root = mkdtempSync(join(tmpdir(), 'dsm-operator-'));
@@ -77,6 +81,7 @@ export class Harness {
       events: recorder,
     };
     this.reconciler = createReconciler(context, {
+      operatorKey: this.operatorKey,
       storageUrl: ({ pod }) => this.storage.get(pod)?.url ?? 'http://127.0.0.1:9',
       storagePeerAddress: ({ pod }) => this.storage.get(pod)?.address ?? '127.0.0.1:9',
       probeTimeoutMs: 1500,
@@ -147,13 +152,25 @@ export class Harness {
     );
   }
 
-  /** Storage node processes for pods 0..count-1 of `cluster` (not started), each listing the others. */
+  /** The storage peer token the reconciler derives for `cluster` (what its peer-token Secret holds). */
+  peerToken(cluster: string): string {
+    const uid = this.cached(cluster)?.metadata.uid;
+    if (uid === undefined) throw new Error(`${cluster} is not in the cache`);
+    return derivePeerToken(this.operatorKey, { namespace: this.namespace, name: cluster, uid });
+  }
+
+  /**
+   * Storage node processes for pods 0..count-1 of `cluster` (not started), each listing the others, with
+   * the cluster's peer token as their pods would have (the operator changes their peers with it).
+   */
   async startStorage(cluster: string, count: number, token: string): Promise<void> {
     const n = names(cluster);
     const mine = () => [...this.storage.entries()].filter(([pod]) => pod.startsWith(`${n.storage}-`));
     for (let i = mine().length; i < count; i++) {
       const pod = n.pod('storage', i);
-      this.storage.set(pod, new StorageProcess(pod, await freePort(), join(this.root, pod), [], token));
+      const node = new StorageProcess(pod, await freePort(), join(this.root, pod), [], token);
+      node.peerToken = this.peerToken(cluster);
+      this.storage.set(pod, node);
     }
     const processes = mine().map(([, p]) => p);
     for (const p of processes) p.peers = processes.filter((o) => o !== p).map((o) => o.address);

@@ -200,7 +200,7 @@ describe('the reconciler against a real apiserver', () => {
     expect(await stsReplicas(n.storage)).toBe(3);
 
     await third.kill();
-    third.peerToken = undefined;
+    third.peerToken = h.peerToken(NAME);
     await third.start();
     await reconcileUntil('the scale-down', async () => (await stsReplicas(n.storage)) === 2, 90_000);
     expect(events.some((e) => e.reason === 'ScaleDownRefused' && e.type === 'Warning')).toBe(true);
