@@ -1,5 +1,7 @@
 {{- /* Generated from operator/src/chart.ts by `npm run generate`: do not edit. */}}
 {{- define "dsm-operator.configEnv" -}}
+- name: DSM_OPERATOR_KEY_SECRET
+  value: {{ .Values.config.keySecret | quote }}
 - name: DSM_OPERATOR_LEASE_DURATION_MS
   value: {{ .Values.config.leaseDurationMs | quote }}
 - name: DSM_OPERATOR_RENEW_DEADLINE_MS

@@ -1,6 +1,8 @@
 {{- /*
-What the operator does, and nothing more. Secrets: it only creates the ones it generates (tokens and keys of
-a cluster whose user named none); it never reads, lists or watches Secrets, so it holds no Secret read at all.
+What the operator does, and nothing more, in the watched scope. Secrets: it only creates the ones it
+generates (tokens and keys of a cluster whose user named none; the storage peer token derived from its own
+key); it never reads, lists or watches a cluster's Secrets. Its only Secret read is its own key, by name, in
+its own namespace (rbac.yaml).
 PersistentVolumeClaims: read only (the StatefulSets' retention policy deletes volumes, not the operator).
 */}}
 {{- define "dsm-operator.rules" }}
