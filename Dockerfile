@@ -180,7 +180,7 @@ LABEL org.opencontainers.image.title=dsm-operator \
 EXPOSE 8080 8081
 # Kubernetes probes /healthz itself; this is for `docker run`.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8081/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.DSM_OPERATOR_HEALTH_PORT || 8081}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "/app/operator/dist/main.js"]
 
 FROM runtime AS evm

@@ -7,10 +7,21 @@
  * hardhat's caches): each becomes healthy, and a SIGTERM stops each service cleanly (exit 0).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REVISION, ok, root, sh, timing, waitFor } from './docker/stack.js';
+import { CA_BUNDLE, REVISION, ok, root, sh, timing, waitFor } from './docker/stack.js';
 
 const TAG = 'local';
 const IMAGES = {
@@ -18,6 +29,7 @@ const IMAGES = {
   storage: `dsm-storage:${TAG}`,
   bridge: `dsm-bridge:${TAG}`,
   evm: `dsm-evm-devchain:${TAG}`,
+  operator: `dsm-operator:${TAG}`,
 } as const;
 type Target = keyof typeof IMAGES;
 const MAX_BYTES = 200 * 1000 * 1000;
@@ -73,6 +85,17 @@ describe('the images', () => {
   beforeAll(async () => {
     const build = await ok('docker compose build', { timeoutMs: 1_200_000 });
     timing('docker compose build (images test)', build.ms);
+    // The operator's image: compose builds it (compose/images.yml) but never runs it.
+    const operator = await ok('docker compose build', {
+      timeoutMs: 1_200_000,
+      env: {
+        COMPOSE_PROJECT_NAME: 'dsm-images',
+        COMPOSE_FILE: existsSync(CA_BUNDLE)
+          ? 'images.yml:../e2e/docker/compose.images-build-ca.yml'
+          : 'images.yml',
+      },
+    });
+    timing('docker compose -f compose/images.yml build (the operator image)', operator.ms);
     for (const [target, image] of Object.entries(IMAGES) as [Target, string][]) {
       facts[target] = { inspect: await inspect(image), files: await files(image) };
     }
@@ -96,6 +119,7 @@ describe('the images', () => {
       storage: version('workloads/storage/package.json'),
       bridge: version('workloads/bridge/package.json'),
       evm: lock.packages['node_modules/hardhat']?.version,
+      operator: version('operator/package.json'),
     };
     for (const [target, f] of Object.entries(facts) as [Target, { inspect: Inspect }][]) {
       const labels = f.inspect.Config.Labels;
@@ -118,6 +142,9 @@ describe('the images', () => {
       expect(facts[target].files).toContain('usr/local/bin/cli');
     }
     expect(facts.evm.inspect.Config.Healthcheck?.Test).toEqual(['CMD', 'node', '/opt/evm/evm.mjs', 'health']);
+    // The operator has no CLI: its check asks its own /healthz (Kubernetes probes that itself).
+    expect(facts.operator.inspect.Config.Healthcheck?.Test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+    expect(facts.operator.inspect.Config.Healthcheck?.Test[3]).toContain('/healthz');
   });
 
   it('hold no CA bundle, npm cache, npm, package manager or build toolchain', () => {
@@ -151,7 +178,7 @@ describe('the images', () => {
           )
           .filter((p): p is string => p !== undefined),
       );
-    for (const target of ['core', 'storage', 'bridge'] as const) {
+    for (const target of ['core', 'storage', 'bridge', 'operator'] as const) {
       const dev = [...installed(facts[target])].filter((p) => devOnly.has(p));
       expect([target, dev]).toEqual([target, []]);
       // The test harness is not shipped either.
@@ -264,5 +291,84 @@ describe('the images', () => {
         timing(`${name} image: SIGTERM to exit`, Date.now() - t);
       }
     }, 120_000);
+  });
+  describe('the operator image against a real kube-apiserver on loopback', () => {
+    const name = `e2e-operator-${process.pid}`;
+    const clusterDir = mkdtempSync(join(tmpdir(), 'dsm-e2e-operator-cluster-'));
+    const env = { DSM_CLUSTER_DIR: clusterDir };
+    let kubeconfig = '';
+    let kubectl = '';
+
+    beforeAll(async () => {
+      // The control plane of the cluster tests (e2e/cluster), its own instance: etcd, kube-apiserver and
+      // kube-controller-manager from the cache e2e/cluster/build.sh fills (prepare.sh builds them).
+      kubeconfig = (await ok(`bash ${root}/e2e/cluster/up.sh`, { env, timeoutMs: 900_000 })).stdout.trim();
+      kubectl = `${(await ok(`bash ${root}/e2e/cluster/build.sh kubectl`, { timeoutMs: 900_000 })).stdout.trim()}/kubectl --kubeconfig ${kubeconfig}`;
+      await ok(`${kubectl} apply --server-side -f ${root}/crds/dsm.io_dsmclusters.yaml`);
+    }, 900_000);
+
+    afterAll(async () => {
+      await sh(`docker rm -f -v ${name} 2>/dev/null`);
+      await sh(`bash ${root}/e2e/cluster/down.sh`, { env });
+      rmSync(clusterDir, { recursive: true, force: true });
+    });
+
+    it('becomes healthy, leads on its Lease, writes nothing outside its tmpfs, and releases the Lease on SIGTERM (exit 0)', async () => {
+      const t = Date.now();
+      // The apiserver listens on 127.0.0.1 only: the container shares the host's network. Its kubeconfig
+      // and client certificate, readable by the image's user 1000, are mounted read-only at /kube.
+      const kube = join(clusterDir, 'operator-kube');
+      mkdirSync(kube);
+      for (const file of ['ca.crt', 'admin.crt', 'admin.key'])
+        copyFileSync(join(clusterDir, 'pki', file), join(kube, file));
+      writeFileSync(
+        join(kube, 'kubeconfig'),
+        readFileSync(kubeconfig, 'utf8').replaceAll(`${clusterDir}/pki/`, '/kube/'),
+      );
+      if (process.getuid?.() === 0)
+        for (const file of readdirSync(kube)) chownSync(join(kube, file), 1000, 1000);
+      const ports = '-e DSM_OPERATOR_METRICS_PORT=18480 -e DSM_OPERATOR_HEALTH_PORT=18481';
+      await ok(
+        `docker run -d --name ${name} --network host --read-only --cap-drop ALL --security-opt no-new-privileges:true ` +
+          `--tmpfs /tmp:size=16m --health-interval 1s -v ${kube}:/kube:ro -e KUBECONFIG=/kube/kubeconfig ` +
+          `-e POD_NAME=${name} -e POD_NAMESPACE=default ${ports} ${IMAGES.operator}`,
+      );
+      await waitFor(
+        'the operator container to be healthy',
+        async () => {
+          const { stdout } = await ok(
+            `docker inspect -f '{{.State.Health.Status}} {{.State.Status}}' ${name}`,
+          );
+          if (stdout.includes('exited'))
+            throw new Error(`exited: ${(await sh(`docker logs --tail 20 ${name}`)).stderr}`);
+          return stdout.startsWith('healthy');
+        },
+        120_000,
+        250,
+      );
+      timing('operator image: docker run to healthy', Date.now() - t);
+      const holder = async () =>
+        (
+          await ok(`${kubectl} get lease dsm-operator-leader -n default -o jsonpath={.spec.holderIdentity}`)
+        ).stdout.trim();
+      await waitFor(
+        'the operator to take its Lease',
+        async () => (await holder()).startsWith(name),
+        60_000,
+        250,
+      );
+      const metrics = await ok('curl -sf http://127.0.0.1:18480/metrics');
+      expect(metrics.stdout).toMatch(/^dsm_operator_is_leader 1$/m);
+      // Nothing written to its own layer: only the mount points Docker made (/kube, /tmp) show.
+      const { stdout: diff } = await ok(`docker diff ${name}`);
+      expect(diff.split('\n').filter((l) => l !== '' && !/^[AC] \/(kube|tmp)$/.test(l))).toEqual([]);
+
+      const stop = Date.now();
+      await ok(`docker stop -t 30 ${name}`);
+      expect((await ok(`docker inspect -f '{{.State.ExitCode}}' ${name}`)).stdout.trim()).toBe('0');
+      timing('operator image: SIGTERM to exit', Date.now() - stop);
+      // Released, so a standby would take over at once rather than after the lease duration.
+      expect(await holder()).toBe('');
+    }, 300_000);
   });
 });

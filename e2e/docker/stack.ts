@@ -11,7 +11,7 @@ import { join } from 'node:path';
 export const root = join(import.meta.dirname, '../..');
 export const composeDir = join(root, 'compose');
 export const PROJECT = 'dsm-e2e';
-const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+export const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 export interface Result {
   code: number | null;
