@@ -4,3 +4,5 @@ ETCD_VERSION=v3.6.16
 HELM_VERSION=v3.22.0
 KUBECONFORM_VERSION=v0.8.0
 CACHE_ROOT="${DSM_CACHE:-$HOME/.cache/dsm}"
+# The Prometheus operator whose ServiceMonitor and PrometheusRule CRDs the operator tests install.
+PROMETHEUS_OPERATOR_VERSION=v0.94.1

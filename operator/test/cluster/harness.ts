@@ -51,20 +51,20 @@ export class Harness {
   private constructor(readonly namespace: string) {}
 
   /** A fresh namespace, the CRD, synced informers and a reconciler whose probe reaches `storage`. */
-  static async start(prefix: string): Promise<Harness> {
+  static async start(prefix: string, options: { capabilityCheckMs?: number } = {}): Promise<Harness> {
     const harness = new Harness(await freshNamespace(prefix));
-    await harness.init();
+    await harness.init(options);
     return harness;
   }
 
-  private async init(): Promise<void> {
+  private async init(options: { capabilityCheckMs?: number }): Promise<void> {
     await installCrd();
     const log = createLogger({
       service: 'operator-test',
       level: (process.env.DSM_TEST_LOG_LEVEL as 'warn' | undefined) ?? 'warn',
     });
     const { config: kc, namespace, metrics } = this;
-    this.informers = new Informers({ kubeConfig: kc, namespaces: [namespace], log, metrics });
+    this.informers = new Informers({ kubeConfig: kc, namespaces: [namespace], log, metrics, ...options });
     await this.informers.start();
     await waitFor('informers to list', async () => this.informers.hasSynced());
     const recorder: EventRecorder = {
