@@ -6,7 +6,7 @@
  */
 import { bridgeConfigSchema } from '@dsm/bridge/config';
 import { coreConfigSchema } from '@dsm/core/config';
-import { settingRegistry } from '@dsm/runtime/config';
+import { carriedOptionalSetting, carriedSetting } from '@dsm/runtime/config';
 import { storageConfigSchema } from '@dsm/storage/config';
 import { z } from 'zod';
 
@@ -51,33 +51,6 @@ const described = <S extends z.ZodType>(schema: S, description: string): S =>
 /** Kubernetes' own types (tolerations, affinity...) stay open in the CRD; the apiserver checks them in pods. */
 const openObject = <S extends z.ZodType>(schema: S): S =>
   schema.meta({ 'x-kubernetes-preserve-unknown-fields': true }) as S;
-
-type Shape<S extends z.ZodObject> = S['shape'];
-type Key<S extends z.ZodObject> = keyof Shape<S> & string;
-
-function metaOf(schema: z.ZodObject, key: string): { field: z.ZodType; description: string; value: unknown } {
-  const field = schema.shape[key] as z.ZodType;
-  const meta = settingRegistry.get(field);
-  if (!meta) throw new Error(`${key} is not a setting() field`);
-  const value = typeof meta.default === 'function' ? undefined : meta.default;
-  return { field, description: `${meta.description} (the service's ${meta.env}).`, value };
-}
-
-/** A service setting with a constant default, with the service's own description, bounds and default. */
-function settingOf<S extends z.ZodObject, K extends Key<S>>(schema: S, key: K): z.ZodDefault<Shape<S>[K]> {
-  const { field, description, value } = metaOf(schema, key);
-  if (value === undefined) throw new Error(`setting ${key} has no constant default: use optionalSettingOf`);
-  return field.default(value as never).describe(description) as z.ZodDefault<Shape<S>[K]>;
-}
-
-/** A service setting without a default: unset leaves it to the service (or to a CEL rule). */
-function optionalSettingOf<S extends z.ZodObject, K extends Key<S>>(
-  schema: S,
-  key: K,
-): z.ZodOptional<Shape<S>[K]> {
-  const { field, description } = metaOf(schema, key);
-  return field.optional().describe(description) as z.ZodOptional<Shape<S>[K]>;
-}
 
 /** A Kubernetes resource quantity (`500m`, `2Gi`, `1`). */
 const quantity = z
@@ -171,12 +144,12 @@ const core = described(
         ),
         resources: resources.optional(),
         volume: volume('10Gi', 'keystore, hosted identities, pending states, policies'),
-        policyCacheSize: settingOf(coreConfigSchema, 'policyCacheSize'),
-        policyTtl: settingOf(coreConfigSchema, 'policyTtl'),
-        autoReceive: settingOf(coreConfigSchema, 'autoReceive'),
-        receivePollMs: settingOf(coreConfigSchema, 'receivePollMs'),
-        maxClockSkewMs: settingOf(coreConfigSchema, 'maxClockSkewMs'),
-        logLevel: settingOf(coreConfigSchema, 'logLevel'),
+        policyCacheSize: carriedSetting(coreConfigSchema, 'policyCacheSize'),
+        policyTtl: carriedSetting(coreConfigSchema, 'policyTtl'),
+        autoReceive: carriedSetting(coreConfigSchema, 'autoReceive'),
+        receivePollMs: carriedSetting(coreConfigSchema, 'receivePollMs'),
+        maxClockSkewMs: carriedSetting(coreConfigSchema, 'maxClockSkewMs'),
+        logLevel: carriedSetting(coreConfigSchema, 'logLevel'),
       })
       .strict(),
     storageClassImmutable('core'),
@@ -194,12 +167,12 @@ const storage = described(
           'Storage nodes. New nodes join as peers and catch up; a node is removed only once its data is on ' +
             'replicationFactor other nodes.',
         ),
-        replicationFactor: settingOf(storageConfigSchema, 'replicationFactor'),
+        replicationFactor: carriedSetting(storageConfigSchema, 'replicationFactor'),
         resources: resources.optional(),
         volume: volume('20Gi', 'the directory: states, genesis, tokens, policies, inboxes'),
-        syncIntervalMs: settingOf(storageConfigSchema, 'syncIntervalMs'),
-        maxObjectBytes: settingOf(storageConfigSchema, 'maxObjectBytes'),
-        logLevel: settingOf(storageConfigSchema, 'logLevel'),
+        syncIntervalMs: carriedSetting(storageConfigSchema, 'syncIntervalMs'),
+        maxObjectBytes: carriedSetting(storageConfigSchema, 'maxObjectBytes'),
+        logLevel: carriedSetting(storageConfigSchema, 'logLevel'),
       })
       .strict(),
     {
@@ -221,17 +194,17 @@ const bridge = described(
       .object({
         enabled: described(z.boolean().default(false), 'Run the Ethereum bridge (8768).'),
         rpcUrl: described(
-          optionalSettingOf(bridgeConfigSchema, 'ethereumRpc'),
+          carriedOptionalSetting(bridgeConfigSchema, 'ethereumRpc'),
           'JSON-RPC URL of the EVM node. Use rpcSecret instead when the URL carries a credential.',
         ),
         rpcSecret: secretKeyRef('the JSON-RPC URL of the EVM node', 'url').optional(),
-        chainId: optionalSettingOf(bridgeConfigSchema, 'chainId'),
-        confirmations: settingOf(bridgeConfigSchema, 'confirmations'),
+        chainId: carriedOptionalSetting(bridgeConfigSchema, 'chainId'),
+        confirmations: carriedSetting(bridgeConfigSchema, 'confirmations'),
         contractAddress: described(
-          optionalSettingOf(bridgeConfigSchema, 'contract'),
+          carriedOptionalSetting(bridgeConfigSchema, 'contract'),
           'Address of the deployed DsmBridge contract.',
         ),
-        fromBlock: settingOf(bridgeConfigSchema, 'fromBlock'),
+        fromBlock: carriedSetting(bridgeConfigSchema, 'fromBlock'),
         signerKeySecret: secretKeyRef(
           "the bridge's EVM signer key (0x and 64 hex characters); it also attests mints",
           'evm-key',
@@ -242,7 +215,7 @@ const bridge = described(
         ).optional(),
         resources: resources.optional(),
         volume: volume('5Gi', "the bridge's journal"),
-        logLevel: settingOf(bridgeConfigSchema, 'logLevel'),
+        logLevel: carriedSetting(bridgeConfigSchema, 'logLevel'),
       })
       .strict(),
     {
