@@ -9,6 +9,7 @@ import {
   API_VERSION,
   CATEGORIES,
   CLUSTER_NAME_PATTERN,
+  clusterNameProblem,
   GROUP,
   KIND,
   MAX_CLUSTER_NAME,
@@ -59,9 +60,9 @@ export function clusterSchema(): JsonSchema {
     'x-kubernetes-validations': [
       {
         rule: `self.metadata.name.size() <= ${MAX_CLUSTER_NAME} && self.metadata.name.matches('${CLUSTER_NAME_PATTERN}')`,
-        message:
-          `metadata.name must be at most ${MAX_CLUSTER_NAME} lower-case letters, digits and hyphens, starting ` +
-          'with a letter: it names the Services and pods of the cluster',
+        // The same words as clusterNameProblem (what `npm run synth` says). No fieldPath: it may only name a
+        // field of the schema, and metadata's has none.
+        message: clusterNameProblem('')!,
       },
     ],
   };

@@ -168,7 +168,8 @@ describe('invalid DSMClusters are refused by the apiserver with readable message
     const { code, message } = await createRefused(cluster(name, { version: '1.0.0' }));
     expect(code).toBe(422);
     expect(message).toContain(
-      'metadata.name must be at most 40 lower-case letters, digits and hyphens, starting with a letter: it ' +
+      'Invalid value: metadata.name must be at most 40 ' +
+        'lower-case letters, digits and hyphens, starting with a letter and ending with a letter or digit: it ' +
         'names the Services and pods of the cluster',
     );
     // 40 is allowed.
