@@ -60,6 +60,12 @@ const boundaries = [
     ['cdk8s', 'runtime', 'api', 'operator'],
     '@dsm/operator imports only @dsm/cdk8s, @dsm/runtime (and its subpaths) and @dsm/api',
   ),
+  // Its cluster tests and benchmark run real storage nodes from the harness; shipped code does not.
+  importsOnly(
+    ['operator/test/**', 'operator/bench/**'],
+    ['cdk8s', 'runtime', 'api', 'operator', 'testkit'],
+    '@dsm/operator imports only @dsm/cdk8s, @dsm/runtime and @dsm/api (its tests and bench also @dsm/testkit)',
+  ),
 ];
 
 export default tseslint.config(

@@ -23,8 +23,6 @@ import {
   type DSMCluster,
   type KubeObject,
 } from '@dsm/cdk8s';
-// The report helper every bench shares; eslint's operator rule does not list the test harness yet.
-// eslint-disable-next-line no-restricted-imports
 import { writeBenchReport } from '@dsm/testkit';
 import {
   binaries,

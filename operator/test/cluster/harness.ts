@@ -12,8 +12,6 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { createLogger } from '@dsm/runtime/log';
 import { createMetricsRegistry } from '@dsm/runtime/metrics';
-// The brief's real storage nodes come from the test harness; eslint's operator rule does not list it yet.
-// eslint-disable-next-line no-restricted-imports
 import { freePort, StorageProcess } from '@dsm/testkit';
 import { names, type ConditionType, type DSMCluster } from '@dsm/cdk8s';
 import { Informers } from '../../src/controller/informers.js';
