@@ -1,15 +1,16 @@
 /**
  * Every dashboard query returns data and every rule loads, on a real Prometheus that scraped the running
  * DSM network: `npm run dev`'s network (scripts/dev.mjs: two storage nodes, the core, the EVM dev chain and
- * the bridge) on free ports, Debian's prometheus as a plain process with the configuration of
- * compose/prometheus/prometheus.yml (same jobs, labels and rule files; the targets moved to the dev ports;
- * scrape and evaluation every second), and traffic made through the CLI.
+ * the bridge) on free ports, two DSM operators (leader and standby) reconciling a DSMCluster on a control
+ * plane of the suite's own on loopback (operator.ts), Debian's prometheus as a plain process with the
+ * configuration of compose/prometheus/prometheus.yml (same jobs, labels and rule files; the targets moved to
+ * the dev ports; a dsm-operator job added; scrape and evaluation every second), and traffic made through the
+ * CLI and kubectl.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import {
@@ -20,7 +21,16 @@ import {
   expandQuery,
   variableValues,
 } from '@dsm/dashboards';
-import { PrometheusProcess, ROOT, ensurePrometheus, sleep, stopChild } from './tools.js';
+import { OperatorStack, type OperatorReplica } from './operator.js';
+import {
+  PrometheusProcess,
+  ROOT,
+  ensurePrometheus,
+  recordPid,
+  scratchDir,
+  sleep,
+  stopChild,
+} from './tools.js';
 
 /** What Grafana's $__rate_interval becomes here: many 1 s scrapes, and the traffic stays in the window. */
 const RATE_WINDOW = '2m';
@@ -54,10 +64,12 @@ async function freeRun(count: number): Promise<number> {
   throw new Error(`no ${count} consecutive free ports`);
 }
 
-const devDir = mkdtempSync(join(tmpdir(), 'dsm-monitoring-'));
+const devDir = scratchDir('dsm-monitoring-');
 let dev: ChildProcess | undefined;
 let devOutput = '';
+let forgetDev = (): void => undefined;
 let prometheus: PrometheusProcess | undefined;
+let operators: OperatorStack | undefined;
 let env: Record<string, string> = {};
 const timings: Record<string, number> = {};
 
@@ -87,6 +99,7 @@ async function startDev(ports: ReturnType<typeof devPorts>): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   dev = child;
+  forgetDev = recordPid('dev', child.pid);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`the dev network did not start:\n${devOutput}`)),
@@ -108,14 +121,21 @@ async function startDev(ports: ReturnType<typeof devPorts>): Promise<void> {
 }
 
 /**
- * compose/prometheus/prometheus.yml with each compose target replaced by the dev network's address, every
- * second, the rule files by their absolute path.
+ * compose/prometheus/prometheus.yml with each compose target replaced by the dev network's address, a
+ * dsm-operator job for the operator replicas, every second, the rule files by their absolute path.
  */
-function prometheusConfig(ports: ReturnType<typeof devPorts>, prometheusPort: number): string {
+function prometheusConfig(
+  ports: ReturnType<typeof devPorts>,
+  prometheusPort: number,
+  replicas: readonly OperatorReplica[],
+): string {
   const config = parse(readFileSync(join(ROOT, 'compose/prometheus/prometheus.yml'), 'utf8')) as {
     global: Record<string, unknown>;
     rule_files: string[];
-    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    scrape_configs: {
+      job_name: string;
+      static_configs: { targets: string[]; labels?: Record<string, string> }[];
+    }[];
   };
   const moved: Record<string, number> = {
     'dsm-core:8765': ports.p2p,
@@ -131,6 +151,21 @@ function prometheusConfig(ports: ReturnType<typeof devPorts>, prometheusPort: nu
         if (port === undefined) throw new Error(`prometheus.yml: no dev address for target ${target}`);
         return `127.0.0.1:${port}`;
       });
+  // prometheus.yml has no dsm-operator job because the compose stack runs no operator (it runs in
+  // Kubernetes, where a ServiceMonitor finds it): this suite adds one so that the DSM Operator dashboard
+  // (job="dsm-operator") is proven too. The other jobs' conventions: the job name is the one dashboards and
+  // rules select, `instance` is the target's own address (one per replica, as each storage node's), no
+  // `service` target label (dsm_http_request_duration_seconds has its own); `pod` names the replica as its
+  // Lease holder identity does, as the Prometheus operator labels a pod's target.
+  if (config.scrape_configs.some((job) => job.job_name === 'dsm-operator'))
+    throw new Error('prometheus.yml has a dsm-operator job now: drop the one this suite adds');
+  config.scrape_configs.push({
+    job_name: 'dsm-operator',
+    static_configs: replicas.map((r) => ({
+      targets: [`127.0.0.1:${r.metricsPort}`],
+      labels: { pod: r.name },
+    })),
+  });
   config.global = {
     ...config.global,
     scrape_interval: '1s',
@@ -259,6 +294,12 @@ interface QueryAnswer {
 
 const query = (expr: string) => prometheus!.api<QueryAnswer>('/api/v1/query', { query: expr });
 
+/** Awaits all `steps` (none is left running when the suite cleans up), then throws the first failure. */
+async function all(steps: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(steps)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Waits until every dashboard query has a series (the scrapes after the traffic), at most `ms`. */
 async function settle(ms: number): Promise<void> {
   const deadline = Date.now() + ms;
@@ -272,16 +313,24 @@ async function settle(ms: number): Promise<void> {
 beforeAll(async () => {
   const started = Date.now();
   ensurePrometheus();
-  const base = await freeRun(7);
+  const base = await freeRun(11);
   const ports = devPorts(base);
   const prometheusPort = base + 6;
-  await startDev(ports);
-  timings.devStart = Date.now() - started;
+  operators = new OperatorStack([
+    { metrics: base + 7, health: base + 8 },
+    { metrics: base + 9, health: base + 10 },
+  ]);
+  const stack = operators;
+  // The dev network and the control plane start side by side (about 8 and 11 s).
+  await all([startDev(ports).then(() => (timings.devStart = Date.now() - started)), stack.up()]);
   prometheus = new PrometheusProcess(prometheusPort);
-  await prometheus.start(prometheusConfig(ports, prometheusPort));
+  await prometheus.start(prometheusConfig(ports, prometheusPort, stack.replicas));
   const trafficStarted = Date.now();
-  await traffic(ports.storage);
-  timings.traffic = Date.now() - trafficStarted;
+  // Scraped from their start: the operators' counters are seen going up from 0.
+  await all([
+    traffic(ports.storage).then(() => (timings.traffic = Date.now() - trafficStarted)),
+    stack.exercise(),
+  ]);
   const settleStarted = Date.now();
   await settle(60_000);
   timings.settle = Date.now() - settleStarted;
@@ -289,14 +338,19 @@ beforeAll(async () => {
 }, 420_000);
 
 afterAll(async () => {
+  const op = operators?.timings ?? {};
   console.log(
-    `monitoring e2e: dev network up in ${timings.devStart} ms, traffic ${timings.traffic} ms, scrapes settled in ${timings.settle} ms, setup ${timings.setup} ms`,
+    `monitoring e2e: dev network up in ${timings.devStart} ms, control plane ${op.clusterUp} ms, traffic ${timings.traffic} ms, operators ${op.operatorsUp} ms (with the DSMCluster applied and changed ${op.exercise} ms), scrapes settled in ${timings.settle} ms, setup ${timings.setup} ms`,
   );
   await prometheus?.stop();
+  // Each operator hands back its Lease and exits 0 on SIGTERM, before the control plane goes.
+  const operatorProblems = (await operators?.down()) ?? [];
   // dev.mjs stops every service cleanly on SIGINT (Ctrl-C); it is not expected to need more than 20 s.
   const stopped = !dev || (await stopChild(dev, 'SIGINT', 20_000));
+  if (stopped) forgetDev();
   rmSync(devDir, { recursive: true, force: true });
   if (!stopped) throw new Error(`the dev network did not stop within 20 s:\n${devOutput.slice(-3000)}`);
+  if (operatorProblems.length > 0) throw new Error(`${operatorProblems.join('\n')}\n${operators!.outputs()}`);
 }, 60_000);
 
 describe('Prometheus scraping the DSM network', () => {
@@ -310,12 +364,32 @@ describe('Prometheus scraping the DSM network', () => {
       lastError: t.lastError,
     }));
     expect(health.sort((a, b) => a.job!.localeCompare(b.job!))).toEqual(
-      ['dsm-core', 'dsm-ethereum-bridge', 'dsm-storage', 'dsm-storage', 'prometheus'].map((job) => ({
+      [
+        'dsm-core',
+        'dsm-ethereum-bridge',
+        'dsm-operator',
+        'dsm-operator',
+        'dsm-storage',
+        'dsm-storage',
+        'prometheus',
+      ].map((job) => ({
         job,
         health: 'up',
         lastError: '',
       })),
     );
+  });
+
+  it("scrapes one operator leading: the one holding the Lease, named by its target's pod label", async () => {
+    const answer = await query('dsm_operator_is_leader{job="dsm-operator"}');
+    const replicas = (answer.data?.result ?? []) as {
+      metric: Record<string, string>;
+      value: [number, string];
+    }[];
+    const leading = replicas.filter((r) => r.value[1] === '1').map((r) => r.metric.pod);
+    expect({ replicas: replicas.length, leading: leading.length }).toEqual({ replicas: 2, leading: 1 });
+    expect(await operators!.leaseHolder()).toMatch(new RegExp(`^${leading[0]}_`));
+    expect(await operators!.leaders()).toEqual(leading);
   });
 
   it.each(queries.map((q): [string, string] => [q.name, q.sent]))('%s returns data', async (_name, expr) => {

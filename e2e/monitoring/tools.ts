@@ -26,6 +26,23 @@ export function promtool(...args: string[]): { status: number | null; output: st
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A new temporary folder: in run.sh's (removed on any exit of the run) when there is one. */
+export const scratchDir = (prefix: string): string =>
+  mkdtempSync(join(process.env.DSM_MONITORING_RUN_DIR ?? tmpdir(), prefix));
+
+/**
+ * Records a process the suite started in run.sh's folder (DSM_MONITORING_RUN_DIR) as `<name>.pid`: run.sh's
+ * exit trap stops what is still recorded when jest dies or is interrupted before the suite stopped it.
+ * Returns the function that forgets it again (call it once the process has exited).
+ */
+export function recordPid(name: string, pid: number | undefined): () => void {
+  const dir = process.env.DSM_MONITORING_RUN_DIR;
+  if (!dir || pid === undefined) return () => undefined;
+  const file = join(dir, `${name}.pid`);
+  writeFileSync(file, `${pid}\n`);
+  return () => rmSync(file, { force: true });
+}
+
 /** Signals `child` and waits for it to exit, at most `ms`; true when it exited. */
 export function stopChild(child: ChildProcess, signal: NodeJS.Signals, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
@@ -41,9 +58,10 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals, ms: numbe
 
 /** Prometheus as a child process with its own configuration and temporary storage. */
 export class PrometheusProcess {
-  readonly dir = mkdtempSync(join(tmpdir(), 'dsm-prometheus-'));
+  readonly dir = scratchDir('dsm-prometheus-');
   child?: ChildProcess;
   output = '';
+  private forget = (): void => undefined;
 
   constructor(readonly port: number) {}
 
@@ -68,6 +86,7 @@ export class PrometheusProcess {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
+    this.forget = recordPid('prometheus', child.pid);
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
     const deadline = Date.now() + timeoutMs;
@@ -92,6 +111,7 @@ export class PrometheusProcess {
 
   async stop(): Promise<void> {
     if (this.child && !(await stopChild(this.child, 'SIGTERM', 10_000))) this.child.kill('SIGKILL');
+    this.forget();
     rmSync(this.dir, { recursive: true, force: true });
   }
 
