@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -163,6 +163,40 @@ describe('helm', () => {
     expect(await bad('--set', 'serviceMonitor.enabled=true')).toMatch(
       /needs the Prometheus operator's ServiceMonitor CRD/,
     );
+  });
+});
+
+describe("with the Prometheus operator's ServiceMonitor CRD (its pinned release)", () => {
+  const crd = 'servicemonitors.monitoring.coreos.com';
+  beforeAll(async () => {
+    const dir = (
+      await run('bash', [join(root, 'e2e/cluster/prometheus-operator-crds.sh')], { encoding: 'utf8' })
+    ).stdout.trim();
+    await kubectl(['apply', '--server-side', '-f', join(dir, 'monitoring.coreos.com_servicemonitors.yaml')]);
+    await kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd}`]);
+  });
+  afterAll(async () => {
+    // Cluster-wide: the other tests expect no Prometheus operator.
+    await kubectl(['delete', 'crd', crd, '--ignore-not-found', '--wait=true', '--timeout=120s']);
+  });
+
+  it('renders a ServiceMonitor that the real schema accepts, naming the job the Operator dashboard selects', async () => {
+    const file = await render('service-monitor', [
+      '--api-versions',
+      'monitoring.coreos.com/v1/ServiceMonitor',
+      '--set',
+      'serviceMonitor.enabled=true',
+      '--set',
+      'serviceMonitor.labels.release=prometheus',
+    ]);
+    const { stderr } = await kubectl(['apply', '--dry-run=server', '--validate=strict', '-f', file]);
+    expect(stderr).toBe('');
+    const monitor = parseAllDocuments(readFileSync(file, 'utf8'))
+      .map((d) => d.toJSON() as { kind: string; spec: { endpoints: { relabelings: unknown[] }[] } })
+      .find((d) => d.kind === 'ServiceMonitor')!;
+    expect(monitor.spec.endpoints[0]!.relabelings).toEqual([
+      { action: 'replace', targetLabel: 'job', replacement: 'dsm-operator' },
+    ]);
   });
 });
 
