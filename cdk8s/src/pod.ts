@@ -3,7 +3,7 @@
  * compose file's hardening: user 1000:1000, read-only root, a small /tmp, all capabilities dropped), with
  * the HEALTHCHECK of the images as probes and the scheduling of spec.scheduling.
  */
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from './k8s.js';
 import { ANNOTATIONS, type Component } from './api/names.js';
 import type { SecretKeyRef } from './api/spec.js';
 import { labelsOf, selectorOf, type ClusterContext } from './context.js';

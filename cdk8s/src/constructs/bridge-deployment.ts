@@ -1,4 +1,4 @@
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from '../k8s.js';
 import { Construct } from 'constructs';
 import { PORT_NAMES, PORTS } from '../api/names.js';
 import { metadataOf, selectorOf, type ClusterContext } from '../context.js';

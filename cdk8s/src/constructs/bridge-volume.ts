@@ -1,4 +1,4 @@
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from '../k8s.js';
 import { Construct } from 'constructs';
 import { ANNOTATIONS } from '../api/names.js';
 import { metadataOf, type ClusterContext } from '../context.js';

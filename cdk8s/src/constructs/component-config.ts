@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from '../k8s.js';
 import { Construct } from 'constructs';
 import type { Component } from '../api/names.js';
 import { metadataOf, type ClusterContext } from '../context.js';

@@ -1,4 +1,4 @@
-import { k8s } from 'cdk8s-plus-33';
+import { k8s } from '../k8s.js';
 import { DATA_VOLUME, type Component } from '../api/names.js';
 import { stableLabelsOf, type ClusterContext } from '../context.js';
 
