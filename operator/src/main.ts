@@ -6,7 +6,7 @@
  * SIGTERM stops the workers, releases the Lease so the standby takes over without waiting, and exits 0.
  */
 import { randomBytes } from 'node:crypto';
-import { CoordinationV1Api, EventsV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '@dsm/runtime/config';
 import { createHttpApp, serve, type ServerHandle } from '@dsm/runtime/http';
 import { createLogger } from '@dsm/runtime/log';
@@ -16,6 +16,7 @@ import { GracefulShutdown } from '@dsm/runtime/shutdown';
 import { loadOperatorConfig, podName, type OperatorConfig } from './config.js';
 import { Controller } from './controller/controller.js';
 import { Informers } from './controller/informers.js';
+import { PooledKubeConfig } from './controller/kube-config.js';
 import { LeaderElector, holderIdentity } from './controller/leader.js';
 import type { ControllerContext } from './controller/types.js';
 import { KubeEventRecorder } from './events.js';
@@ -37,7 +38,7 @@ function loadConfig(): OperatorConfig {
 
 /** In a pod: the service account; elsewhere: KUBECONFIG or ~/.kube/config. */
 function kubeConfig(): KubeConfig {
-  const config = new KubeConfig();
+  const config = new PooledKubeConfig();
   config.loadFromDefault();
   if (!config.getCurrentCluster()) throw new Error('no Kubernetes cluster: not in a pod and no KUBECONFIG');
   return config;
