@@ -21,6 +21,7 @@ import type { Logger } from '@dsm/runtime/log';
 import { LOG } from '../log-fields.js';
 import type { OperatorMetrics } from '../metrics.js';
 import { HttpMethod, rawRequest } from './raw.js';
+import { slim } from './slim.js';
 import type { Capabilities, CachedKind, CachedKinds, ClusterKey, ObjectCache } from './types.js';
 
 export const MONITORING_GROUP = 'monitoring.coreos.com';
@@ -160,8 +161,26 @@ async function listRaw<T extends KubernetesObject>(
   });
   // A list's items carry no apiVersion and kind (watch events do): give them theirs, so every cached
   // object has the one shape a desired object is compared with.
-  for (const item of list.items) Object.assign(item, { apiVersion: spec.apiVersion, kind: spec.kind });
+  for (const item of list.items) slim(Object.assign(item, { apiVersion: spec.apiVersion, kind: spec.kind }));
   return list;
+}
+
+/** A Watch whose events carry slimmed objects (slim.ts), so the store never holds the full ones. */
+function slimWatch(kubeConfig: KubeConfig): Watch {
+  const watch = new Watch(kubeConfig);
+  const original = watch.watch.bind(watch);
+  watch.watch = (path, query, callback, done) =>
+    original(
+      path,
+      query,
+      (phase, object: unknown, event) => {
+        if (typeof object === 'object' && object !== null && phase !== 'ERROR' && phase !== 'BOOKMARK')
+          slim(object as KubernetesObject);
+        callback(phase, object, event);
+      },
+      done,
+    );
+  return watch;
 }
 
 /** The path of one object of a watched kind. */
@@ -196,7 +215,7 @@ export class KindInformer<T extends KubernetesObject = KubernetesObject> {
       this.attempt = 0;
       return result;
     };
-    this.store = new ListWatch<T>(path, new Watch(kubeConfig), list, false, selector);
+    this.store = new ListWatch<T>(path, slimWatch(kubeConfig), list, false, selector);
     this.log = options.log.child({
       [LOG.component]: 'informer',
       [LOG.kind]: spec.kind,

@@ -6,6 +6,7 @@
  * included, changes the hash and so differs from live.
  */
 import { createHash } from 'node:crypto';
+import { digestData } from '../controller/slim.js';
 import { sameQuantity } from './quantity.js';
 
 export const APPLIED_HASH = 'dsm.io/applied-hash';
@@ -52,8 +53,13 @@ export function stamp<T extends { metadata?: object }>(object: T): Stamped<T> {
   } as Stamped<T>;
 }
 
-/** Secrets: `stringData` is write-only; the apiserver stores it base64-encoded in `data`. */
+/**
+ * Desired in the form live is cached in: a ConfigMap's long values as their digest (slim.ts); a Secret's
+ * `stringData` (write-only) base64-encoded in `data`, as the apiserver stores it.
+ */
 function normaliseDesired(desired: JsonObject): JsonObject {
+  if (desired.kind === 'ConfigMap' && isObject(desired.data))
+    return { ...desired, data: digestData(desired.data as Record<string, string>) };
   if (desired.kind !== 'Secret' || !isObject(desired.stringData)) return desired;
   const data: JsonObject = { ...(isObject(desired.data) ? desired.data : {}) };
   for (const [key, value] of Object.entries(desired.stringData))
