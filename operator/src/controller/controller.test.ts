@@ -5,11 +5,14 @@ import { createMetricsRegistry } from '@dsm/runtime/metrics';
 import { createOperatorMetrics } from '../metrics.js';
 import { Controller, countByPhase } from './controller.js';
 import type { InformerListener } from './informers.js';
-import type { ClusterKey, ObjectCache } from './types.js';
+import type { ClusterKey, ObjectCache, ReconcileTrigger } from './types.js';
 
 const log = createLogger({ service: 'test', level: 'silent' });
 
-function setup(reconcile: (key: ClusterKey) => Promise<{ requeueAfterMs?: number }>) {
+function setup(
+  reconcile: (key: ClusterKey, trigger?: ReconcileTrigger) => Promise<{ requeueAfterMs?: number }>,
+  resyncMs = 0,
+) {
   const clusters: KubernetesObject[] = [{ metadata: { namespace: 'prod', name: 'a' } }];
   const cache = { get: () => undefined, list: () => clusters } as unknown as ObjectCache;
   let emit: InformerListener = () => undefined;
@@ -21,7 +24,7 @@ function setup(reconcile: (key: ClusterKey) => Promise<{ requeueAfterMs?: number
     metrics,
     log,
     workers: 3,
-    resyncMs: 0,
+    resyncMs,
   });
   return { controller, metrics, emit: (...args: Parameters<InformerListener>) => emit(...args) };
 }
@@ -81,6 +84,24 @@ describe('Controller', () => {
     controller.start();
     await until(() => calls === 3);
     await controller.stop();
+  });
+
+  it('tells the reconciler which reconciles the periodic resync asked for, and only those', async () => {
+    const triggers: string[] = [];
+    const { controller, emit } = setup(async (key, trigger) => {
+      triggers.push(`${key.name}:${trigger?.resync === true ? 'resync' : 'event'}`);
+      return {};
+    }, 30);
+    controller.start();
+    await until(() => triggers.includes('a:event'));
+    emit('Pod', 'update', {
+      metadata: { namespace: 'prod', name: 'b-core-0', labels: { 'dsm.io/cluster': 'b' } },
+    });
+    await until(() => triggers.includes('a:resync') && triggers.includes('b:event'));
+    await controller.stop();
+    // The start enqueues every cluster as well, but that is no resync; b is not in the cache: never resynced.
+    expect(triggers[0]).toBe('a:event');
+    expect(triggers).not.toContain('b:resync');
   });
 
   it('counts clusters by phase', () => {

@@ -2,7 +2,8 @@
  * The controller loop: informer events → cluster keys in the work queue → N workers calling the reconciler.
  * A failed reconcile goes back with the key's backoff; a successful one resets it (and comes back after
  * `requeueAfterMs` when asked). A periodic resync enqueues every cluster, so a change an event missed is
- * still reconciled within one resync period.
+ * still reconciled within one resync period; the reconcile of a key the resync enqueued is told so
+ * (`{ resync: true }`), so what the reconciler only remembers (no informer shows it) is checked again.
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '@dsm/runtime/log';
@@ -39,6 +40,8 @@ export class Controller {
   readonly queue: WorkQueue;
   private workers: Promise<void>[] = [];
   private resyncTimer: NodeJS.Timeout | undefined;
+  /** Keys the periodic resync enqueued and no worker took yet: at most one per cluster in the cache. */
+  private readonly resyncing = new Set<string>();
   private readonly log: Logger;
 
   constructor(private readonly options: ControllerOptions) {
@@ -51,7 +54,7 @@ export class Controller {
 
   start(): void {
     // Events that arrived before start are already queued; enqueue the rest (a cache filled earlier).
-    this.resync();
+    this.enqueueAll(false);
     for (let i = 0; i < this.options.workers; i++) this.workers.push(this.work());
     if (this.options.resyncMs > 0) {
       this.resyncTimer = setInterval(() => this.resync(), this.options.resyncMs);
@@ -68,11 +71,19 @@ export class Controller {
     this.workers = [];
   }
 
-  /** Enqueues every DSMCluster in the cache. */
+  /** The periodic resync: enqueues every DSMCluster in the cache, each reconcile told it is a resync. */
   resync(): void {
+    this.enqueueAll(true);
+  }
+
+  private enqueueAll(resync: boolean): void {
+    if (resync) this.resyncing.clear();
     for (const cluster of this.options.cache.list('DSMCluster', undefined)) {
       const { namespace, name } = cluster.metadata;
-      if (namespace && name) this.queue.add(keyString({ namespace, name }));
+      if (!namespace || !name) continue;
+      const key = keyString({ namespace, name });
+      if (resync) this.resyncing.add(key);
+      this.queue.add(key);
     }
   }
 
@@ -98,8 +109,9 @@ export class Controller {
     const { reconciler, metrics } = this.options;
     const started = process.hrtime.bigint();
     let outcome: ReconcileOutcome = 'success';
+    const resync = this.resyncing.delete(key);
     try {
-      const result = await reconciler.reconcile(parseKey(key));
+      const result = await reconciler.reconcile(parseKey(key), { resync });
       this.queue.forget(key);
       if (result.requeueAfterMs !== undefined && result.requeueAfterMs >= 0) {
         outcome = 'requeue';

@@ -28,8 +28,17 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** Why a reconcile runs. */
+export interface ReconcileTrigger {
+  /**
+   * The periodic resync enqueued this key (not an informer event, a requeue or a retry): what the
+   * reconciler only remembers, and no informer would show changed, is to be checked again.
+   */
+  resync: boolean;
+}
+
 export interface Reconciler {
-  reconcile(key: ClusterKey): Promise<ReconcileResult>;
+  reconcile(key: ClusterKey, trigger?: ReconcileTrigger): Promise<ReconcileResult>;
 }
 
 /** A Prometheus operator object (ServiceMonitor, PrometheusRule): no typed model in client-node. */

@@ -26,8 +26,10 @@ import type {
   ClusterKey,
   ControllerContext,
   ReconcileResult,
+  ReconcileTrigger,
   Reconciler,
 } from '../controller/types.js';
+import { keyString } from '../controller/types.js';
 import { LOG } from '../log-fields.js';
 import { derivePeerToken } from '../peer-token.js';
 import type { Writer } from './apply.js';
@@ -38,6 +40,7 @@ import { changePeers, probePeers } from './probe.js';
 import { API_VERSIONS, PRUNABLE_KINDS, toPrune } from './prune.js';
 import { planRollout } from './rollout.js';
 import { planScale } from './scale.js';
+import { SecretMemory } from './secret-memory.js';
 import { computeStatus, invalidSpecStatus, statusChanged } from './status.js';
 import { planTopology } from './topology.js';
 import { podReady, statefulSetPods, templateVersion } from './workloads.js';
@@ -69,19 +72,18 @@ export interface ReconcilerOptions {
 /** Storage nodes a cluster may have at most (the spec's bound): how far to look for removed pods. */
 const MAX_STORAGE = 64;
 
-/** `<cluster uid>/<Secret name>`: what the reconciler remembers about generated Secrets. */
-const secretKey = (clusterUid: string, secret: string) => `${clusterUid}/${secret}`;
-
 export class ClusterReconciler implements Reconciler {
   private readonly storageUrl: (ref: StoragePodRef) => string;
   private readonly peerAddress: (ref: StoragePodRef) => string;
   private readonly now: () => Date;
   /**
    * Generated Secrets known to exist (this process created them, or a create answered 409): a converged
-   * cluster costs no create on resync, and Secrets need no informer (none may be read). After a restart,
-   * one create per generated Secret finds out again.
+   * cluster costs no create on an event, and Secrets need no informer (none may be read). A periodic
+   * resync forgets the cluster's entries, so a deleted one is created again within a resync period.
    */
-  private readonly existing = new Set<string>();
+  private readonly existing = new SecretMemory();
+  /** Cluster key → uid last reconciled: what to forget once the cluster is gone. */
+  private readonly uids = new Map<string, string>();
   /** Clusters (uid) whose storage pods refused the derived peer token: the pods that did. */
   private readonly refusedToken = new Map<string, readonly string[]>();
   /** Clusters (uid) → uid of the peer-token Secret this process created: rolls storage onto it. */
@@ -102,11 +104,22 @@ export class ClusterReconciler implements Reconciler {
     this.now = options.now ?? (() => new Date());
   }
 
-  async reconcile(key: ClusterKey): Promise<ReconcileResult> {
+  async reconcile(key: ClusterKey, trigger?: ReconcileTrigger): Promise<ReconcileResult> {
     const { cache } = this.context;
     const cluster = cache.get('DSMCluster', key.namespace, key.name);
     // Gone, or going: owner references let the garbage collector remove the children.
-    if (cluster === undefined || cluster.metadata.deletionTimestamp !== undefined) return {};
+    if (cluster === undefined || cluster.metadata.deletionTimestamp !== undefined) {
+      this.forgetCluster(keyString(key));
+      return {};
+    }
+    const uid = cluster.metadata.uid;
+    if (uid !== undefined) {
+      const previous = this.uids.get(keyString(key));
+      // Recreated under the same name: the old uid's memory is of no use.
+      if (previous !== undefined && previous !== uid) this.forgetCluster(keyString(key));
+      this.uids.set(keyString(key), uid);
+      if (trigger?.resync === true) this.existing.forget(uid);
+    }
     const parsed = dsmClusterSpecSchema.safeParse(cluster.spec);
     const problem = parsed.success
       ? clusterNameProblem(cluster.metadata.name)
@@ -116,6 +129,16 @@ export class ClusterReconciler implements Reconciler {
       return {};
     }
     return this.reconcileValid({ ...cluster, spec: parsed.data });
+  }
+
+  /** Drops what is remembered about a cluster that is gone: every map stays bounded by the clusters. */
+  private forgetCluster(key: string): void {
+    const uid = this.uids.get(key);
+    if (uid === undefined) return;
+    this.uids.delete(key);
+    this.existing.forget(uid);
+    this.refusedToken.delete(uid);
+    this.peerTokenRevision.delete(uid);
   }
 
   private member(cluster: ClusterKey, ordinal: number): Member {
@@ -317,13 +340,12 @@ export class ClusterReconciler implements Reconciler {
    */
   private async createSecrets(cluster: DSMCluster, uid: string, peerToken: string): Promise<void> {
     const n = names(cluster.metadata.name);
-    if (this.refusedToken.has(uid)) this.existing.delete(secretKey(uid, n.peerToken));
+    if (this.refusedToken.has(uid)) this.existing.forgetSecret(uid, n.peerToken);
     const secrets = generatedSecrets(cluster, this.options.random ?? randomBytes, { peerToken });
     for (const secret of secrets) {
-      const id = secretKey(uid, secret.metadata.name);
-      if (this.existing.has(id)) continue;
+      if (this.existing.has(uid, secret.metadata.name)) continue;
       const created = await this.writer.createOnce(secret as KubernetesObject);
-      this.existing.add(id);
+      this.existing.remember(uid, secret.metadata.name);
       if (created === undefined || secret.metadata.name !== n.peerToken) continue;
       const secretUid = created.metadata?.uid;
       if (secretUid !== undefined) this.peerTokenRevision.set(uid, secretUid);

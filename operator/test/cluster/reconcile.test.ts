@@ -155,6 +155,26 @@ describe('the reconciler against a real apiserver', () => {
     expect(restored.metadata?.ownerReferences?.[0]?.uid).toBe(uid);
   });
 
+  it('recreates a generated Secret deleted by hand on the next resync (an event-triggered reconcile only remembers it)', async () => {
+    const secretCreates = async () =>
+      (await h.metrics.apiWrites.get()).values
+        .filter((v) => v.labels.verb === 'create' && v.labels.kind === 'Secret')
+        .reduce((sum, v) => sum + v.value, 0);
+    const exists = () =>
+      core.readNamespacedSecret({ name: n.apiToken, namespace }).then(
+        () => true,
+        () => false,
+      );
+    await core.deleteNamespacedSecret({ name: n.apiToken, namespace });
+    await reconciler.reconcile(key());
+    expect(await exists()).toBe(false);
+    const before = await secretCreates();
+    await reconciler.reconcile(key(), { resync: true });
+    expect(await exists()).toBe(true);
+    // The other generated Secrets were created too, each answered 409: not counted as writes.
+    expect((await secretCreates()) - before).toBe(1);
+  });
+
   it('applies a spec change (core.policyTtl) to the ConfigMap', async () => {
     await patchSpec({ core: { policyTtl: 1234 } });
     await reconcileUntil('the new policyTtl', async () => {
