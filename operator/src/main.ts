@@ -106,7 +106,11 @@ async function main(): Promise<void> {
     log,
     metrics,
     onStartedLeading: () => {
-      void informers.start().then(() => controller.start());
+      // Reconcile only from a filled cache: every informer listed once.
+      void informers
+        .start()
+        .then(() => informers.waitForSync())
+        .then(() => controller.start());
     },
     onStoppedLeading: (reason) => {
       // Another replica may lead now: not one more reconcile here.

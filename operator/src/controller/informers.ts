@@ -343,6 +343,15 @@ export class Informers implements ObjectCache {
     return true;
   }
 
+  /**
+   * Resolves once every running informer has listed (or the set is stopped): a reconcile before that may
+   * see a DSMCluster without its children and apply what it would have found there (a template
+   * annotation only the live StatefulSet remembers, say), as controller-runtime's WaitForCacheSync avoids.
+   */
+  async waitForSync(pollMs = 50): Promise<void> {
+    while (this.running && !this.hasSynced()) await new Promise((r) => setTimeout(r, pollMs));
+  }
+
   get<K extends CachedKind>(kind: K, namespace: string, name: string): CachedKinds[K] | undefined {
     for (const informer of this.informersOf(kind, namespace)) {
       const found = informer.store.get(name, namespace);
