@@ -181,7 +181,8 @@ EXPOSE 8080 8081
 # Kubernetes probes /healthz itself; this is for `docker run`.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.DSM_OPERATOR_HEALTH_PORT || 8081}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "/app/operator/dist/main.js"]
+# operator/src/node-flags.ts explains these flags (and its test keeps this line equal to it).
+CMD ["node", "--optimize-for-size", "--max-semi-space-size=1", "--max-old-space-size=128", "/app/operator/dist/main.js"]
 
 FROM runtime AS evm
 COPY --from=evm-deps /out/ /opt/evm/

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { METRIC } from '@dsm/operator';
+import { METRIC, NODE_FLAGS as OPERATOR_NODE_FLAGS } from '@dsm/operator';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 
@@ -121,7 +121,11 @@ export class OperatorProcess {
       DSM_OPERATOR_RESYNC_MS: String(settings.resyncMs),
       DSM_OPERATOR_LOG_LEVEL: 'warn',
     });
-    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The node flags the image runs the operator with (Dockerfile), so the figures are the shipped ones.
+    const child = spawn(process.execPath, [...OPERATOR_NODE_FLAGS, MAIN], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const keep = (d: Buffer) => {
       this.output = (this.output + d.toString()).slice(-20_000);

@@ -25,3 +25,4 @@ export {
 export { EventSeries, KubeEventRecorder, REPORTING_CONTROLLER } from './events.js';
 export { OPERATOR_ENV, loadOperatorConfig, operatorConfigSchema, type OperatorConfig } from './config.js';
 export { LOG } from './log-fields.js';
+export { NODE_FLAGS } from './node-flags.js';
