@@ -18,7 +18,7 @@ import {
 const exec = promisify(execFile);
 const REPO = join(import.meta.dirname, '../../..');
 const CLUSTER = join(REPO, 'e2e/cluster');
-/** Not /tmp/dsm-cluster: other engineers' cluster tests run on that one. */
+/** Not /tmp/dsm-cluster: that is the cluster tests' control plane (they may run at the same time). */
 export const CLUSTER_DIR = '/tmp/dsm-bench-cluster';
 const clusterEnv = () => ({ ...process.env, DSM_CLUSTER_DIR: CLUSTER_DIR });
 

@@ -159,8 +159,8 @@ try {
   const keysIn = (namespace: string) => {
     let keys = keysCache.get(namespace);
     if (keys === undefined) {
-      const placeholder = asCluster({ metadata: { name: NAME, namespace, uid: 'x', generation: 1 } });
-      keysCache.set(namespace, (keys = keysOf(objectsOf(placeholder))));
+      const template = asCluster({ metadata: { name: NAME, namespace, uid: 'x', generation: 1 } });
+      keysCache.set(namespace, (keys = keysOf(objectsOf(template))));
     }
     return keys;
   };
