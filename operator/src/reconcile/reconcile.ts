@@ -203,7 +203,13 @@ export class ClusterReconciler implements Reconciler {
           bridgeDeploy !== undefined &&
           ((bridgeDeploy.status?.observedGeneration ?? 0) < (bridgeDeploy.metadata?.generation ?? 0) ||
             (bridgeDeploy.status?.updatedReplicas ?? 0) < (bridgeDeploy.spec?.replicas ?? 1) ||
-            (bridgeDeploy.status?.replicas ?? 0) > (bridgeDeploy.status?.updatedReplicas ?? 0)),
+            (bridgeDeploy.status?.replicas ?? 0) > (bridgeDeploy.status?.updatedReplicas ?? 0) ||
+            // Its new pod exists but is not ready yet: the roll is not over (the cluster's last version is
+            // still another one), which the Deployment's counts alone do not say.
+            (cluster.status?.version !== undefined &&
+              cluster.status.version !== spec.version &&
+              templateVersion(bridgeDeploy) === spec.version &&
+              (bridgeDeploy.status?.readyReplicas ?? 0) < (bridgeDeploy.spec?.replicas ?? 1))),
         ready: (bridgeDeploy?.status?.readyReplicas ?? 0) >= (bridgeDeploy?.spec?.replicas ?? 1),
       },
     });

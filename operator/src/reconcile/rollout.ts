@@ -132,12 +132,17 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const base = { versions, storagePartition: storage.partition, done };
   if (storage.message !== undefined) return { ...base, step: 'RollingStorage', message: storage.message };
   // Core or the bridge still on an older version wait behind storage (or core): that is still the roll.
-  if (input.core.version !== undefined && input.core.version !== target && !storage.settled)
+  if (input.core.version !== undefined && input.core.version !== target && !storage.settled) {
+    // Every pod may be on the new revision already: name the one that still holds the roll.
+    const holder = input.storage.pods.find((p) => !healthy(p));
     return {
       ...base,
       step: 'RollingStorage',
-      message: `rolling to ${target}: core waits until every storage pod is updated, ready and caught up`,
+      message:
+        `rolling to ${target}: core waits until every storage pod is updated, ready and caught up` +
+        (holder ? ` (waiting for ${waitingFor(holder)})` : ''),
     };
+  }
   if (core.message !== undefined) return { ...base, step: 'RollingCore', message: core.message };
   if (
     input.bridge.enabled &&
