@@ -3,66 +3,29 @@
  * holds the Lease, the standby takes it within the lease duration when the leader is SIGKILLed, and at
  * once when the leader is stopped with SIGTERM (it hands the Lease back).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
+import { startOperator as start, type OperatorProcess as Operator } from './operator-process.js';
 import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../../e2e/cluster/kube.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const MAIN = process.env.DSM_OPERATOR_MAIN ?? join(here, '../../dist/main.js');
 const LEASE = 'dsm-operator-test';
 const LEASE_MS = 6000;
 
 let namespace: string;
 const children: ChildProcess[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Operator {
-  child: ChildProcess;
-  name: string;
-  healthPort: number;
-  exited: Promise<number | null>;
-  output: () => string;
-}
-
 async function startOperator(name: string): Promise<Operator> {
-  const [metricsPort, healthPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      POD_NAME: name,
-      POD_NAMESPACE: namespace,
-      DSM_OPERATOR_WATCH_NAMESPACES: namespace,
-      DSM_OPERATOR_LEASE_NAME: LEASE,
-      DSM_OPERATOR_LEASE_DURATION_MS: String(LEASE_MS),
-      DSM_OPERATOR_RENEW_DEADLINE_MS: '4000',
-      DSM_OPERATOR_RETRY_PERIOD_MS: '1000',
-      DSM_OPERATOR_METRICS_PORT: String(metricsPort),
-      DSM_OPERATOR_HEALTH_PORT: String(healthPort),
-      DSM_OPERATOR_HOST: '127.0.0.1',
-      DSM_OPERATOR_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const operator = await start(name, {
+    POD_NAMESPACE: namespace,
+    DSM_OPERATOR_WATCH_NAMESPACES: namespace,
+    DSM_OPERATOR_LEASE_NAME: LEASE,
+    DSM_OPERATOR_LEASE_DURATION_MS: String(LEASE_MS),
+    DSM_OPERATOR_RENEW_DEADLINE_MS: '4000',
+    DSM_OPERATOR_RETRY_PERIOD_MS: '1000',
   });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, name, healthPort, exited, output: () => out };
+  children.push(operator.child);
+  return operator;
 }
 
 async function holder(): Promise<string | undefined> {

@@ -9,10 +9,9 @@
  * `<pod>.<headless>.<namespace>.svc:8765`, which nothing resolves here), so the cluster cannot become Ready
  * in this layer: the test checks instead that StorageReady names the storage pods that did not answer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -35,9 +34,9 @@ import {
   setPodReady,
   waitFor,
 } from '../../../e2e/cluster/kube.js';
+import { startOperator as start, type OperatorProcess as Operator } from './operator-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MAIN = process.env.DSM_OPERATOR_MAIN ?? join(here, '../../dist/main.js');
 const EXAMPLE = join(here, '../../../examples/dsmcluster.yaml');
 const LEASE = 'dsm-operator-main-test';
 const LEASE_MS = 6000;
@@ -52,48 +51,17 @@ const apps = config.makeApiClient(k8s.AppsV1Api);
 let namespace: string;
 const children: ChildProcess[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Operator {
-  child: ChildProcess;
-  name: string;
-  metricsPort: number;
-  output: () => string;
-}
-
 async function startOperator(name: string): Promise<Operator> {
-  const [metricsPort, healthPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      POD_NAME: name,
-      POD_NAMESPACE: namespace,
-      DSM_OPERATOR_WATCH_NAMESPACES: namespace,
-      DSM_OPERATOR_LEASE_NAME: LEASE,
-      DSM_OPERATOR_LEASE_DURATION_MS: String(LEASE_MS),
-      DSM_OPERATOR_RENEW_DEADLINE_MS: '4000',
-      DSM_OPERATOR_RETRY_PERIOD_MS: '1000',
-      DSM_OPERATOR_METRICS_PORT: String(metricsPort),
-      DSM_OPERATOR_HEALTH_PORT: String(healthPort),
-      DSM_OPERATOR_HOST: '127.0.0.1',
-      DSM_OPERATOR_LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const operator = await start(name, {
+    POD_NAMESPACE: namespace,
+    DSM_OPERATOR_WATCH_NAMESPACES: namespace,
+    DSM_OPERATOR_LEASE_NAME: LEASE,
+    DSM_OPERATOR_LEASE_DURATION_MS: String(LEASE_MS),
+    DSM_OPERATOR_RENEW_DEADLINE_MS: '4000',
+    DSM_OPERATOR_RETRY_PERIOD_MS: '1000',
   });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, name, metricsPort, output: () => out };
+  children.push(operator.child);
+  return operator;
 }
 
 async function holder(): Promise<string | undefined> {

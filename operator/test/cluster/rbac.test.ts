@@ -5,9 +5,8 @@
  * what they should (the peer token derived from the operator's key), the status gets its conditions, and
  * nothing in the operator's log is a 403. charts/dsm-operator/test proves the same RBAC is the least.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +23,7 @@ import {
   type KubeObject,
 } from '@dsm/cdk8s';
 import { derivePeerToken } from '../../src/peer-token.js';
+import { startOperator } from './operator-process.js';
 import {
   deleteNamespace,
   freshNamespace,
@@ -36,7 +36,6 @@ import {
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');
-const MAIN = process.env.DSM_OPERATOR_MAIN ?? join(here, '../../dist/main.js');
 const CHART = join(root, 'charts/dsm-operator');
 const EXAMPLE = join(root, 'examples/dsmcluster.yaml');
 const KEY_SECRET = 'dsm-operator-key';
@@ -50,7 +49,7 @@ let work: string;
 let release: string;
 let watched: string;
 let operator: ChildProcess | undefined;
-let output = '';
+let output: () => string = () => '';
 
 async function helm(args: string[]): Promise<string> {
   const { stdout } = await run(join(process.env.DSM_CLUSTER_BIN!, 'helm'), args, {
@@ -63,17 +62,6 @@ async function helm(args: string[]): Promise<string> {
     },
   });
   return stdout;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A kubeconfig with the test cluster's server and CA, and nothing but `token` to authenticate. */
@@ -150,29 +138,20 @@ beforeAll(async () => {
   ).stdout.trim();
   const kubeconfigFile = tokenKubeconfig(token);
 
-  const [metricsPort, healthPort] = [await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = {};
   // Nothing of the test's own identity reaches the operator: only the token kubeconfig.
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('DSM_OPERATOR_') && k !== 'KUBECONFIG' && !k.startsWith('POD_')) env[k] = v;
-  operator = spawn(process.execPath, [MAIN], {
-    env: {
-      ...env,
+  const started = await startOperator(
+    'dsm-operator-rbac-0',
+    {
       KUBECONFIG: kubeconfigFile,
-      POD_NAME: 'dsm-operator-rbac-0',
       POD_NAMESPACE: release,
       DSM_OPERATOR_LEASE_NAMESPACE: release,
       DSM_OPERATOR_WATCH_NAMESPACES: watched,
-      DSM_OPERATOR_METRICS_PORT: String(metricsPort),
-      DSM_OPERATOR_HEALTH_PORT: String(healthPort),
-      DSM_OPERATOR_HOST: '127.0.0.1',
-      DSM_OPERATOR_LOG_LEVEL: 'debug',
       DSM_OPERATOR_RESYNC_MS: '5000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  operator.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  operator.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    { inherit: false, logLevel: 'debug' },
+  );
+  operator = started.child;
+  output = started.output;
 
   await kubectl(['apply', '-n', watched, '-f', EXAMPLE]);
 });
@@ -275,9 +254,9 @@ describe("the operator with nothing but the chart's RBAC", () => {
     // Another resync (every 5 s) with everything in place, then look at the whole log.
     await new Promise((resolve) => setTimeout(resolve, 6000));
     expect(operator?.exitCode).toBeNull();
-    expect(output).toMatch(/operator key created/);
+    expect(output()).toMatch(/operator key created/);
     // A refusal shows as the apiserver's status code or its reason, in whatever log line reports it.
-    const refused = output
+    const refused = output()
       .split('\n')
       .filter((line) => /"(status|code|statusCode)":\s*403\b|HTTP 403\b|forbidden/i.test(line));
     expect(refused).toEqual([]);
