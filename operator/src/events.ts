@@ -8,13 +8,13 @@ import {
   ApiException,
   PatchStrategy,
   V1MicroTime,
-  setHeaderOptions,
-  type EventsV1Api,
   type EventsV1Event,
+  type KubeConfig,
 } from '@kubernetes/client-node';
 import { API_VERSION, KIND } from '@dsm/cdk8s';
 import type { Logger } from '@dsm/runtime/log';
 import type { EventRecorder, EventSubject, EventType } from './controller/types.js';
+import { HttpMethod, rawRequest } from './controller/raw.js';
 import { LOG } from './log-fields.js';
 import type { OperatorMetrics } from './metrics.js';
 
@@ -121,7 +121,7 @@ export function eventObject(
 }
 
 export interface EventRecorderOptions {
-  api: EventsV1Api;
+  kubeConfig: KubeConfig;
   /** The pod name: which replica reported. */
   reportingInstance: string;
   log: Logger;
@@ -162,7 +162,8 @@ export class KubeEventRecorder implements EventRecorder {
     reason: string,
     message: string,
   ): Promise<void> {
-    const { api, metrics } = this.options;
+    const { kubeConfig, metrics } = this.options;
+    const events = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(cluster.metadata.namespace)}/events`;
     const now = this.now();
     const decision = this.series.decide(key, now);
     const entry = this.series.entry(key);
@@ -174,14 +175,10 @@ export class KubeEventRecorder implements EventRecorder {
       if (decision.action === 'bump' && entry !== undefined) {
         try {
           metrics?.apiWrites.inc({ verb: 'patch', kind: 'Event' });
-          await api.patchNamespacedEvent(
-            {
-              name: entry.name,
-              namespace: entry.namespace,
-              body: { series: { count: decision.count, lastObservedTime: new V1MicroTime(now) } },
-            },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-          );
+          await rawRequest(kubeConfig, HttpMethod.PATCH, `${events}/${encodeURIComponent(entry.name)}`, {
+            body: { series: { count: decision.count, lastObservedTime: new V1MicroTime(now) } },
+            contentType: PatchStrategy.MergePatch,
+          });
           this.series.record(key, { ...entry, count: decision.count, lastObserved: now });
           metrics?.eventsWritten.inc({ type, reason, outcome: 'aggregated' });
           return;
@@ -201,7 +198,7 @@ export class KubeEventRecorder implements EventRecorder {
         this.unique++,
       );
       metrics?.apiWrites.inc({ verb: 'create', kind: 'Event' });
-      const created = await api.createNamespacedEvent({ namespace: cluster.metadata.namespace, body });
+      const created = await rawRequest<EventsV1Event>(kubeConfig, HttpMethod.POST, events, { body });
       this.series.record(key, {
         name: created.metadata?.name ?? body.metadata!.name!,
         namespace: cluster.metadata.namespace,

@@ -6,7 +6,7 @@
  * SIGTERM stops the workers, releases the Lease so the standby takes over without waiting, and exits 0.
  */
 import { randomBytes } from 'node:crypto';
-import { CoordinationV1Api, EventsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '@dsm/runtime/config';
 import { createHttpApp, serve, type ServerHandle } from '@dsm/runtime/http';
 import { createLogger } from '@dsm/runtime/log';
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     metrics,
     log,
     events: new KubeEventRecorder({
-      api: kc.makeApiClient(EventsV1Api),
+      kubeConfig: kc,
       reportingInstance: pod,
       log,
       metrics,
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
 
   const shutdown = new GracefulShutdown({ logger: log });
   const elector = new LeaderElector({
-    api: kc.makeApiClient(CoordinationV1Api),
+    kubeConfig: kc,
     namespace: config.leaseNamespace,
     name: config.leaseName,
     identity,

@@ -9,7 +9,6 @@
  */
 import {
   ApiException,
-  CustomObjectsApi,
   ListWatch,
   Watch,
   type KubeConfig,
@@ -378,10 +377,12 @@ export class Informers implements ObjectCache {
   async checkCapabilities(): Promise<Capabilities> {
     let served: Set<string>;
     try {
-      const resources = await this.options.kubeConfig
-        .makeApiClient(CustomObjectsApi)
-        .getAPIResources({ group: MONITORING_GROUP, version: MONITORING_VERSION });
-      served = new Set(resources.resources.map((r) => r.name));
+      const resources = await rawRequest<{ resources?: { name: string }[] }>(
+        this.options.kubeConfig,
+        HttpMethod.GET,
+        `/apis/${MONITORING_GROUP}/${MONITORING_VERSION}`,
+      );
+      served = new Set((resources.resources ?? []).map((r) => r.name));
     } catch (err) {
       if (!(err instanceof ApiException && err.code === 404)) {
         // Discovery failed for another reason: keep what we knew rather than flap.

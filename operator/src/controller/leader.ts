@@ -12,13 +12,14 @@ import { randomBytes } from 'node:crypto';
 import {
   ApiException,
   V1MicroTime,
-  type CoordinationV1Api,
+  type KubeConfig,
   type V1Lease,
   type V1LeaseSpec,
 } from '@kubernetes/client-node';
 import type { Logger } from '@dsm/runtime/log';
 import { LOG } from '../log-fields.js';
 import type { OperatorMetrics } from '../metrics.js';
+import { HttpMethod, rawRequest } from './raw.js';
 
 /** What the decision needs of a Lease, times in epoch milliseconds. */
 export interface LeaseRecord {
@@ -140,7 +141,7 @@ function specOf(record: LeaseRecord): V1LeaseSpec {
 // The elector
 
 export interface LeaderElectorOptions {
-  api: CoordinationV1Api;
+  kubeConfig: KubeConfig;
   namespace: string;
   name: string;
   identity: string;
@@ -284,9 +285,15 @@ export class LeaderElector {
     return { name: this.options.name, namespace: this.options.namespace };
   }
 
+  private path(named: boolean): string {
+    const { namespace, name } = this.options;
+    const leases = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+    return named ? `${leases}/${encodeURIComponent(name)}` : leases;
+  }
+
   private async read(): Promise<V1Lease | undefined> {
     try {
-      this.lease = await this.options.api.readNamespacedLease(this.meta());
+      this.lease = await rawRequest<V1Lease>(this.options.kubeConfig, HttpMethod.GET, this.path(true));
       return this.lease;
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return undefined;
@@ -295,12 +302,14 @@ export class LeaderElector {
   }
 
   private async write(body: V1Lease, verb: 'create' | 'update'): Promise<void> {
-    const { api, namespace, name } = this.options;
     this.options.metrics?.apiWrites.inc({ verb, kind: 'Lease' });
-    this.lease =
-      verb === 'create'
-        ? await api.createNamespacedLease({ namespace, body })
-        : await api.replaceNamespacedLease({ namespace, name, body });
+    // An update is a PUT carrying the resourceVersion last seen: it fails with 409 if anyone wrote since.
+    this.lease = await rawRequest<V1Lease>(
+      this.options.kubeConfig,
+      verb === 'create' ? HttpMethod.POST : HttpMethod.PUT,
+      this.path(verb === 'update'),
+      { body },
+    );
   }
 
   /** Fires when the renew deadline passes without a renew, even while a request hangs. */

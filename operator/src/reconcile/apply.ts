@@ -4,28 +4,17 @@
  * deletes of pruned objects, and the status subresource. Bodies go as the constructs made them (raw.ts:
  * client-node's typed serializer would drop fields such as a NetworkPolicy rule's `from`).
  */
-import {
-  ApiException,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { collectionPath, objectPath, WATCHED_KINDS } from '../controller/informers.js';
 import { HttpMethod, rawRequest } from '../controller/raw.js';
 import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION, type DSMClusterStatus } from '@dsm/cdk8s';
 import type { OperatorMetrics } from '../metrics.js';
 
 export class Writer {
-  private readonly custom: CustomObjectsApi;
-
   constructor(
     private readonly kubeConfig: KubeConfig,
     private readonly metrics: OperatorMetrics,
-  ) {
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  }
+  ) {}
 
   /** Server-side apply, forced: the operator owns every field it sets. */
   async apply(object: KubernetesObject): Promise<void> {
@@ -76,24 +65,17 @@ export class Writer {
   /** Applies `status` through the status subresource (the spec is never written here). */
   async writeStatus(cluster: { name: string; namespace: string }, status: DSMClusterStatus): Promise<void> {
     this.metrics.apiWrites.inc({ verb: 'apply', kind: `${KIND}/status` });
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: cluster.namespace,
-        plural: PLURAL,
-        name: cluster.name,
-        body: {
-          apiVersion: `${GROUP}/${VERSION}`,
-          kind: KIND,
-          metadata: { name: cluster.name, namespace: cluster.namespace },
-          status,
-        },
-        fieldManager: FIELD_MANAGER,
-        force: true,
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(cluster.namespace)}/${PLURAL}/${encodeURIComponent(cluster.name)}/status`;
+    await rawRequest(this.kubeConfig, HttpMethod.PATCH, path, {
+      query: { fieldManager: FIELD_MANAGER, force: 'true' },
+      body: {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: KIND,
+        metadata: { name: cluster.name, namespace: cluster.namespace },
+        status,
       },
-      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-    );
+      contentType: PatchStrategy.ServerSideApply,
+    });
   }
 }
 
