@@ -51,21 +51,12 @@ RUN --mount=type=secret,id=npm-ca,required=false \
       $(node scripts/image.mjs workspaces $packages | sed 's/^/--workspace=/') \
  && node scripts/image.mjs prune node_modules $packages
 
-# ---- the operator, compiled, and the production dependencies of its closure only (no CLI, no hardhat)
+# ---- the operator, compiled and bundled into one file with what it runs of its dependencies
+#      (operator/scripts/bundle.mjs says why): the image needs no node_modules
 FROM deps AS operator-build
 COPY . .
 RUN node_modules/.bin/tsc -b $(node scripts/image.mjs workspaces @dsm/operator) \
- && node scripts/image.mjs copy-workspaces /out @dsm/operator
-
-FROM base AS operator-prod-deps
-COPY --from=manifests /manifests/ ./
-COPY scripts/image.mjs scripts/
-RUN --mount=type=secret,id=npm-ca,required=false \
-    --mount=type=cache,id=dsm-npm,target=/root/.npm,sharing=locked \
-    if [ -s /run/secrets/npm-ca ]; then export npm_config_cafile=/run/secrets/npm-ca; fi; \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=warn \
-      $(node scripts/image.mjs workspaces @dsm/operator | sed 's/^/--workspace=/') \
- && node scripts/image.mjs prune node_modules @dsm/operator
+ && node operator/scripts/bundle.mjs
 
 # ---- the dev chain: hardhat (a devDependency of @dsm/bridge, at the lockfile's version) and what it runs with
 FROM deps AS evm-deps
@@ -165,8 +156,7 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
 CMD ["node", "/app/workloads/bridge/dist/main.js"]
 
 FROM runtime AS operator
-COPY --from=operator-prod-deps /app/node_modules /app/node_modules
-COPY --from=operator-build /out/ /app/
+COPY --from=operator-build /app/operator/dist/bundle/dsm-operator.mjs /app/dsm-operator.mjs
 ARG SOURCE=https://github.com/cryptskii/self_evolving_cryptographic_identification
 ARG REVISION=unknown
 ARG VERSION=0.1.0
@@ -181,8 +171,9 @@ EXPOSE 8080 8081
 # Kubernetes probes /healthz itself; this is for `docker run`.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.DSM_OPERATOR_HEALTH_PORT || 8081}/healthz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# operator/src/node-flags.ts explains these flags (and its test keeps this line equal to it).
-CMD ["node", "--optimize-for-size", "--max-semi-space-size=1", "--max-old-space-size=128", "/app/operator/dist/main.js"]
+# operator/src/node-flags.ts explains this environment and these flags (and its test keeps them equal).
+ENV MALLOC_ARENA_MAX=2
+CMD ["node", "--optimize-for-size", "--max-semi-space-size=1", "--max-old-space-size=128", "--heap-growing-percent=10", "--no-opt", "--no-maglev", "/app/dsm-operator.mjs"]
 
 FROM runtime AS evm
 COPY --from=evm-deps /out/ /opt/evm/

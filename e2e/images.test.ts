@@ -147,6 +147,12 @@ describe('the images', () => {
     expect(facts.operator.inspect.Config.Healthcheck?.Test[3]).toContain('/healthz');
   });
 
+  it('give the operator its bundle alone: one file under /app, no node_modules', () => {
+    const app = facts.operator.files.filter((p) => p.startsWith('app/') && !p.endsWith('/'));
+    expect(app).toEqual(['app/dsm-operator.mjs']);
+    expect(facts.operator.inspect.Config.Cmd.at(-1)).toBe('/app/dsm-operator.mjs');
+  });
+
   it('hold no CA bundle, npm cache, npm, package manager or build toolchain', () => {
     const forbidden = [
       /(^|\/)ca-certificates(\.crt)?$/,

@@ -1,7 +1,7 @@
 /**
  * The DSM operator for the monitoring e2e: a Kubernetes control plane of the suite's own on loopback
  * (e2e/cluster/up.sh with DSM_CLUSTER_DIR in a temporary folder, never the shared /tmp/dsm-cluster), the
- * DSMCluster CRD, two operator/dist/main.js processes (leader and standby) and one DSMCluster
+ * DSMCluster CRD, two operator processes (its bundle, as the image runs it) (leader and standby) and one DSMCluster
  * (examples/dsmcluster.yaml) whose spec changes once: reconciles, API writes, Events, the work queue and
  * reconcile durations then all have samples. No kubelet: the pods stay Pending and the cluster Progressing,
  * so the leader keeps requeueing it, which is what a rolling-out cluster looks like to the metrics.
@@ -179,7 +179,7 @@ export class OperatorStack {
   }
 
   private start(replica: OperatorReplica): void {
-    const child = spawn(process.execPath, [join(ROOT, 'operator/dist/main.js')], {
+    const child = spawn(process.execPath, [join(ROOT, 'operator/dist/bundle/dsm-operator.mjs')], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -1,14 +1,16 @@
 /**
- * The real operator (operator/dist/main.js) as one process on the admin kubeconfig, every namespace watched,
+ * The real operator (its bundle, operator/dist/bundle/dsm-operator.mjs, as the image runs it) as one process on the admin kubeconfig, every namespace watched,
  * metrics and health on free loopback ports; its /metrics read as numbers, its memory from /proc as well.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { METRIC, NODE_FLAGS as OPERATOR_NODE_FLAGS } from '@dsm/operator';
-
-const MAIN = join(import.meta.dirname, '../../dist/main.js');
+import {
+  METRIC,
+  NODE_ENV as OPERATOR_NODE_ENV,
+  NODE_FLAGS as OPERATOR_NODE_FLAGS,
+  OPERATOR_BUNDLE,
+} from '@dsm/operator';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -99,6 +101,8 @@ export class OperatorProcess {
   private sampler: NodeJS.Timeout | undefined;
   /** Highest VmRSS seen by the sampler (bytes). */
   peakSampledRss = 0;
+  /** Highest RssAnon seen by the sampler (bytes). */
+  peakSampledAnon = 0;
   metricsPort = 0;
   workers = 0;
 
@@ -110,7 +114,7 @@ export class OperatorProcess {
     // Nothing of the caller's DSM_* or POD_* reaches the operator: only what is set here.
     for (const [k, v] of Object.entries(process.env))
       if (v !== undefined && !k.startsWith('DSM_') && !k.startsWith('POD_')) env[k] = v;
-    Object.assign(env, {
+    Object.assign(env, OPERATOR_NODE_ENV, {
       KUBECONFIG: kubeconfig,
       POD_NAME: 'dsm-operator-bench',
       DSM_OPERATOR_LEASE_NAMESPACE: 'default',
@@ -121,8 +125,8 @@ export class OperatorProcess {
       DSM_OPERATOR_RESYNC_MS: String(settings.resyncMs),
       DSM_OPERATOR_LOG_LEVEL: 'warn',
     });
-    // The node flags the image runs the operator with (Dockerfile), so the figures are the shipped ones.
-    const child = spawn(process.execPath, [...OPERATOR_NODE_FLAGS, MAIN], {
+    // The node flags and environment the image runs the operator with (Dockerfile): the shipped figures.
+    const child = spawn(process.execPath, [...OPERATOR_NODE_FLAGS, OPERATOR_BUNDLE], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -133,8 +137,9 @@ export class OperatorProcess {
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
     this.sampler = setInterval(() => {
-      const rss = this.proc().VmRSS;
-      if (rss !== undefined && rss > this.peakSampledRss) this.peakSampledRss = rss;
+      const { VmRSS, RssAnon } = this.proc();
+      if (VmRSS !== undefined && VmRSS > this.peakSampledRss) this.peakSampledRss = VmRSS;
+      if (RssAnon !== undefined && RssAnon > this.peakSampledAnon) this.peakSampledAnon = RssAnon;
     }, 250);
     this.sampler.unref();
   }
@@ -152,8 +157,12 @@ export class OperatorProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** VmRSS and VmHWM (peak) of the process, in bytes, from /proc/<pid>/status. */
-  proc(): { VmRSS?: number; VmHWM?: number } {
+  /**
+   * VmRSS, VmHWM (its peak) and VmRSS's two parts (RssAnon: the process's own memory; RssFile: pages of
+   * files it maps, the node executable above all, shared with every process mapping them), in bytes, from
+   * /proc/<pid>/status.
+   */
+  proc(): { VmRSS?: number; VmHWM?: number; RssAnon?: number; RssFile?: number } {
     if (!this.alive()) return {};
     try {
       const text = readFileSync(`/proc/${this.child!.pid}/status`, 'utf8');
@@ -161,7 +170,7 @@ export class OperatorProcess {
         const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
         return m ? Number(m[1]) * 1024 : undefined;
       };
-      return { VmRSS: kb('VmRSS'), VmHWM: kb('VmHWM') };
+      return { VmRSS: kb('VmRSS'), VmHWM: kb('VmHWM'), RssAnon: kb('RssAnon'), RssFile: kb('RssFile') };
     } catch {
       return {};
     }

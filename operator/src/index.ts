@@ -25,4 +25,7 @@ export {
 export { EventSeries, KubeEventRecorder, REPORTING_CONTROLLER } from './events.js';
 export { OPERATOR_ENV, loadOperatorConfig, operatorConfigSchema, type OperatorConfig } from './config.js';
 export { LOG } from './log-fields.js';
-export { NODE_FLAGS } from './node-flags.js';
+export { NODE_ENV, NODE_FLAGS } from './node-flags.js';
+
+/** The operator as one file (scripts/bundle.mjs): what the image, the cluster tests and the benchmark run. */
+export const OPERATOR_BUNDLE = new URL('../dist/bundle/dsm-operator.mjs', import.meta.url).pathname;

@@ -1,15 +1,17 @@
 /**
- * operator/dist/main.js as a child process, as a pod runs it: its own name, metrics and health on free
+ * The operator (its bundle, dist/bundle/dsm-operator.mjs) as a child process, as a pod runs it: its own name, metrics and health on free
  * loopback ports, its output kept for the test to read. `env` adds the rest (lease, namespaces, ...);
  * `inherit: false` passes none of the test's own DSM_OPERATOR_*, POD_* or KUBECONFIG variables.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_ENV, NODE_FLAGS } from '@dsm/operator';
 import { freePort } from '@dsm/testkit';
 
 export const MAIN =
-  process.env.DSM_OPERATOR_MAIN ?? join(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
+  process.env.DSM_OPERATOR_MAIN ??
+  join(dirname(fileURLToPath(import.meta.url)), '../../dist/bundle/dsm-operator.mjs');
 
 export interface OperatorProcess {
   child: ChildProcess;
@@ -33,9 +35,10 @@ export async function startOperator(
       !(k.startsWith('DSM_OPERATOR_') || k.startsWith('POD_') || k === 'KUBECONFIG')
     )
       base[k] = v;
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
     env: {
       ...base,
+      ...NODE_ENV,
       POD_NAME: name,
       DSM_OPERATOR_METRICS_PORT: String(metricsPort),
       DSM_OPERATOR_HEALTH_PORT: String(healthPort),
