@@ -1,7 +1,7 @@
 /**
  * `npm run bench` for @dsm/operator (issue 11's figures), on a control plane of its own (etcd,
  * kube-apiserver, kube-controller-manager from e2e/cluster; no kubelet, so pods stay Pending and no cluster
- * ever reaches Ready) and the real operator process (dist/main.js, every namespace watched):
+ * ever reaches Ready) and the real operator process (its bundle, every namespace watched):
  * 1. apply → every object desiredObjects() names exists, for clusters created one after another, p50/p99,
  *    next to the bench creating the same DSMCluster and server-side applying those objects itself;
  * 2. a burst of DSMClusters created at once → all have their objects and a status for their generation,
@@ -14,12 +14,19 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
 import {
   desiredObjects,
   dsmClusterSpecSchema,
   FIELD_MANAGER,
   generatedSecrets,
+  LABELS,
   type DSMCluster,
   type KubeObject,
 } from '@dsm/cdk8s';
@@ -97,6 +104,28 @@ const cleanup = async () => {
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
   process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+
+/** Until every StatefulSet of the clusters has observed its generation and has all its pods: the pods wanted. */
+async function controllerManagerSettled(config: ReturnType<typeof kubeConfigFrom>): Promise<number> {
+  const selector = `labelSelector=${encodeURIComponent(LABELS.cluster)}`;
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const [sets, pods] = await Promise.all([
+      request<{ items: V1StatefulSet[] }>(config, HttpMethod.GET, `/apis/apps/v1/statefulsets?${selector}`),
+      request<{ items: unknown[] }>(config, HttpMethod.GET, `/api/v1/pods?${selector}`),
+    ]);
+    const wanted = sets.items.reduce((sum, set) => sum + (set.spec?.replicas ?? 0), 0);
+    const settled = sets.items.every(
+      (set) =>
+        set.status?.observedGeneration === set.metadata?.generation &&
+        set.status?.replicas === set.spec?.replicas &&
+        set.status?.currentRevision === set.status?.updateRevision,
+    );
+    if (settled && pods.items.length === wanted) return wanted;
+    if (Date.now() > deadline) throw new Error('timed out waiting for the StatefulSets to have every pod');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
 
 try {
   const kubeconfig = await phase('controlPlaneUp', up);
@@ -210,6 +239,8 @@ try {
       processResidentMiB: value('process_resident_memory_bytes'),
       vmRssMiB: mib(op.proc().VmRSS),
       vmHwmMiB: mib(op.proc().VmHWM),
+      rssAnonMiB: mib(op.proc().RssAnon),
+      rssFileMiB: mib(op.proc().RssFile),
       heapUsedMiB: value('nodejs_heap_size_used_bytes'),
       heapTotalMiB: value('nodejs_heap_size_total_bytes'),
       externalMiB: value('nodejs_external_memory_bytes'),
@@ -251,6 +282,9 @@ try {
     );
     return { createdMs, done };
   });
+  // The controller-manager keeps creating pods and PVCs (hence new StatefulSet status, hence new cluster
+  // status) well after every cluster converged: "converged" below starts once it has finished too.
+  const workloadsSettled = await phase('workloadsSettled', () => controllerManagerSettled(config));
   const settledBurst = await quiet(op);
   const burstWrites = delta(beforeBurst, await op.counters());
   const convergedMemory = await memory();
@@ -281,7 +315,11 @@ try {
     await quiet(op, 2000, 30_000);
     return delta(before, await op.counters());
   });
-  const peakMemory = { sampledVmRssMiB: mib(op.peakSampledRss), vmHwmMiB: mib(op.proc().VmHWM) };
+  const peakMemory = {
+    sampledVmRssMiB: mib(op.peakSampledRss),
+    vmHwmMiB: mib(op.proc().VmHWM),
+    sampledRssAnonMiB: mib(op.peakSampledAnon),
+  };
   const operatorExit = await op.stop();
   operator = undefined;
 
@@ -368,7 +406,7 @@ try {
         bins.built.length > 0
           ? `built by this run: ${bins.built.join(', ')}`
           : 'cached (e2e/cluster/build.sh)',
-      operator: 'operator/dist/main.js, one process, admin kubeconfig, all namespaces',
+      operator: 'operator/dist/bundle/dsm-operator.mjs, one process, admin kubeconfig, all namespaces',
       workers: WORKERS,
       resyncMs: RESYNC_MS,
       spec: SPEC,
@@ -419,6 +457,7 @@ try {
       floorWhat: `writes one cluster needs at least: ${sample.length} applies, the generated Secrets, 1 status (the baseline's writes, the DSMCluster create excluded)`,
       converged: {
         clusters: clustersNow,
+        from: `the controller-manager done (every StatefulSet at its generation, all ${workloadsSettled} pods created), then no operator write for 3 s`,
         resync: {
           what: `${2 * RESYNC_MS + 1500} ms of resyncs (every ${RESYNC_MS} ms) and requeues, nothing changed`,
           ...converged(resync),

@@ -62,7 +62,7 @@ export const chartValuesSchema = z
         limits: z.record(z.string(), quantity).optional(),
       })
       .strict()
-      .default({ requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } })
+      .default({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } })
       .describe('Resources of the operator container.'),
     nodeSelector: labels.default({}).describe('Node labels the operator pods require.'),
     tolerations: z.array(open).default([]).describe('Tolerations of the operator pods.'),
