@@ -220,6 +220,8 @@ describe('helm install on the real apiserver', () => {
   };
 
   it('installs the CRD, the RBAC and two operator replicas', async () => {
+    // enableServiceLinks false: Kubernetes would otherwise set DSM_OPERATOR_METRICS_PORT=tcp://... for
+    // the metrics Service, over the operator's setting.
     const { stdout } = await kubectl([
       'get',
       'deployment',
@@ -227,9 +229,9 @@ describe('helm install on the real apiserver', () => {
       '-n',
       release,
       '-o',
-      'jsonpath={.spec.replicas}',
+      'jsonpath={.spec.replicas} {.spec.template.spec.enableServiceLinks}',
     ]);
-    expect(stdout).toBe('2');
+    expect(stdout).toBe('2 false');
     const crd = await kubectl([
       'get',
       'crd',
