@@ -82,7 +82,7 @@ export async function deleteNamespace(name: string): Promise<void> {
 
 /**
  * Installs (server-side apply, through kubectl: client-node's typed serializer drops the CRD schema's
- * `x-kubernetes-*` keys) the DSMCluster CRD and waits until the apiserver serves it.
+ * `x-kubernetes-*` keys) the DSMCluster CRD and waits until the apiserver serves it and its OpenAPI.
  */
 export async function installCrd(): Promise<void> {
   // Imported when used: the harness's own tests need no CRD.
@@ -93,6 +93,14 @@ export async function installCrd(): Promise<void> {
     JSON.stringify(crd),
   );
   await kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd.metadata.name}`]);
+  // The OpenAPI documents (what kubeconform's schemas and `kubectl explain` read) follow a moment later.
+  const group = crd.metadata.name.slice(crd.metadata.name.indexOf('.') + 1);
+  await waitFor(`/openapi/v3 to serve ${group}`, async () => {
+    const index = JSON.parse((await kubectl(['get', '--raw', '/openapi/v3'])).stdout) as {
+      paths: Record<string, unknown>;
+    };
+    return Object.keys(index.paths).some((path) => path.startsWith(`apis/${group}/`));
+  });
 }
 
 /**
