@@ -1,5 +1,5 @@
 /**
- * The shell scripts of the Docker tooling and of compose/ pass shellcheck (Debian's, installed by
+ * The shell scripts of the Docker and cluster tooling and of compose/ pass shellcheck (Debian's, installed by
  * e2e/docker/prepare.sh), and `npm run compose:init` makes each secret once: mode 0600, owned by the images'
  * user, never overwritten.
  */
@@ -24,13 +24,18 @@ describe('the scripts', () => {
   afterAll(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
   it('pass shellcheck', async () => {
-    const scripts = [
-      ...readdirSync(join(root, 'e2e/docker'))
+    const shellScripts = (dir: string) =>
+      readdirSync(join(root, dir))
         .filter((f) => f.endsWith('.sh'))
-        .map((f) => `e2e/docker/${f}`),
+        .map((f) => `${dir}/${f}`);
+    const scripts = [
+      ...shellScripts('e2e/docker'),
+      ...shellScripts('e2e/cluster'),
+      ...shellScripts('e2e/cluster/node'),
       'compose/init-secrets.sh',
     ];
-    await ok(`shellcheck ${scripts.join(' ')}`, { cwd: root });
+    // -x: the cluster scripts source their versions, helpers and addresses (source-path=SCRIPTDIR).
+    await ok(`shellcheck -x ${scripts.join(' ')}`, { cwd: root });
   });
 
   it('npm run compose:init makes each secret once, 0600, for uid 1000, and never overwrites one', async () => {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Builds (once per version, cached under ~/.cache/dsm) the binaries the cluster tests need:
-# etcd, kube-apiserver, kube-controller-manager, kubectl, helm and kubeconform, all from
-# pinned upstream sources through the Go module proxy. Prints the bin folder on stdout.
-# Usage: build.sh [component...]   (default: all)
+# etcd, kube-apiserver, kube-controller-manager, kubectl, helm and kubeconform (the default set), and for a
+# whole node kube-scheduler, kubelet, kube-proxy and coredns, all from pinned upstream sources through the
+# Go module proxy. Prints the bin folder on stdout.
+# Usage: build.sh [component...]   (default: the control plane's set)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/versions.sh"
@@ -101,6 +103,7 @@ for c in "${components[@]}"; do
     etcd) build_etcd ;;
     kube-*|kubelet|kubectl) build_kube "$c" ;;
     helm) build_tool helm helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
+    coredns) build_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" github.com/coredns/coredns "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" ;;
     kubeconform) build_tool kubeconform github.com/yannh/kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform "-X main.version=$KUBECONFORM_VERSION" ;;
     *) echo "build.sh: unknown component $c" >&2; exit 2 ;;
   esac

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Stops the control plane up.sh started and removes its state.
+# shellcheck source-path=SCRIPTDIR
+# Stops the cluster up.sh started (its node first, if it has one: node/down.sh) and removes its state.
 set -uo pipefail
-dir="${DSM_CLUSTER_DIR:-/tmp/dsm-cluster}"
+here="$(cd "$(dirname "$0")" && pwd)"
+default_dir=/tmp/dsm-cluster
+[[ ${1:-} == --node ]] && default_dir=/tmp/dsm-node
+dir="${DSM_CLUSTER_DIR:-$default_dir}"
 [[ -d $dir ]] || exit 0
+[[ -d $dir/node ]] && DSM_CLUSTER_DIR="$dir" "$here/node/down.sh"
 for p in kube-controller-manager kube-apiserver etcd; do
   [[ -f $dir/$p.pid ]] || continue
   pid="$(cat "$dir/$p.pid")"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # What `npm run test:cluster` needs before its tests run: the packages built, and the pinned etcd,
 # kube-apiserver, kube-controller-manager, kubectl, helm and kubeconform built from the Go module proxy
 # (once per version, cached under ~/.cache/dsm/cluster-bin: about 7 min cold on 2 cores, instant warm).

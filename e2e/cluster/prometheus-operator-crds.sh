@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Prints the folder of the Prometheus operator's own CRD manifests (monitoring.coreos.com_*.yaml) at the
 # pinned version, taken from its Go module through the module proxy (the module carries example/), so
 # tests validate our ServiceMonitors and PrometheusRules against the real schemas, offline.

@@ -1,0 +1,31 @@
+# shellcheck shell=bash
+# Helpers shared by up.sh and node/up.sh (sourced).
+
+# client_cert PKI-DIR NAME SUBJECT: a client certificate NAME.crt/NAME.key signed by the test CA.
+client_cert() {
+  openssl req -newkey rsa:2048 -nodes -subj "$3" -keyout "$1/$2.key" -out "$1/$2.csr" 2>/dev/null
+  openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.crt" -CAkey "$1/ca.key" -CAcreateserial -days 3650 \
+    -out "$1/$2.crt" 2>/dev/null
+}
+
+# write_kubeconfig SERVER PKI-DIR NAME: a kubeconfig on stdout for the client certificate NAME.
+write_kubeconfig() {
+  cat <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: dsm-test
+  cluster:
+    server: $1
+    certificate-authority: $2/ca.crt
+users:
+- name: $3
+  user:
+    client-certificate: $2/$3.crt
+    client-key: $2/$3.key
+contexts:
+- name: dsm-test
+  context: { cluster: dsm-test, user: $3 }
+current-context: dsm-test
+YAML
+}
