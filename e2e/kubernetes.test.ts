@@ -7,7 +7,8 @@
  * down.sh leaves nothing behind on the host.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ok, root, sh, timing, waitFor } from './docker/stack.js';
 
@@ -187,6 +188,62 @@ describe('a single-node Kubernetes cluster running the images', () => {
     expect(described).toMatch(/Normal\s+AllComponentsReady\s+.*dsm\.io\/operator\s+Ready True/);
     expect((await kubectl('explain dsmcluster.spec.storage')).stdout).toContain('replicationFactor');
   }, 900_000);
+
+  it("serves the README's walkthrough through the core Service; both storage pods hold it; every pod has /metrics", async () => {
+    const secrets = mkdtempSync(join(tmpdir(), 'dsm-e2e-k8s-'));
+    try {
+      // The tokens as a user reads them: from the Secrets the operator generated.
+      for (const what of ['admin', 'api']) {
+        const b64 = (await kubectl(`get secret devnet-${what}-token -n ${DSM_NS} -o jsonpath={.data.token}`))
+          .stdout;
+        writeFileSync(join(secrets, `${what}-token`), Buffer.from(b64, 'base64'));
+        chmodSync(join(secrets, `${what}-token`), 0o600);
+      }
+      const core = (await kubectl(`get service devnet-core -n ${DSM_NS} -o jsonpath={.spec.clusterIP}`))
+        .stdout;
+      // The README's lines up to the bridge (this cluster has none), with the tokens' files for .dsm-dev/.
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const start = readme.indexOf('```bash\n', readme.indexOf('## Walkthrough')) + '```bash\n'.length;
+      const lines = readme
+        .slice(start, readme.indexOf('# The bridge:', start))
+        .replaceAll('.dsm-dev/', `${secrets}/`);
+      const t = Date.now();
+      const walk = await ok(`${lines}\necho "BOB=$BOB"`, {
+        cwd: root,
+        env: { DSM_URL: `http://${core}:7545`, DSM_ADMIN_URL: `http://${core}:8765` },
+        timeoutMs: 300_000,
+      });
+      timing('README walkthrough (to the bridge) through the core Service', Date.now() - t);
+      expect(walk.stdout).toContain('refused by the policy, as it should be');
+      expect(walk.stdout).toMatch(/^OK: 2\/2 states of \S+ verified/m);
+      const bob = /^BOB=(\S+)$/m.exec(walk.stdout)![1]!;
+
+      // Replication factor 2: each storage pod has Bob's head (the receive, height 1).
+      const pods = JSON.parse((await kubectl(`get pods -n ${DSM_NS} -o json`)).stdout) as {
+        items: { metadata: { name: string; labels: Record<string, string> }; status: { podIP: string } }[];
+      };
+      const storage = pods.items.filter(
+        (p) => p.metadata.labels['app.kubernetes.io/component'] === 'storage',
+      );
+      expect(storage).toHaveLength(2);
+      for (const pod of storage) {
+        const head = (await (
+          await fetch(`http://${pod.status.podIP}:8765/v1/identities/${bob}/head`)
+        ).json()) as {
+          n: number;
+          forked: boolean;
+        };
+        expect([pod.metadata.name, head.n, head.forked]).toEqual([pod.metadata.name, 1, false]);
+      }
+      // Every DSM pod serves Prometheus metrics on its P2P port (what the ServiceMonitors scrape).
+      for (const pod of pods.items) {
+        const metrics = await (await fetch(`http://${pod.status.podIP}:8765/metrics`)).text();
+        expect([pod.metadata.name, /^dsm_\w+/m.test(metrics)]).toEqual([pod.metadata.name, true]);
+      }
+    } finally {
+      rmSync(secrets, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('stops with down.sh and leaves nothing on the host: containers, mounts, bridge, rules, volumes', async () => {
     if (!started) return; // a developer's cluster (npm run cluster:up) is theirs to stop
