@@ -27,11 +27,17 @@ export const SECRET_FILES = {
 } as const;
 export const secretPath = (file: keyof typeof SECRET_FILES) => `${SECRET_DIR}/${SECRET_FILES[file]}`;
 
-/** The volume of each component and where it is mounted: the parent of its data and config folders. */
+/**
+ * Where each component's volume is mounted: exactly its image's data VOLUME, and its data, config (and
+ * policies) folders live inside it. Each image declares those folders as VOLUMEs, and containerd gives
+ * every VOLUME path that is not itself a mount an anonymous volume of the container's own: a volume mounted
+ * at their parent (as it first was) left the state in those, lost with the container. Found on a real
+ * node; cdk8s/test/settings.test.ts holds these paths to the Dockerfile.
+ */
 export const DATA_DIRS = {
-  core: '/var/lib/dsm',
-  storage: '/var/lib/dsm-storage',
-  bridge: '/var/lib/dsm-bridge',
+  core: '/var/lib/dsm/data',
+  storage: '/var/lib/dsm-storage/data',
+  bridge: '/var/lib/dsm-bridge/data',
 } as const;
 
 /** Every storage pod (`host:port`), pod 0 first ("primary first" for the core). */
@@ -66,7 +72,7 @@ export function coreSettings(ctx: ClusterContext): CoreSettings {
   return {
     apiPort: PORTS.coreApi,
     p2pPort: PORTS.coreP2p,
-    dataDir: `${DATA_DIRS.core}/data`,
+    dataDir: DATA_DIRS.core,
     configDir: `${DATA_DIRS.core}/config`,
     policiesDir: `${DATA_DIRS.core}/policies`,
     storageNodes: storagePeers(ctx),
@@ -90,7 +96,7 @@ export function storageSettings(ctx: ClusterContext): StorageSettings {
     // No node is special in a StatefulSet: every one is a replica of the others.
     role: 'replica',
     port: PORTS.storage,
-    dataDir: `${DATA_DIRS.storage}/data`,
+    dataDir: DATA_DIRS.storage,
     configDir: `${DATA_DIRS.storage}/config`,
     replicationFactor: storage.replicationFactor,
     // Every storage pod: a node drops its own address (DSM_STORAGE_ADVERTISE) from the list.
@@ -108,7 +114,7 @@ export function bridgeSettings(ctx: ClusterContext): BridgeSettings {
   const bridge = ctx.spec.bridge;
   return {
     port: PORTS.bridge,
-    dataDir: `${DATA_DIRS.bridge}/data`,
+    dataDir: DATA_DIRS.bridge,
     configDir: `${DATA_DIRS.bridge}/config`,
     dsmNode: `${ctx.names.core}:${PORTS.coreApi}`,
     storageNodes: storagePeers(ctx),

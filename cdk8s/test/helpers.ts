@@ -32,7 +32,13 @@ export function counterRandom(): (bytes: number) => Buffer {
 }
 
 interface PodTemplate {
-  spec: Record<string, unknown> & { containers: { name: string; env?: Record<string, unknown>[] }[] };
+  spec: Record<string, unknown> & {
+    containers: {
+      name: string;
+      env?: Record<string, unknown>[];
+      volumeMounts?: { name: string; mountPath: string }[];
+    }[];
+  };
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 

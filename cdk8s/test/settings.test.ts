@@ -1,7 +1,7 @@
 // The DSM_CONFIG file of each component is a valid configuration of its service (the service's own zod
 // schema, with what the pod's environment adds), and the pods find each other at the addresses it lists.
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from '@jest/globals';
@@ -161,4 +161,38 @@ describe('scheduling, budgets and retention', () => {
     const template = (spec.volumeClaimTemplates as { metadata: { labels: Record<string, string> } }[])[0]!;
     expect(template.metadata.labels).not.toHaveProperty('app.kubernetes.io/version');
   });
+});
+
+/** The VOLUME paths each image declares (the Dockerfile's stage of that name). */
+function imageVolumes(stage: 'core' | 'storage' | 'bridge'): string[] {
+  const dockerfile = readFileSync(join(import.meta.dirname, '../../Dockerfile'), 'utf8');
+  const from = dockerfile.slice(dockerfile.indexOf(`FROM app AS ${stage}\n`));
+  const body = from.slice(0, from.indexOf('\nFROM ', 1));
+  return JSON.parse(/^VOLUME (\[.*\])$/m.exec(body)![1]!) as string[];
+}
+
+describe('volumes', () => {
+  // containerd gives each image VOLUME that is not itself a mount an anonymous volume of the container's
+  // own: state written under one is lost with the container.
+  it.each([
+    ['core', 'StatefulSet', 'bridged-core'],
+    ['storage', 'StatefulSet', 'bridged-storage'],
+    ['bridge', 'Deployment', 'bridged-bridge'],
+  ] as const)(
+    '%s: the volume is mounted at an image VOLUME, no other VOLUME under it, every folder in it',
+    (component, kind, name) => {
+      const objects = desiredObjects(exampleCluster('dsmcluster-bridge'), { capabilities: ALL_CAPABILITIES });
+      const container = podTemplateOf(find(objects, kind, name))!.spec.containers[0]!;
+      const mount = container.volumeMounts!.find((m) => m.name === 'data')!.mountPath;
+      const volumes = imageVolumes(component);
+      expect(volumes).toContain(mount);
+      expect(volumes.filter((v) => v.startsWith(`${mount}/`))).toEqual([]);
+      const config = configOf(objects, `${name}-config`);
+      const folders = ['dataDir', 'configDir', 'policiesDir'].flatMap((key) =>
+        typeof config[key] === 'string' ? [config[key]] : [],
+      );
+      expect(folders.length).toBeGreaterThanOrEqual(2);
+      for (const folder of folders) expect(folder === mount || folder.startsWith(`${mount}/`)).toBe(true);
+    },
+  );
 });
