@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ok, root, sh, timing, waitFor } from './docker/stack.js';
+import { TransferLedger } from './kubernetes/ledger.js';
 
 const CLUSTER_DIR = process.env.DSM_NODE_CLUSTER_DIR ?? '/tmp/dsm-node';
 const clusterEnv = { DSM_CLUSTER_DIR: CLUSTER_DIR };
@@ -245,27 +246,292 @@ describe('a single-node Kubernetes cluster running the images', () => {
     }
   }, 600_000);
 
-  it('stops with down.sh and leaves nothing on the host: containers, mounts, bridge, rules, volumes', async () => {
-    if (!started) return; // a developer's cluster (npm run cluster:up) is theirs to stop
-    const down = await ok('bash e2e/cluster/down.sh --node', {
-      cwd: root,
-      env: clusterEnv,
-      timeoutMs: 120_000,
+  describe('disturbed while transfers run, checked against a ledger of acknowledged transfers', () => {
+    const SUPPLY = 1_000_000n;
+    let ledger: TransferLedger;
+    let alice = '';
+    let bob = '';
+    const secrets = mkdtempSync(join(tmpdir(), 'dsm-e2e-ledger-'));
+    afterAll(() => rmSync(secrets, { recursive: true, force: true }));
+
+    const pods = async () =>
+      (
+        JSON.parse((await kubectl(`get pods -n ${DSM_NS} -o json`)).stdout) as {
+          items: {
+            metadata: {
+              name: string;
+              uid: string;
+              labels: Record<string, string>;
+              creationTimestamp: string;
+            };
+            status: { podIP?: string };
+          }[];
+        }
+      ).items;
+    const storageHead = async (ip: string, id: string) =>
+      ((await (await fetch(`http://${ip}:8765/v1/identities/${id}/head`)).json()) as { n: number }).n;
+    const clusterReady = (what: string, storage: number, core = 1) =>
+      waitFor(
+        what,
+        async () => {
+          const c = JSON.parse((await kubectl(`get dsmcluster devnet -n ${DSM_NS} -o json`)).stdout) as {
+            metadata: { generation: number };
+            status?: {
+              observedGeneration?: number;
+              storage?: { readyReplicas: number };
+              core?: { readyReplicas: number };
+              conditions?: { type: string; status: string }[];
+            };
+          };
+          const ready = c.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
+          return ready &&
+            c.status?.observedGeneration === c.metadata.generation &&
+            c.status?.storage?.readyReplicas === storage &&
+            c.status?.core?.readyReplicas === core
+            ? true
+            : undefined;
+        },
+        300_000,
+        1000,
+      );
+    /** Whether the host-path volume bound to `claim` holds `entry`: the pod's state is on its volume. */
+    const volumeHolds = async (claim: string, entry: string) => {
+      const pv = (
+        await kubectl(`get pvc ${claim} -n ${DSM_NS} -o jsonpath={.spec.volumeName}`)
+      ).stdout.trim();
+      const path = (await kubectl(`get pv ${pv} -o jsonpath={.spec.hostPath.path}`)).stdout.trim();
+      return existsSync(join(path, entry));
+    };
+    /** After a step: every transfer's outcome known, balances exactly the ledger's, every storage pod caught up. */
+    const check = async (step: string) => {
+      await ledger.stop();
+      await ledger.settle();
+      // The load really ran through this step: at least a transfer a second would be a very slow cluster.
+      expect([step, ledger.acknowledgedThisStep > 10]).toEqual([step, true]);
+      // Nothing here can refuse a transfer of one unit: a refusal is a lost identity or token.
+      expect([step, ledger.count('refused')]).toEqual([step, 0]);
+      const from = await ledger.balance(alice);
+      expect([step, from.available]).toEqual([step, SUPPLY - ledger.sent]);
+      // Bob receives everything pending (the core's auto-receive may have done some already).
+      await ok(`node workloads/cli/bin/dsm.js token receive --as ${bob}`, { cwd: root, env: cliEnv() });
+      expect([step, (await ledger.balance(bob)).available]).toEqual([step, ledger.sent]);
+      for (const pod of (await pods()).filter(
+        (p) => p.metadata.labels['app.kubernetes.io/component'] === 'storage',
+      ))
+        await waitFor(`${pod.metadata.name} to hold alice's head ${from.n} (${step})`, async () =>
+          (await storageHead(pod.status.podIP!, alice)) === from.n ? true : undefined,
+        );
+      process.stderr.write(
+        `e2e ledger: ${step}: ${ledger.acknowledgedThisStep} acknowledged (${ledger.count('acknowledged')} in all), ${ledger.count('refused')} refused, ${ledger.unanswered} unanswered at first\n`,
+      );
+    };
+    let coreUrl = '';
+    const cliEnv = () => ({
+      DSM_URL: coreUrl,
+      DSM_API_TOKEN_FILE: join(secrets, 'api-token'),
     });
-    timing('down.sh --node', down.ms);
-    expect(existsSync(CLUSTER_DIR)).toBe(false);
-    const left = await ok(
-      [
-        'ip -br link show dsm0 2>/dev/null || true',
-        `findmnt -rno TARGET | grep '^${CLUSTER_DIR}/' || true`,
-        "ip netns list | grep '^cni-' || true",
-        "for t in nat mangle filter; do iptables -t $t -S; ip6tables -t $t -S; done | grep -E -- '-N (KUBE|CNI)-' || true",
-        'ls /tmp/hostpath_pv 2>/dev/null || true',
-        // [x]: the pattern does not match this shell's own command line.
-        "pgrep -f '[c]ontainerd-shim.*dsm-node|[k]ubelet --config|[k]ube-proxy --config|[c]oredns -conf' || true",
-      ].join('; '),
-      { cwd: root },
-    );
-    expect(left.stdout.trim()).toBe('');
-  }, 180_000);
+
+    beforeAll(async () => {
+      const b64 = (await kubectl(`get secret devnet-api-token -n ${DSM_NS} -o jsonpath={.data.token}`))
+        .stdout;
+      const apiToken = Buffer.from(b64, 'base64').toString().trim();
+      writeFileSync(join(secrets, 'api-token'), apiToken, { mode: 0o600 });
+      const ip = (await kubectl(`get service devnet-core -n ${DSM_NS} -o jsonpath={.spec.clusterIP}`)).stdout;
+      coreUrl = `http://${ip}:7545`;
+      const cli = async (args: string) =>
+        (await ok(`node workloads/cli/bin/dsm.js ${args}`, { cwd: root, env: cliEnv() })).stdout.trim();
+      alice = await cli('identity create --label ledger-alice --quiet');
+      bob = await cli('identity create --label ledger-bob --quiet');
+      const token = await cli(
+        `token create --as ${alice} --symbol LDG --name Ledger --decimals 0 --supply ${SUPPLY} --quiet`,
+      );
+      ledger = new TransferLedger({ url: coreUrl, apiToken, from: alice, to: bob, token, amount: 1n });
+    }, 120_000);
+
+    it('a storage pod deleted during transfers comes back with its volume; nothing acknowledged is lost', async () => {
+      const before = await pods();
+      const victim = before.find((p) => p.metadata.name === 'devnet-storage-1')!;
+      const pvc = (await kubectl(`get pvc -n ${DSM_NS} data-devnet-storage-1 -o jsonpath={.metadata.uid}`))
+        .stdout;
+      ledger.start(2);
+      await new Promise((r) => setTimeout(r, 3000));
+      const t = Date.now();
+      await kubectl(`delete pod devnet-storage-1 -n ${DSM_NS} --wait=false`);
+      await waitFor('devnet-storage-1 to be recreated', async () =>
+        (await pods()).find(
+          (p) => p.metadata.name === 'devnet-storage-1' && p.metadata.uid !== victim.metadata.uid,
+        ),
+      );
+      await kubectl(`wait -n ${DSM_NS} --for=condition=Ready pod/devnet-storage-1 --timeout=180s`, {
+        timeoutMs: 200_000,
+      });
+      await clusterReady('the cluster to be Ready again', 2);
+      timing('storage pod deleted to Ready again', Date.now() - t);
+      await new Promise((r) => setTimeout(r, 2000));
+      await check('storage pod deleted');
+      // The same claim: the pod came back to its volume.
+      // Its RocksDB is on that volume (not in an anonymous volume of the container, as it once was).
+      expect(await volumeHolds('data-devnet-storage-1', 'rocksdb')).toBe(true);
+      expect(
+        (await kubectl(`get pvc -n ${DSM_NS} data-devnet-storage-1 -o jsonpath={.metadata.uid}`)).stdout,
+      ).toBe(pvc);
+    }, 600_000);
+
+    it('with 2 core replicas, a core pod killed during transfers: the Service keeps answering, nothing acknowledged is lost', async () => {
+      await kubectl(
+        `patch dsmcluster devnet -n ${DSM_NS} --type merge -p '{"spec":{"core":{"replicas":2}}}'`,
+      );
+      await clusterReady('2 core pods ready', 2, 2);
+      // A client of the Service reading status every 100 ms through the kill.
+      let answered = 0;
+      let failed = 0;
+      let probing = true;
+      const probe = (async () => {
+        while (probing) {
+          const r = await fetch(`${coreUrl}/v1/status`, { signal: AbortSignal.timeout(2000) }).catch(
+            () => undefined,
+          );
+          if (r?.ok) answered++;
+          else failed++;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      ledger.start(2);
+      await new Promise((r) => setTimeout(r, 3000));
+      const t = Date.now();
+      await kubectl(`delete pod devnet-core-0 -n ${DSM_NS} --grace-period=0 --force`);
+      await new Promise((r) => setTimeout(r, 3000));
+      await clusterReady('both core pods ready again', 2, 2);
+      timing('core pod killed to Ready again', Date.now() - t);
+      probing = false;
+      await probe;
+      process.stderr.write(
+        `e2e: core Service during the kill: ${answered} status answers, ${failed} failed\n`,
+      );
+      expect(answered).toBeGreaterThan(20);
+      expect(failed).toBeLessThanOrEqual(answered / 10);
+      await check('core pod killed');
+      // The killed pod's keys and chains were on its volume: it came back hosting what it hosted.
+      expect(await volumeHolds('data-devnet-core-0', 'rocksdb')).toBe(true);
+    }, 600_000);
+
+    it('scales storage 2 → 3 while the operator leader is killed mid-reconcile: the standby converges, the new node catches up', async () => {
+      // The release's Lease (the chart names it after the release), the only one in its namespace.
+      const holder = async () =>
+        (
+          await kubectl(`get lease -n ${OPERATOR_NS} -o jsonpath={.items[0].spec.holderIdentity}`)
+        ).stdout.trim();
+      const leader = await holder();
+      const leaderPod = leader.slice(0, leader.lastIndexOf('_'));
+      ledger.start(2);
+      await new Promise((r) => setTimeout(r, 2000));
+      const t = Date.now();
+      await kubectl(`scale dsmcluster/devnet -n ${DSM_NS} --replicas=3`);
+      await kubectl(`delete pod ${leaderPod} -n ${OPERATOR_NS} --grace-period=0 --force`);
+      await clusterReady('3 storage nodes ready and caught up', 3, 2);
+      timing('scale 2 → 3 with the leader killed, to Ready', Date.now() - t);
+      const next = await holder();
+      expect(next.startsWith(`${leaderPod}_`)).toBe(false);
+      await check('storage scaled to 3, leader killed');
+    }, 600_000);
+
+    it(`rolls a new spec.version (${VERSION}-e2e, the same images): storage one pod at a time, then core; nothing acknowledged is lost`, async () => {
+      const next = `${VERSION}-e2e`;
+      await ok(IMAGES.map((i) => `docker tag ${i}:${TAG} ${i}:${next}`).join(' && '));
+      await ok(`bash e2e/cluster/node/load-images.sh ${IMAGES.map((i) => `${i}:${next}`).join(' ')}`, {
+        cwd: root,
+        env: clusterEnv,
+        timeoutMs: 600_000,
+      });
+      ledger.start(2);
+      await new Promise((r) => setTimeout(r, 2000));
+      const t = Date.now();
+      await kubectl(`patch dsmcluster devnet -n ${DSM_NS} --type merge -p '{"spec":{"version":"${next}"}}'`);
+      await waitFor(
+        `every component on ${next}`,
+        async () => {
+          const c = JSON.parse((await kubectl(`get dsmcluster devnet -n ${DSM_NS} -o json`)).stdout) as {
+            status?: { version?: string; conditions?: { type: string; status: string }[] };
+          };
+          const ready = c.status?.conditions?.find((x) => x.type === 'Ready')?.status === 'True';
+          return ready && c.status?.version === next ? true : undefined;
+        },
+        600_000,
+        1000,
+      );
+      timing(`roll to ${next}, to Ready`, Date.now() - t);
+      // Storage first, one pod at a time from the highest ordinal, then core: the pods' creation times
+      // (whole seconds, so a tie is no disorder).
+      const created = Object.fromEntries(
+        (await pods()).map((p) => [p.metadata.name, Date.parse(p.metadata.creationTimestamp)]),
+      ) as Record<string, number>;
+      const order = ['devnet-storage-2', 'devnet-storage-1', 'devnet-storage-0'].map((n) => created[n]!);
+      order.push(Math.min(created['devnet-core-0']!, created['devnet-core-1']!));
+      expect(order.every((at, k) => k === 0 || order[k - 1]! <= at)).toBe(true);
+      expect(order[0]! > t - 1000).toBe(true);
+      for (const pod of await pods()) {
+        const image = (
+          await kubectl(`get pod ${pod.metadata.name} -n ${DSM_NS} -o jsonpath={.spec.containers[0].image}`)
+        ).stdout;
+        expect(image.endsWith(`:${next}`)).toBe(true);
+      }
+      await check(`rolled to ${next}`);
+    }, 900_000);
+
+    it('deleting the DSMCluster removes what the operator made and keeps the volumes and their keystore key (reclaimPolicy Retain)', async () => {
+      await kubectl(`delete dsmcluster devnet -n ${DSM_NS} --timeout=120s`, { timeoutMs: 150_000 });
+      await waitFor(
+        'the garbage collector to remove the children',
+        async () => {
+          const left = (
+            await kubectl(
+              `get statefulsets,services,configmaps,poddisruptionbudgets,networkpolicies,secrets -n ${DSM_NS} -l dsm.io/cluster=devnet -o name`,
+            )
+          ).stdout.trim();
+          // Retained core volumes hold a keystore only this key opens: it stays with them.
+          return left === 'secret/devnet-keystore-key' ? true : undefined;
+        },
+        180_000,
+        1000,
+      );
+      const claims = (await kubectl(`get pvc -n ${DSM_NS} -o jsonpath={.items[*].metadata.name}`)).stdout
+        .trim()
+        .split(/\s+/)
+        .sort();
+      expect(claims).toEqual([
+        'data-devnet-core-0',
+        'data-devnet-core-1',
+        'data-devnet-storage-0',
+        'data-devnet-storage-1',
+        'data-devnet-storage-2',
+      ]);
+    }, 300_000);
+  });
+
+  // Last (jest runs a block's own tests before its nested blocks): the cluster goes away here.
+  describe('at the end', () => {
+    it('stops with down.sh and leaves nothing on the host: containers, mounts, bridge, rules, volumes', async () => {
+      if (!started) return; // a developer's cluster (npm run cluster:up) is theirs to stop
+      const down = await ok('bash e2e/cluster/down.sh --node', {
+        cwd: root,
+        env: clusterEnv,
+        timeoutMs: 120_000,
+      });
+      timing('down.sh --node', down.ms);
+      expect(existsSync(CLUSTER_DIR)).toBe(false);
+      const left = await ok(
+        [
+          'ip -br link show dsm0 2>/dev/null || true',
+          `findmnt -rno TARGET | grep '^${CLUSTER_DIR}/' || true`,
+          "ip netns list | grep '^cni-' || true",
+          "for t in nat mangle filter; do iptables -t $t -S; ip6tables -t $t -S; done | grep -E -- '-N (KUBE|CNI)-' || true",
+          'ls /tmp/hostpath_pv 2>/dev/null || true',
+          // [x]: the pattern does not match this shell's own command line.
+          "pgrep -f '[c]ontainerd-shim.*dsm-node|[k]ubelet --config|[k]ube-proxy --config|[c]oredns -conf' || true",
+        ].join('; '),
+        { cwd: root },
+      );
+      expect(left.stdout.trim()).toBe('');
+    }, 180_000);
+  });
 });
