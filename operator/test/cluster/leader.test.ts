@@ -6,7 +6,11 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as k8s from '@kubernetes/client-node';
-import { startOperator as start, type OperatorProcess as Operator } from './operator-process.js';
+import {
+  shortLeaseEnv,
+  startOperator as start,
+  type OperatorProcess as Operator,
+} from './operator-process.js';
 import { deleteNamespace, freshNamespace, kubeConfig, waitFor } from '../../../e2e/cluster/kube.js';
 
 const LEASE = 'dsm-operator-test';
@@ -16,14 +20,7 @@ let namespace: string;
 const children: ChildProcess[] = [];
 
 async function startOperator(name: string): Promise<Operator> {
-  const operator = await start(name, {
-    POD_NAMESPACE: namespace,
-    DSM_OPERATOR_WATCH_NAMESPACES: namespace,
-    DSM_OPERATOR_LEASE_NAME: LEASE,
-    DSM_OPERATOR_LEASE_DURATION_MS: String(LEASE_MS),
-    DSM_OPERATOR_RENEW_DEADLINE_MS: '4000',
-    DSM_OPERATOR_RETRY_PERIOD_MS: '1000',
-  });
+  const operator = await start(name, shortLeaseEnv(namespace, LEASE, LEASE_MS));
   children.push(operator.child);
   return operator;
 }

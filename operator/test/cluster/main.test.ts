@@ -34,7 +34,11 @@ import {
   setPodReady,
   waitFor,
 } from '../../../e2e/cluster/kube.js';
-import { startOperator as start, type OperatorProcess as Operator } from './operator-process.js';
+import {
+  shortLeaseEnv,
+  startOperator as start,
+  type OperatorProcess as Operator,
+} from './operator-process.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = join(here, '../../../examples/dsmcluster.yaml');
@@ -52,14 +56,7 @@ let namespace: string;
 const children: ChildProcess[] = [];
 
 async function startOperator(name: string): Promise<Operator> {
-  const operator = await start(name, {
-    POD_NAMESPACE: namespace,
-    DSM_OPERATOR_WATCH_NAMESPACES: namespace,
-    DSM_OPERATOR_LEASE_NAME: LEASE,
-    DSM_OPERATOR_LEASE_DURATION_MS: String(LEASE_MS),
-    DSM_OPERATOR_RENEW_DEADLINE_MS: '4000',
-    DSM_OPERATOR_RETRY_PERIOD_MS: '1000',
-  });
+  const operator = await start(name, shortLeaseEnv(namespace, LEASE, LEASE_MS));
   children.push(operator.child);
   return operator;
 }

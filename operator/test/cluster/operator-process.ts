@@ -54,3 +54,15 @@ export async function startOperator(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, name, metricsPort, healthPort, exited, output: () => out };
 }
+
+/** The settings of an operator watching one namespace with a short Lease there (takeover tests). */
+export function shortLeaseEnv(namespace: string, lease: string, leaseMs: number): Record<string, string> {
+  return {
+    POD_NAMESPACE: namespace,
+    DSM_OPERATOR_WATCH_NAMESPACES: namespace,
+    DSM_OPERATOR_LEASE_NAME: lease,
+    DSM_OPERATOR_LEASE_DURATION_MS: String(leaseMs),
+    DSM_OPERATOR_RENEW_DEADLINE_MS: '4000',
+    DSM_OPERATOR_RETRY_PERIOD_MS: '1000',
+  };
+}
