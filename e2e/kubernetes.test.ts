@@ -28,10 +28,13 @@ const OPERATOR_NS = 'dsm-e2e-system';
 const DSM_NS = `dsm-e2e-${process.pid}`;
 
 let bin = '';
+/** The command line of kubectl or helm against the node cluster. */
+const onCluster = (tool: 'kubectl' | 'helm', args: string) =>
+  `${bin}/${tool} --kubeconfig ${CLUSTER_DIR}/kubeconfig ${args}`;
 const kubectl = (args: string, options: { input?: string; timeoutMs?: number } = {}) =>
-  ok(`${bin}/kubectl --kubeconfig ${CLUSTER_DIR}/kubeconfig ${args}`, { cwd: root, ...options });
+  ok(onCluster('kubectl', args), { cwd: root, ...options });
 const helm = (args: string, options: { timeoutMs?: number } = {}) =>
-  ok(`${bin}/helm --kubeconfig ${CLUSTER_DIR}/kubeconfig ${args}`, { cwd: root, ...options });
+  ok(onCluster('helm', args), { cwd: root, ...options });
 
 describe('a single-node Kubernetes cluster running the images', () => {
   let started = false;
@@ -64,10 +67,9 @@ describe('a single-node Kubernetes cluster running the images', () => {
     if (started && existsSync(CLUSTER_DIR))
       await sh('bash e2e/cluster/down.sh --node', { cwd: root, env: clusterEnv });
     else if (bin !== '') {
-      await sh(`${bin}/helm --kubeconfig ${CLUSTER_DIR}/kubeconfig uninstall ${RELEASE} -n ${OPERATOR_NS}`);
-      await sh(
-        `${bin}/kubectl --kubeconfig ${CLUSTER_DIR}/kubeconfig delete namespace ${DSM_NS} --wait=false`,
-      );
+      // Best effort (sh, not ok): a failed cleanup must not hide the failure that led here.
+      await sh(onCluster('helm', `uninstall ${RELEASE} -n ${OPERATOR_NS}`));
+      await sh(onCluster('kubectl', `delete namespace ${DSM_NS} --wait=false`));
     }
   }, 120_000);
 
@@ -322,7 +324,7 @@ describe('a single-node Kubernetes cluster running the images', () => {
           (await storageHead(pod.status.podIP!, alice)) === from.n ? true : undefined,
         );
       process.stderr.write(
-        `e2e ledger: ${step}: ${ledger.acknowledgedThisStep} acknowledged (${ledger.count('acknowledged')} in all), ${ledger.count('refused')} refused, ${ledger.unanswered} unanswered at first\n`,
+        `e2e ledger: ${step}: ${ledger.acknowledgedThisStep} acknowledged (${ledger.count('acknowledged')} in all), ${ledger.count('refused')} refused, ${ledger.unansweredThisStep} unanswered at first\n`,
       );
     };
     let coreUrl = '';

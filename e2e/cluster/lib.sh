@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by up.sh and node/up.sh (sourced).
+# Helpers shared by the cluster's up and down scripts (sourced).
 
 # client_cert PKI-DIR NAME SUBJECT: a client certificate NAME.crt/NAME.key signed by the test CA.
 client_cert() {
@@ -28,4 +28,24 @@ contexts:
   context: { cluster: dsm-test, user: $3 }
 current-context: dsm-test
 YAML
+}
+
+# stop_pids DIR NAME...: SIGTERM to every process whose pid is in DIR/NAME.pid, all at once, SIGKILL to those
+# still running 5 s later; the pid files are removed.
+stop_pids() {
+  local dir="$1" name pid pids=()
+  shift
+  for name in "$@"; do
+    [[ -f $dir/$name.pid ]] || continue
+    pids+=("$(cat "$dir/$name.pid")")
+    rm -f "$dir/$name.pid"
+  done
+  [[ ${#pids[@]} -gt 0 ]] || return 0
+  kill "${pids[@]}" 2>/dev/null
+  for _ in $(seq 1 50); do
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && { sleep 0.1; continue 2; }; done
+    break
+  done
+  kill -9 "${pids[@]}" 2>/dev/null
+  return 0
 }

@@ -32,8 +32,8 @@ export class TransferLedger {
   private readonly outcomes = new Map<string, Outcome>();
   private running = false;
   private loops: Promise<void>[] = [];
-  /** Requests that got no definitive answer while running (each settled later). */
-  unanswered = 0;
+  /** Requests of the current step that got no definitive answer at first (each settled later). */
+  unansweredThisStep = 0;
 
   constructor(private readonly options: LedgerOptions) {}
 
@@ -43,6 +43,7 @@ export class TransferLedger {
   /** Sends transfers from `concurrency` loops until `stop()`: one step of a test. */
   start(concurrency = 2): void {
     this.acknowledgedBefore = this.count('acknowledged');
+    this.unansweredThisStep = 0;
     this.running = true;
     for (let i = 0; i < concurrency; i++) this.loops.push(this.loop());
   }
@@ -92,7 +93,7 @@ export class TransferLedger {
       const key = randomUUID();
       const outcome = await this.send(key);
       if (outcome === 'unknown') {
-        this.unanswered++;
+        this.unansweredThisStep++;
         // Give a restarting pod a moment rather than spinning on it.
         await new Promise((r) => setTimeout(r, 200));
       }

@@ -6,24 +6,14 @@
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/network.sh"
+. "$here/../lib.sh"
+. "$here/../versions.sh"
 dir="$DSM_CLUSTER_DIR"
 state="$dir/node"
 sock="$state/containerd/containerd.sock"
-bin="${CACHE_ROOT:-$HOME/.cache/dsm}/cluster-bin"
+bin="$CACHE_ROOT/cluster-bin"
 
-any_alive() { for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done; return 1; }
-stop() { # name...: SIGTERM to all at once, SIGKILL to those still running 5 s later
-  local name pids=()
-  for name in "$@"; do
-    [[ -f $dir/$name.pid ]] || continue
-    pids+=("$(cat "$dir/$name.pid")")
-    rm -f "$dir/$name.pid"
-  done
-  [[ ${#pids[@]} -gt 0 ]] || return 0
-  kill "${pids[@]}" 2>/dev/null
-  for _ in $(seq 1 50); do any_alive "${pids[@]}" || break; sleep 0.1; done
-  kill -9 "${pids[@]}" 2>/dev/null
-}
+stop() { stop_pids "$dir" "$@"; }
 
 # No kubelet to restart what goes next.
 stop kubelet kube-scheduler coredns kube-proxy
