@@ -248,6 +248,70 @@ describe('a single-node Kubernetes cluster running the images', () => {
     }
   }, 600_000);
 
+  it("runs the README's bridge on this cluster: examples/dsmcluster-bridge.yaml on an EVM dev chain pod, SLV there and back", async () => {
+    const work = mkdtempSync(join(tmpdir(), 'dsm-e2e-bridge-'));
+    try {
+      // The README's lines, in this test's namespace and with its files in a folder of its own.
+      const readme = readFileSync(join(root, 'README.md'), 'utf8');
+      const start = readme.indexOf('```bash\n', readme.indexOf('#### The bridge on this cluster')) + 8;
+      const lines = readme
+        .slice(start, readme.indexOf('\n```', start))
+        .replaceAll(' -n dsm ', ` -n ${DSM_NS} `)
+        .replaceAll('.dsm.svc:', `.${DSM_NS}.svc:`)
+        .replaceAll('/tmp/', `${work}/`);
+      expect(lines).not.toMatch(/ -n dsm\b|\/tmp\//);
+      const t = Date.now();
+      const walk = await ok(lines, {
+        cwd: root,
+        env: { KUBECONFIG: `${CLUSTER_DIR}/kubeconfig`, PATH: `${bin}:${process.env.PATH ?? ''}` },
+        timeoutMs: 900_000,
+      });
+      timing(
+        "README's bridge on this cluster (dev chain, contract, Secrets, Ready, round trip)",
+        Date.now() - t,
+      );
+      expect(walk.stdout).toMatch(/^deposit minted by /m);
+      expect(walk.stdout).toMatch(/^withdrawal released by /m);
+      // 500.00 minted, 10.00 to the dev chain, 4.00 back.
+      expect(walk.stdout).toMatch(/\b494\.00\b/);
+      const row = walk.stdout.split('\n').find((l) => l.startsWith('bridged '));
+      expect(row?.split(/\s+/).slice(0, 5)).toEqual(['bridged', 'True', '1/1', '2/2', '1/1']);
+
+      // The bridge pod serves its metrics too, and says where it stands on the dev chain.
+      const bridgePod = JSON.parse(
+        (
+          await kubectl(
+            `get pods -n ${DSM_NS} -l dsm.io/cluster=bridged,app.kubernetes.io/component=bridge -o json`,
+          )
+        ).stdout,
+      ) as { items: { status: { podIP: string } }[] };
+      expect(bridgePod.items).toHaveLength(1);
+      const metrics = await (await fetch(`http://${bridgePod.items[0]!.status.podIP}:8768/metrics`)).text();
+      expect(metrics).toMatch(/^dsm_bridge_\w+/m);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    // Gone before the disturbances below, which count this namespace's pods and claims.
+    await kubectl(`delete dsmcluster bridged -n ${DSM_NS} --wait=true --timeout=2m`, { timeoutMs: 150_000 });
+    await kubectl(`delete -n ${DSM_NS} -f examples/evm-devchain.yaml --wait=true --timeout=2m`, {
+      timeoutMs: 150_000,
+    });
+    await waitFor(
+      "bridged's pods to go",
+      async () =>
+        (await kubectl(`get pods -n ${DSM_NS} -l dsm.io/cluster=bridged -o name`)).stdout.trim() === ''
+          ? true
+          : undefined,
+      180_000,
+      1000,
+    );
+    // Its volumes are retained (reclaimPolicy Retain): removed here by hand, as a user would.
+    await kubectl(`delete pvc -n ${DSM_NS} -l dsm.io/cluster=bridged --wait=false`);
+    await kubectl(
+      `delete pvc -n ${DSM_NS} data-bridged-core-0 data-bridged-storage-0 data-bridged-storage-1 --ignore-not-found --wait=false`,
+    );
+  }, 1_200_000);
+
   describe('disturbed while transfers run, checked against a ledger of acknowledged transfers', () => {
     const SUPPLY = 1_000_000n;
     let ledger: TransferLedger;

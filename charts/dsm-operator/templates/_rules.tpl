@@ -3,7 +3,8 @@ What the operator does, and nothing more, in the watched scope. Secrets: it only
 generates (tokens and keys of a cluster whose user named none; the storage peer token derived from its own
 key); it never reads, lists or watches a cluster's Secrets. Its only Secret read is its own key, by name, in
 its own namespace (rbac.yaml).
-PersistentVolumeClaims: read only (the StatefulSets' retention policy deletes volumes, not the operator).
+PersistentVolumeClaims: the operator creates and applies the bridge's volume (core's and storage's come from
+the StatefulSets' templates) and never deletes one (their retention policy and owner references do).
 */}}
 {{- define "dsm-operator.rules" }}
 - apiGroups: [dsm.io]
@@ -26,8 +27,11 @@ PersistentVolumeClaims: read only (the StatefulSets' retention policy deletes vo
   resources: [secrets]
   verbs: [create]
 - apiGroups: ['']
-  resources: [pods, persistentvolumeclaims]
+  resources: [pods]
   verbs: [get, list, watch]
+- apiGroups: ['']
+  resources: [persistentvolumeclaims]
+  verbs: [get, list, watch, create, patch]
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
   verbs: [get, list, watch, create, update, patch, delete]

@@ -10,6 +10,22 @@ import { HttpMethod, rawRequest } from '../controller/raw.js';
 import { FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION, type DSMClusterStatus } from '@dsm/cdk8s';
 import type { OperatorMetrics } from '../metrics.js';
 
+/**
+ * The apiserver's refusal of a request (a 4xx answer but a conflict or throttling, which pass on their
+ * own): its status code and message. Undefined for anything else (5xx, no answer).
+ */
+export function refusalOf(err: unknown): { code: number; message: string } | undefined {
+  if (!(err instanceof ApiException)) return undefined;
+  const code = err.code;
+  if (code < 400 || code > 499 || code === 409 || code === 429) return undefined;
+  // A Status has its message; an answer that was not JSON is kept as its text (raw.ts).
+  const body: unknown = err.body;
+  const status = (body as { message?: unknown } | undefined)?.message;
+  const message =
+    typeof status === 'string' ? status : typeof body === 'string' && body !== '' ? body : `HTTP ${code}`;
+  return { code, message };
+}
+
 export class Writer {
   constructor(
     private readonly kubeConfig: KubeConfig,

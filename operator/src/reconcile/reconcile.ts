@@ -32,7 +32,7 @@ import type {
 import { keyString } from '../controller/types.js';
 import { LOG } from '../log-fields.js';
 import { derivePeerToken } from '../peer-token.js';
-import type { Writer } from './apply.js';
+import { refusalOf, type Writer } from './apply.js';
 import { catchUp, type Member, type ProbeAnswer } from './catchup.js';
 import { isWarning, transitions } from './conditions.js';
 import { differs, firstDifference, stamp } from './differs.js';
@@ -41,7 +41,7 @@ import { API_VERSIONS, PRUNABLE_KINDS, toPrune } from './prune.js';
 import { planRollout } from './rollout.js';
 import { planScale } from './scale.js';
 import { SecretMemory } from './secret-memory.js';
-import { computeStatus, invalidSpecStatus, statusChanged } from './status.js';
+import { applyFailed, computeStatus, invalidSpecStatus, statusChanged, type ApplyRefusal } from './status.js';
 import { planTopology } from './topology.js';
 import { podReady, statefulSetPods, templateVersion } from './workloads.js';
 
@@ -238,6 +238,7 @@ export class ClusterReconciler implements Reconciler {
           : o,
       ),
     );
+    const applyRefused: ApplyRefusal[] = [];
     for (const object of desired) {
       const live = this.live(object);
       if (!differs(object, live)) continue;
@@ -250,7 +251,15 @@ export class ClusterReconciler implements Reconciler {
         },
         'applying',
       );
-      await this.writer.apply(object as KubernetesObject);
+      try {
+        await this.writer.apply(object as KubernetesObject);
+      } catch (err) {
+        // A refusal (4xx) is reported in the status and the other objects still applied; the rest (5xx,
+        // no answer) ends the round for the backoff.
+        const refusal = refusalOf(err);
+        if (refusal === undefined) throw err;
+        applyRefused.push({ kind: object.kind, name: object.metadata.name, ...refusal });
+      }
     }
 
     // Running storage nodes learn about new pods and forget removed ones.
@@ -298,8 +307,11 @@ export class ClusterReconciler implements Reconciler {
       rollout,
       scale,
       peerTokenRefusedBy: this.refusedToken.get(uid) ?? [],
+      applyRefused,
     });
     await this.writeStatus(cluster, status);
+    // Reported; the round still failed, so it is retried with backoff (and counted in the errors metric).
+    if (applyRefused.length > 0) throw new Error(applyFailed(applyRefused).message);
     const settled = status.phase === 'Ready';
     return settled ? {} : { requeueAfterMs: this.options.requeueAfterMs ?? 5000 };
   }

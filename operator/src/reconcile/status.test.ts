@@ -281,6 +281,31 @@ describe('computeStatus', () => {
     });
   });
 
+  it('objects the apiserver refused: Degraded ApplyFailed naming each, with what to do about a 403', () => {
+    const refused = [
+      {
+        kind: 'PersistentVolumeClaim',
+        name: 'demo-bridge-data',
+        code: 403,
+        message: 'persistentvolumeclaims "demo-bridge-data" is forbidden: ... cannot patch resource',
+      },
+      { kind: 'Service', name: 'demo-core', code: 422, message: 'spec.ports[0].port: Invalid value' },
+    ];
+    const status = computeStatus(input({ applyRefused: refused, peerTokenRefusedBy: ['demo-storage-0'] }));
+    // Before the peer token: nothing else can be right while objects are refused.
+    expect(condition(status, 'Degraded')).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
+    const message = condition(status, 'Degraded')!.message;
+    expect(message).toContain(
+      'the apiserver refused PersistentVolumeClaim demo-bridge-data (HTTP 403): persistentvolumeclaims',
+    );
+    expect(message).toContain('the apiserver refused Service demo-core (HTTP 422): spec.ports[0].port');
+    expect(message).toContain("The operator's ServiceAccount lacks that permission");
+    expect(status.phase).toBe('Degraded');
+    // Without a 403 no word about permissions.
+    const invalid = computeStatus(input({ applyRefused: [refused[1]!] }));
+    expect(condition(invalid, 'Degraded')!.message).not.toContain('ServiceAccount');
+  });
+
   it('a refused scale-down: Degraded and Progressing ScaleDownRefused with the message', () => {
     const message = 'not removing storage pod demo-storage-2: ...';
     const status = computeStatus(

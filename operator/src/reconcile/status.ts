@@ -32,6 +32,38 @@ export interface StatusInput {
   scale: ScalePlan;
   /** Storage pods that refused the derived peer token on a peer change (E_UNAUTHORIZED); empty: none. */
   peerTokenRefusedBy?: readonly string[];
+  /** Objects the apiserver refused to apply this round (a 4xx answer: retrying alone will not help). */
+  applyRefused?: readonly ApplyRefusal[];
+}
+
+export interface ApplyRefusal {
+  kind: string;
+  name: string;
+  /** The HTTP status of the apiserver's answer. */
+  code: number;
+  /** The apiserver's own message. */
+  message: string;
+}
+
+/**
+ * Degraded ApplyFailed: the apiserver refused objects of the cluster. A 403 is the operator's RBAC lacking
+ * a verb (the chart's rules and this operator's version differ); anything else is in the message.
+ */
+export function applyFailed(refused: readonly ApplyRefusal[]): ConditionValue {
+  const forbidden = refused.some((r) => r.code === 403);
+  return {
+    type: 'Degraded',
+    status: 'True',
+    reason: 'ApplyFailed',
+    message:
+      refused
+        .map((r) => `the apiserver refused ${r.kind} ${r.name} (HTTP ${r.code}): ${r.message}`)
+        .join('; ') +
+      (forbidden
+        ? ". The operator's ServiceAccount lacks that permission: install the chart of the operator's own " +
+          'version (charts/dsm-operator), whose Roles grant what it does'
+        : ''),
+  };
 }
 
 /**
@@ -255,17 +287,20 @@ export function computeStatus(input: StatusInput): DSMClusterStatus {
           message: notReady.map((c) => c.message).join('; '),
         };
   const refusedBy = input.peerTokenRefusedBy ?? [];
+  const applyRefused = input.applyRefused ?? [];
   const degraded: ConditionValue =
-    refusedBy.length > 0
-      ? peerTokenMismatch(name, refusedBy)
-      : input.scale.refused
-        ? {
-            type: 'Degraded',
-            status: 'True',
-            reason: 'ScaleDownRefused',
-            message: input.scale.refused.message,
-          }
-        : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'nothing needs attention' };
+    applyRefused.length > 0
+      ? applyFailed(applyRefused)
+      : refusedBy.length > 0
+        ? peerTokenMismatch(name, refusedBy)
+        : input.scale.refused
+          ? {
+              type: 'Degraded',
+              status: 'True',
+              reason: 'ScaleDownRefused',
+              message: input.scale.refused.message,
+            }
+          : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'nothing needs attention' };
   const conditions = mergeConditions(
     previous?.conditions,
     [ready, progressing(input, components), degraded, core, storage, bridge],

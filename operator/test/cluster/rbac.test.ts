@@ -1,7 +1,8 @@
 /**
  * The chart's RBAC is enough: operator/dist/main.js runs as the chart's ServiceAccount (a TokenRequest token
  * in a kubeconfig of its own, nothing else), with only the Roles the chart renders, and manages
- * examples/dsmcluster.yaml: every desired object appears owned by the cluster, the generated Secrets hold
+ * examples/dsmcluster.yaml and dsmcluster-bridge.yaml (whose bridge volume the operator makes itself): every
+ * desired object appears owned by the cluster, the generated Secrets hold
  * what they should (the peer token derived from the operator's key), the status gets its conditions, and
  * nothing in the operator's log is a 403. charts/dsm-operator/test proves the same RBAC is the least.
  */
@@ -37,7 +38,10 @@ const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');
 const CHART = join(root, 'charts/dsm-operator');
-const EXAMPLE = join(root, 'examples/dsmcluster.yaml');
+/** The examples and the clusters they name. */
+const EXAMPLES = { devnet: 'dsmcluster.yaml', bridged: 'dsmcluster-bridge.yaml' } as const;
+type Example = keyof typeof EXAMPLES;
+const examplePath = (name: Example) => join(root, 'examples', EXAMPLES[name]);
 const KEY_SECRET = 'dsm-operator-key';
 
 const config = kubeConfig();
@@ -94,14 +98,14 @@ function tokenKubeconfig(token: string): string {
   return file;
 }
 
-const cluster = () =>
+const cluster = (name: Example = 'devnet') =>
   custom
     .getNamespacedCustomObject({
       group: 'dsm.io',
       version: 'v1alpha1',
       namespace: watched,
       plural: 'dsmclusters',
-      name: 'devnet',
+      name,
     })
     .then((c) => c as DSMCluster)
     .catch(() => undefined);
@@ -153,7 +157,8 @@ beforeAll(async () => {
   operator = started.child;
   output = started.output;
 
-  await kubectl(['apply', '-n', watched, '-f', EXAMPLE]);
+  for (const name of Object.keys(EXAMPLES) as Example[])
+    await kubectl(['apply', '-n', watched, '-f', examplePath(name)]);
 });
 
 afterAll(async () => {
@@ -180,30 +185,35 @@ describe("the operator with nothing but the chart's RBAC", () => {
     expect(Buffer.from(key.data!.key!, 'base64').length).toBe(32);
   });
 
-  it('makes every desired object of examples/dsmcluster.yaml, owned by the cluster', async () => {
-    const live = await waitFor('the DSMCluster', cluster);
-    const uid = live.metadata.uid!;
-    const spec = dsmClusterSpecSchema.parse((parse(readFileSync(EXAMPLE, 'utf8')) as { spec: unknown }).spec);
-    const expected: KubeObject[] = desiredObjects(
-      { ...live, metadata: { ...live.metadata, namespace: watched }, spec },
-      { capabilities: { serviceMonitor: false, prometheusRule: false } },
-    );
-    expect(expected.length).toBeGreaterThan(8);
-    for (const object of expected) {
-      const what = `${object.kind}/${object.metadata.name}`;
-      const found = await waitFor(
-        what,
-        () =>
-          objects
-            .read(object as k8s.KubernetesObject & { metadata: { name: string } })
-            .catch(() => undefined),
-        60_000,
-        500,
+  it.each(Object.keys(EXAMPLES) as Example[])(
+    'makes every desired object of %s, owned by the cluster',
+    async (name) => {
+      const live = await waitFor(`the DSMCluster ${name}`, () => cluster(name));
+      const uid = live.metadata.uid!;
+      const spec = dsmClusterSpecSchema.parse(
+        (parse(readFileSync(examplePath(name), 'utf8')) as { spec: unknown }).spec,
       );
-      const retained = object.metadata.annotations?.['dsm.io/reclaim-policy'] === 'Retain';
-      if (!retained) expect([what, found.metadata?.ownerReferences?.[0]?.uid]).toEqual([what, uid]);
-    }
-  });
+      const expected: KubeObject[] = desiredObjects(
+        { ...live, metadata: { ...live.metadata, namespace: watched }, spec },
+        { capabilities: { serviceMonitor: false, prometheusRule: false } },
+      );
+      expect(expected.length).toBeGreaterThan(8);
+      for (const object of expected) {
+        const what = `${object.kind}/${object.metadata.name}`;
+        const found = await waitFor(
+          what,
+          () =>
+            objects
+              .read(object as k8s.KubernetesObject & { metadata: { name: string } })
+              .catch(() => undefined),
+          60_000,
+          500,
+        );
+        const retained = object.metadata.annotations?.['dsm.io/reclaim-policy'] === 'Retain';
+        if (!retained) expect([what, found.metadata?.ownerReferences?.[0]?.uid]).toEqual([what, uid]);
+      }
+    },
+  );
 
   it("creates the generated Secrets; the peer token is the one derived from the operator's key", async () => {
     const live = (await cluster())!;
@@ -227,17 +237,15 @@ describe("the operator with nothing but the chart's RBAC", () => {
     );
   });
 
-  it('writes a status with conditions', async () => {
+  it.each(Object.keys(EXAMPLES) as Example[])('writes a status with conditions for %s', async (name) => {
+    const wanted = ['Ready', 'Progressing', 'Degraded', 'StorageReady', 'CoreReady'];
+    if (name === 'bridged') wanted.push('BridgeReady');
     const live = await waitFor(
-      'status conditions',
+      `status conditions of ${name}`,
       async () => {
-        const c = await cluster();
+        const c = await cluster(name);
         const types: string[] = c?.status?.conditions?.map((x) => x.type) ?? [];
-        return ['Ready', 'Progressing', 'Degraded', 'StorageReady', 'CoreReady'].every((t) =>
-          types.includes(t),
-        )
-          ? c
-          : undefined;
+        return wanted.every((t) => types.includes(t)) ? c : undefined;
       },
       60_000,
       500,

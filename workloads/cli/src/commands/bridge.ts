@@ -24,6 +24,7 @@ import {
 } from 'ethers';
 import type { BridgeToken, Deposit, Withdrawal } from '../client.js';
 import { contextOf, type Context, type Io } from '../context.js';
+import { registerBridgeContract } from './bridge-contract.js';
 import { UsageError } from '../errors.js';
 import { addIdempotencyKeyOption, idempotencyKeyOf, keyed, type KeyOptions } from '../idempotency.js';
 import {
@@ -140,7 +141,7 @@ export function parseEvmKey(option: string, file: string, text: string): Wallet 
   }
 }
 
-async function readKeyFile(option: string, file: string): Promise<string> {
+export async function readKeyFile(option: string, file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (e) {
@@ -397,6 +398,7 @@ export function registerBridge(program: Command, io: Io): void {
   const bridge = program
     .command('bridge')
     .description('the DSM ⇄ EVM bridge at --bridge-url: status, deposits, withdrawals, keys');
+  registerBridgeContract(bridge, io);
 
   bridge
     .command('status')
