@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:net';
-import { run } from './program.js';
+import { dsmInProcess as dsm } from '../test/in-process.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -11,16 +11,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function dsm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['node', 'dsm', ...args], {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
 }
 
 describe('command line parsing', () => {

@@ -5,21 +5,11 @@ import { join } from 'node:path';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { dsmBridgeAt } from '@dsm/bridge/contracts';
 import { DEV_KEYS, DevChain } from '@dsm/testkit';
-import { run } from '../src/program.js';
 import { attestation } from '../src/commands/bridge-contract.js';
+import { dsmInProcess as dsm } from './in-process.js';
 
 const OPERATOR = new Wallet(DEV_KEYS[1]).address;
 const OTHER = new Wallet(DEV_KEYS[2]).address;
-
-async function dsm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['node', 'dsm', ...args], {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
 
 describe('attestation (pure)', () => {
   it('defaults to the operator as the one signer, threshold 1', () => {
@@ -46,13 +36,9 @@ describe('dsm bridge deploy-contract on a real dev chain', () => {
     keyFile = join(dir, 'deployer.key');
     writeFileSync(keyFile, `${DEV_KEYS[0]}\n`, { mode: 0o600 });
   }, 120_000);
-  afterAll(async () => {
-    await chain.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('deploys DsmBridge with the signers, threshold and operator asked for, and prints its configuration', async () => {
-    const out = await dsm(
+  /** deploy-contract on the dev chain with the deployer's key file, operator OPERATOR, and `extra`. */
+  const deploy = (...extra: string[]) =>
+    dsm(
       'bridge',
       'deploy-contract',
       '--rpc',
@@ -61,13 +47,15 @@ describe('dsm bridge deploy-contract on a real dev chain', () => {
       keyFile,
       '--operator',
       OPERATOR,
-      '--signer',
-      OPERATOR,
-      OTHER,
-      '--threshold',
-      '2',
-      '--json',
+      ...extra,
     );
+  afterAll(async () => {
+    await chain.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('deploys DsmBridge with the signers, threshold and operator asked for, and prints its configuration', async () => {
+    const out = await deploy('--signer', OPERATOR, OTHER, '--threshold', '2', '--json');
     expect([out.code, out.stderr]).toEqual([0, '']);
     const deployed = JSON.parse(out.stdout) as { address: string; block: number; chainId: number };
     expect(deployed.chainId).toBe(31337);
@@ -88,17 +76,7 @@ describe('dsm bridge deploy-contract on a real dev chain', () => {
     }
 
     // --quiet: the address alone, for scripts.
-    const quiet = await dsm(
-      'bridge',
-      'deploy-contract',
-      '--rpc',
-      chain.url,
-      '--key-file',
-      keyFile,
-      '--operator',
-      OPERATOR,
-      '--quiet',
-    );
+    const quiet = await deploy('--quiet');
     expect(quiet.code).toBe(0);
     expect(quiet.stdout).toMatch(/^0x[0-9a-fA-F]{40}\n$/);
     expect(quiet.stdout.trim()).not.toBe(deployed.address);
