@@ -248,6 +248,90 @@ describe('a single-node Kubernetes cluster running the images', () => {
     }
   }, 600_000);
 
+  it("enforces the cluster's NetworkPolicies (kube-router): storage only for the cluster's own pods, the API for the namespace", async () => {
+    const ip = async (pod: string) =>
+      (await kubectl(`get pod ${pod} -n ${DSM_NS} -o jsonpath={.status.podIP}`)).stdout.trim();
+    const [storage, core] = [await ip('devnet-storage-0'), await ip('devnet-core-0')];
+    const targets = { storageP2p: [storage, 8765], coreApi: [core, 7545], coreP2p: [core, 8765] };
+    // TCP connections to each target for 15 s: "open" when one connects, else how the last one failed
+    // (refused: kube-router rejects; timeout). 15 s: kube-router adds a new pod's address to the sets its
+    // rules allow a moment after the pod starts.
+    const script = [
+      "const net = require('net');",
+      'const once = ([host, port]) => new Promise((done) => {',
+      '  const s = net.connect({ host, port }); const t = setTimeout(() => { s.destroy(); done("timeout"); }, 2000);',
+      '  s.on("connect", () => { clearTimeout(t); s.destroy(); done("open"); });',
+      '  s.on("error", (e) => { clearTimeout(t); done(e.code); });',
+      '});',
+      'const probe = async (target) => {',
+      '  const deadline = Date.now() + 15000;',
+      '  for (;;) {',
+      '    const r = await once(target);',
+      '    if (r === "open" || Date.now() > deadline) return r;',
+      '    await new Promise((w) => setTimeout(w, 500));',
+      '  }',
+      '};',
+      `const targets = ${JSON.stringify(targets)};`,
+      'Promise.all(Object.values(targets).map(probe)).then((r) =>',
+      '  console.log(JSON.stringify(Object.fromEntries(Object.keys(targets).map((k, i) => [k, r[i]])))));',
+    ].join('\n');
+    const probePod = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: {
+        restartPolicy: 'Never',
+        automountServiceAccountToken: false,
+        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: 'probe',
+            image: `dsm-core:${VERSION}`,
+            imagePullPolicy: 'IfNotPresent',
+            command: ['node', '-e', script],
+            securityContext: {
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              capabilities: { drop: ['ALL'] },
+            },
+          },
+        ],
+      },
+    });
+    const outside = `e2e-outside-${process.pid}`;
+    await kubectl(`create namespace ${outside}`);
+    await kubectl(`label namespace ${outside} pod-security.kubernetes.io/enforce=restricted`);
+    const seen: Record<string, Record<string, string>> = {};
+    for (const [ns, name] of [
+      [DSM_NS, 'np-inside'],
+      [outside, 'np-outside'],
+    ] as const) {
+      await kubectl(`apply -n ${ns} -f -`, { input: JSON.stringify(probePod(name)) });
+      await kubectl(`wait -n ${ns} --for=jsonpath={.status.phase}=Succeeded pod/${name} --timeout=120s`, {
+        timeoutMs: 150_000,
+      });
+      seen[name] = JSON.parse((await kubectl(`logs -n ${ns} ${name}`)).stdout) as Record<string, string>;
+    }
+    await kubectl(`delete pod np-inside -n ${DSM_NS} --wait=false`);
+    await kubectl(`delete namespace ${outside} --wait=false`);
+    const closed = (what: string | undefined) =>
+      what === 'ECONNREFUSED' || what === 'timeout' ? 'closed' : what;
+    const shape = (r: Record<string, string>) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, closed(v)]));
+    // A pod of the namespace that is not the cluster's: the API only. A pod of another namespace: nothing.
+    expect(shape(seen['np-inside']!)).toEqual({ storageP2p: 'closed', coreApi: 'open', coreP2p: 'closed' });
+    expect(shape(seen['np-outside']!)).toEqual({
+      storageP2p: 'closed',
+      coreApi: 'closed',
+      coreP2p: 'closed',
+    });
+    // The node itself (this test, the kubelet's probes) is never filtered, and the cluster stays Ready.
+    expect((await fetch(`http://${storage}:8765/metrics`)).status).toBe(200);
+    await kubectl(`wait -n ${DSM_NS} --for=condition=Ready dsmcluster/devnet --timeout=60s`, {
+      timeoutMs: 90_000,
+    });
+  }, 600_000);
+
   it("runs the README's bridge on this cluster: examples/dsmcluster-bridge.yaml on an EVM dev chain pod, SLV there and back", async () => {
     const work = mkdtempSync(join(tmpdir(), 'dsm-e2e-bridge-'));
     try {
@@ -259,7 +343,8 @@ describe('a single-node Kubernetes cluster running the images', () => {
         .replaceAll(' -n dsm ', ` -n ${DSM_NS} `)
         .replaceAll('.dsm.svc:', `.${DSM_NS}.svc:`)
         .replaceAll('/tmp/', `${work}/`);
-      expect(lines).not.toMatch(/ -n dsm\b|\/tmp\//);
+      // Nothing left of the README's namespace or its /tmp files.
+      expect(lines.replaceAll(work, '<work>')).not.toMatch(/ -n dsm\s|\.dsm\.svc|\/tmp\//);
       const t = Date.now();
       const walk = await ok(lines, {
         cwd: root,
@@ -576,7 +661,7 @@ describe('a single-node Kubernetes cluster running the images', () => {
 
   // Last (jest runs a block's own tests before its nested blocks): the cluster goes away here.
   describe('at the end', () => {
-    it('stops with down.sh and leaves nothing on the host: containers, mounts, bridge, rules, volumes', async () => {
+    it('stops with down.sh and leaves nothing on the host: containers, mounts, bridge, rules, ipsets, volumes', async () => {
       if (!started) return; // a developer's cluster (npm run cluster:up) is theirs to stop
       const down = await ok('bash e2e/cluster/down.sh --node', {
         cwd: root,
@@ -592,8 +677,12 @@ describe('a single-node Kubernetes cluster running the images', () => {
           "ip netns list | grep '^cni-' || true",
           "for t in nat mangle filter; do iptables -t $t -S; ip6tables -t $t -S; done | grep -E -- '-N (KUBE|CNI)-' || true",
           'ls /tmp/hostpath_pv 2>/dev/null || true',
+          "ipset list -n | grep '^KUBE-' || true",
+          // node/up.sh's route making unprogrammed Service addresses unreachable from pods.
+          "ip rule show | grep 'lookup 244' || true",
+          'ip route show table 244 2>/dev/null || true',
           // [x]: the pattern does not match this shell's own command line.
-          "pgrep -f '[c]ontainerd-shim.*dsm-node|[k]ubelet --config|[k]ube-proxy --config|[c]oredns -conf' || true",
+          "pgrep -f '[c]ontainerd-shim.*dsm-node|[k]ubelet --config|[k]ube-proxy --config|[k]ube-router --run|[c]oredns -conf' || true",
         ].join('; '),
         { cwd: root },
       );

@@ -2,8 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # Builds (once per version, cached under ~/.cache/dsm) the binaries the cluster tests need:
 # etcd, kube-apiserver, kube-controller-manager, kubectl, helm and kubeconform (the default set), and for a
-# whole node kube-scheduler, kubelet, kube-proxy and coredns, all from pinned upstream sources through the
-# Go module proxy. Prints the bin folder on stdout.
+# whole node kube-scheduler, kubelet, kube-proxy, coredns and kube-router, all from pinned upstream
+# sources through the Go module proxy. Prints the bin folder on stdout.
 # Usage: build.sh [component...]   (default: the control plane's set)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -101,6 +101,8 @@ components=("$@")
 for c in "${components[@]}"; do
   case $c in
     etcd) build_etcd ;;
+    # Before kube-*: not a Kubernetes binary.
+    kube-router) build_tool kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" ;;
     kube-*|kubelet|kubectl) build_kube "$c" ;;
     helm) build_tool helm helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" ;;
     coredns) build_tool coredns github.com/coredns/coredns "$COREDNS_VERSION" github.com/coredns/coredns "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" ;;

@@ -21,7 +21,7 @@ step "$here/base-image.sh"
 # The control plane the operator image is run against (cached by version; built by test:cluster before),
 # and the rest of the single-node cluster of e2e/kubernetes.test.ts (about 8 min once, on 2 cores).
 step "$root/e2e/cluster/build.sh"
-step "$root/e2e/cluster/build.sh" kube-scheduler kubelet kube-proxy coredns
+step "$root/e2e/cluster/build.sh" kube-scheduler kubelet kube-proxy kube-router coredns
 
 missing=()
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)

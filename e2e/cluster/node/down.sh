@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Stops what node/up.sh started in $DSM_CLUSTER_DIR and removes what it left on the host: every pod's
-# containers, their mounts and network namespaces, the bridge, the iptables rules of kube-proxy, of the CNI
-# plugins and of node/up.sh, the pods' cgroups and the host-path volumes. Called by down.sh.
+# containers, their mounts and network namespaces, the bridge, the iptables rules of kube-proxy, of
+# kube-router, of the CNI plugins and of node/up.sh, kube-router's ipsets, the pods' cgroups and the
+# host-path volumes. Called by down.sh.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/network.sh"
@@ -16,7 +17,7 @@ bin="$CACHE_ROOT/cluster-bin"
 stop() { stop_pids "$dir" "$@"; }
 
 # No kubelet to restart what goes next.
-stop kubelet kube-scheduler coredns kube-proxy
+stop kubelet kube-scheduler coredns kube-proxy kube-router
 # Every container (pods' and their sandboxes) killed and removed while containerd still runs.
 if [[ -S $sock ]]; then
   ctr_() { ctr --address "$sock" -n k8s.io "$@"; }
@@ -36,6 +37,8 @@ findmnt -rno TARGET 2>/dev/null | grep "^$state/" | sort -r | while read -r m; d
 for ns in $(ip netns list 2>/dev/null | awk '/^cni-/{print $1}'); do ip netns delete "$ns" 2>/dev/null; done
 ip link delete "$NODE_BRIDGE" 2>/dev/null
 for direction in -i -o; do iptables -D FORWARD "$direction" "$NODE_BRIDGE" -j ACCEPT 2>/dev/null; done
+ip rule del priority "$SERVICE_ROUTE_TABLE" 2>/dev/null
+ip route flush table "$SERVICE_ROUTE_TABLE" 2>/dev/null
 # The bridge plugin's masquerade chains (CNI-<hash>), left because the pods never had a CNI DEL.
 iptables -t nat -S POSTROUTING 2>/dev/null | grep -- '-j CNI-' | sed 's/^-A/-D/' |
   while read -r rule; do eval "iptables -t nat $rule" 2>/dev/null; done
@@ -56,6 +59,8 @@ for tool in iptables ip6tables; do
     done
   done
 done
+# kube-router's ipsets (KUBE-SRC-*, KUBE-DST-*, ...), free once no rule refers to them.
+for set in $(ipset list -n 2>/dev/null | grep '^KUBE-'); do ipset destroy "$set" 2>/dev/null; done
 # The pods' cgroups (kubelet's kubepods tree in every v1 hierarchy), deepest first.
 for root in /sys/fs/cgroup/*/kubepods; do
   [[ -d $root ]] && find "$root" -depth -type d -exec rmdir {} \; 2>/dev/null

@@ -8,6 +8,8 @@ NODE_IP=10.244.0.1
 POD_SUBNET=10.244.0.0/24
 CLUSTER_CIDR=10.244.0.0/16
 SERVICE_CIDR=10.96.0.0/16
+# The routing table (and rule priority) that makes unprogrammed Service addresses unreachable from pods.
+SERVICE_ROUTE_TABLE=244
 CLUSTER_DOMAIN=cluster.local
 # containerd's sandbox image, built locally (pause-image.sh).
 PAUSE_IMAGE=registry.k8s.io/pause:3.10

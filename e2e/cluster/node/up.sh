@@ -2,8 +2,9 @@
 # shellcheck source-path=SCRIPTDIR
 # Makes the control plane up.sh --node started into a single-node cluster: kube-scheduler, a containerd of
 # its own (CRI plugin, runc, apart from Docker's) with a locally built pause image, the CNI bridge
-# (bridge + host-local + portmap from Debian), kubelet, kube-proxy (iptables), CoreDNS for the cluster
-# domain, and a default StorageClass whose volumes the controller-manager provisions on the host.
+# (bridge + host-local + portmap from Debian), kubelet, kube-proxy (iptables), kube-router's firewall
+# enforcing NetworkPolicies (the bridge plugin enforces none), CoreDNS for the cluster domain, and a default
+# StorageClass whose volumes the controller-manager provisions on the host.
 # Called by up.sh (DSM_CLUSTER_DIR, DSM_CLUSTER_SERVER); waits until the node is Ready and DNS answers.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,6 +22,7 @@ command -v runc >/dev/null || packages+=(runc)
 [[ -x /usr/lib/cni/bridge ]] || packages+=(containernetworking-plugins)
 command -v conntrack >/dev/null || packages+=(conntrack)
 command -v iptables >/dev/null || packages+=(iptables)
+command -v ipset >/dev/null || packages+=(ipset)
 command -v gcc >/dev/null || packages+=(gcc)
 [[ -f /usr/lib/x86_64-linux-gnu/libc.a ]] || packages+=(libc6-dev)
 if [[ ${#packages[@]} -gt 0 ]]; then
@@ -29,7 +31,7 @@ if [[ ${#packages[@]} -gt 0 ]]; then
   apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null 2>&1 ||
     { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null; }
 fi
-bin="$("$here/../build.sh" kube-scheduler kubelet kube-proxy coredns kubectl)"
+bin="$("$here/../build.sh" kube-scheduler kubelet kube-proxy kube-router coredns kubectl)"
 kubectl() { "$bin/kubectl" --kubeconfig "$dir/kubeconfig.tmp" "$@"; }
 
 cd "$dir"
@@ -43,6 +45,13 @@ for direction in -i -o; do
   iptables -C FORWARD "$direction" "$NODE_BRIDGE" -j ACCEPT 2>/dev/null ||
     iptables -I FORWARD 1 "$direction" "$NODE_BRIDGE" -j ACCEPT
 done
+# A Service address kube-proxy has not programmed yet (a pod connecting to a Service made a moment before)
+# is unreachable from pods, as on a network with no route to it: this machine's uplink answers any TCP
+# connection, and a client would keep such a connection to the wrong peer. Programmed addresses are
+# rewritten to pods' before routing (nat PREROUTING), and the host's own traffic keeps the main table.
+ip route replace unreachable "$SERVICE_CIDR" table "$SERVICE_ROUTE_TABLE"
+ip rule show | grep -q "lookup $SERVICE_ROUTE_TABLE" ||
+  ip rule add iif "$NODE_BRIDGE" to "$SERVICE_CIDR" lookup "$SERVICE_ROUTE_TABLE" priority "$SERVICE_ROUTE_TABLE"
 
 log "containerd ($sock)"
 cat >"$state/containerd/config.toml" <<TOML
@@ -101,12 +110,13 @@ done
 ctr --address "$sock" -n k8s.io images import "$state/pause.tar" >/dev/null
 
 # Client certificates: the kubelet (Node authorizer: system:node:<name> in system:nodes), the scheduler
-# and kube-proxy (their bootstrap ClusterRoleBindings), CoreDNS (the ClusterRole below).
+# and kube-proxy (their bootstrap ClusterRoleBindings), CoreDNS and kube-router (the ClusterRoles below).
 client_cert pki kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
 client_cert pki kube-scheduler "/CN=system:kube-scheduler"
 client_cert pki kube-proxy "/CN=system:kube-proxy"
 client_cert pki coredns "/CN=dsm-coredns"
-for c in kubelet kube-scheduler kube-proxy coredns; do write_kubeconfig "$server" "$dir/pki" "$c" >"$state/$c.kubeconfig"; done
+client_cert pki kube-router "/CN=dsm-kube-router"
+for c in kubelet kube-scheduler kube-proxy coredns kube-router; do write_kubeconfig "$server" "$dir/pki" "$c" >"$state/$c.kubeconfig"; done
 
 log "kube-scheduler"
 "$bin/kube-scheduler" --kubeconfig "$state/kube-scheduler.kubeconfig" \
@@ -166,25 +176,30 @@ YAML
 "$bin/kube-proxy" --config "$state/kube-proxy.yaml" >logs/kube-proxy.log 2>&1 &
 echo $! >kube-proxy.pid
 
-log "CoreDNS ($NODE_IP:53)"
-kubectl apply --server-side --field-manager dsm-test -f - >/dev/null <<YAML
+# user_role NAME USER RULES: a ClusterRole dsm-test:NAME with RULES (YAML list items) bound to the User.
+user_role() {
+  cat <<YAML
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: { name: dsm-test:coredns }
+metadata: { name: dsm-test:$1 }
 rules:
-  - apiGroups: [""]
-    resources: [endpoints, services, pods, namespaces]
-    verbs: [list, watch]
-  - apiGroups: [discovery.k8s.io]
-    resources: [endpointslices]
-    verbs: [list, watch]
+$3
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: { name: dsm-test:coredns }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: dsm-test:coredns }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: dsm-coredns }]
+metadata: { name: dsm-test:$1 }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: dsm-test:$1 }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: $2 }]
 ---
+YAML
+}
+log "CoreDNS ($NODE_IP:53)"
+kubectl apply --server-side --field-manager dsm-test -f - >/dev/null <<YAML
+$(user_role coredns dsm-coredns '  - { apiGroups: [""], resources: [endpoints, services, pods, namespaces], verbs: [list, watch] }
+  - { apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch] }')
+$(user_role kube-router dsm-kube-router '  - { apiGroups: [""], resources: [namespaces, pods, services, endpoints, nodes], verbs: [get, list, watch] }
+  - { apiGroups: [networking.k8s.io], resources: [networkpolicies], verbs: [list, watch] }
+  - { apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch] }')
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
@@ -210,12 +225,14 @@ COREFILE
 "$bin/coredns" -conf "$state/Corefile" >logs/coredns.log 2>&1 &
 echo $! >coredns.pid
 
+
 wait_for() { # what, seconds, command...
   local what=$1 seconds=$2
   shift 2
   for _ in $(seq 1 $((seconds * 2))); do
     "$@" >/dev/null 2>&1 && return 0
-    for p in containerd kube-scheduler kubelet kube-proxy coredns; do
+    for p in containerd kube-scheduler kubelet kube-proxy kube-router coredns; do
+      [[ -f $p.pid ]] || continue # not started yet
       kill -0 "$(cat "$p.pid")" 2>/dev/null || { log "$p exited"; tail -20 "logs/$p.log" >&2; exit 1; }
     done
     sleep 0.5
@@ -225,6 +242,16 @@ wait_for() { # what, seconds, command...
   exit 1
 }
 wait_for "node $NODE_NAME to be Ready" 120 kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=1s
+# NetworkPolicies, once the node is registered (kube-router looks itself up in it): kube-router's firewall
+# controller only (no routing, service proxy, CNI or SNAT of its own: the bridge plugin and kube-proxy do
+# those). Bridged pod-to-pod traffic passes the FORWARD chain it filters (bridge-nf-call-iptables, set
+# above); the node itself may always reach its pods, as Kubernetes specifies.
+log "kube-router (NetworkPolicies)"
+"$bin/kube-router" --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+  --enable-pod-egress=false --kubeconfig "$state/kube-router.kubeconfig" --hostname-override "$NODE_NAME" \
+  --service-cluster-ip-range "$SERVICE_CIDR" --health-port 0 --metrics-port 0 --iptables-sync-period 30s \
+  >logs/kube-router.log 2>&1 &
+echo $! >kube-router.pid
 # The kubernetes Service through kube-proxy's rules and CoreDNS, as a pod resolves it.
 resolves() {
   node -e '
@@ -234,4 +261,6 @@ resolves() {
   ' "$NODE_IP" "kubernetes.default.svc.$CLUSTER_DOMAIN"
 }
 wait_for "CoreDNS to answer" 60 resolves
+# Its first sync done: the chain every pod's traffic is filtered in exists.
+wait_for "kube-router's firewall" 60 iptables -n -L KUBE-ROUTER-FORWARD
 log "node $NODE_NAME ready"
