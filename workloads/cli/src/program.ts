@@ -5,6 +5,7 @@
 import { VERSION } from '@dsm/api';
 import { Command, CommanderError, Option } from 'commander';
 import { registerBridge } from './commands/bridge.js';
+import { registerBridgeContract } from './commands/bridge-contract.js';
 import { registerChain } from './commands/chain.js';
 import { registerConfig } from './commands/config.js';
 import { registerIdentity } from './commands/identity.js';
@@ -74,7 +75,7 @@ export function createProgram(io: Io): Command {
   registerToken(program, io);
   registerPolicy(program, io);
   registerChain(program, io);
-  registerBridge(program, io);
+  registerBridgeContract(registerBridge(program, io), io);
   return program;
 }
 

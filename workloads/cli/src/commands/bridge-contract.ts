@@ -5,8 +5,7 @@
  * prints is the bridge's configuration: the contract address (DSM_BRIDGE_CONTRACT, a DSMCluster's
  * spec.bridge.contractAddress), the deployment block (fromBlock) and the chain id.
  */
-import { RpcUnavailableError, deployBridgeContract, type DeployedBridge } from '@dsm/bridge/deploy';
-import { DsmError } from '@dsm/protocol';
+import { deployBridgeContract, type DeployedBridge } from '@dsm/bridge/deploy';
 import { getAddress } from 'ethers';
 import { Option, type Command } from 'commander';
 import { contextOf, type Io } from '../context.js';
@@ -30,8 +29,8 @@ export function attestation(
   threshold: string,
 ): { signers: string[]; threshold: number } {
   const list = (signers ?? [operator]).map((s) => getAddress(parseEvmAddress('--signer', s)));
-  const distinct = new Set(list.map((s) => s.toLowerCase()));
-  if (distinct.size !== list.length)
+  // getAddress gives each address one spelling: a repeat is a repeated string.
+  if (new Set(list).size !== list.length)
     throw new UsageError('--signer: an address is given twice', { option: '--signer' });
   return { signers: list, threshold: parseInteger('--threshold', threshold, 1, list.length) };
 }
@@ -77,8 +76,6 @@ export function registerBridgeContract(bridge: Command, io: Io): void {
           operator,
         });
       } catch (error) {
-        if (error instanceof RpcUnavailableError)
-          throw new DsmError('E_UNAVAILABLE', `deploying DsmBridge: ${error.message}`, { url: rpc });
         throw evmFailure(error, 'deploying DsmBridge', rpc, []);
       }
       ctx.emit(deployed, renderDeployedBridge, (r) => r.address);

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dsmBridgeAt, wrappedDsmTokenAt, type DsmBridge } from '@dsm/bridge/contracts';
+import { RpcUnavailableError } from '@dsm/bridge/deploy';
 import { bridgeIdentity, formatBridgeSeed } from '@dsm/bridge/identity';
 import { DsmError, isDsmError, parseId, type ErrorDetails } from '@dsm/protocol';
 import { Option, type Command } from 'commander';
@@ -24,7 +25,6 @@ import {
 } from 'ethers';
 import type { BridgeToken, Deposit, Withdrawal } from '../client.js';
 import { contextOf, type Context, type Io } from '../context.js';
-import { registerBridgeContract } from './bridge-contract.js';
 import { UsageError } from '../errors.js';
 import { addIdempotencyKeyOption, idempotencyKeyOf, keyed, type KeyOptions } from '../idempotency.js';
 import {
@@ -243,6 +243,9 @@ function notDoneError(what: string, seconds: number, status: string | undefined,
 /** What a revert, a refused transaction or an RPC failure becomes: the contract's custom error named. */
 export function evmFailure(error: unknown, what: string, rpc: string, interfaces: Interface[]): Error {
   if (error instanceof DsmError || error instanceof UsageError) return error;
+  if (error instanceof RpcUnavailableError) {
+    return new DsmError('E_UNAVAILABLE', `${what}: ${error.message}`, { url: rpc });
+  }
   if (isError(error, 'CALL_EXCEPTION')) {
     const decoded = decodeRevert(revertData(error), interfaces);
     const name = decoded?.name ?? error.revert?.name ?? null;
@@ -394,11 +397,11 @@ interface WithdrawOptions {
 
 const WAIT_HELP = `seconds to wait for the bridge (default ${DEFAULT_WAIT_SECONDS} when given without a value)`;
 
-export function registerBridge(program: Command, io: Io): void {
+/** Registers `dsm bridge` and its subcommands; returns it for the commands other modules add. */
+export function registerBridge(program: Command, io: Io): Command {
   const bridge = program
     .command('bridge')
     .description('the DSM ⇄ EVM bridge at --bridge-url: status, deposits, withdrawals, keys');
-  registerBridgeContract(bridge, io);
 
   bridge
     .command('status')
@@ -684,6 +687,7 @@ export function registerBridge(program: Command, io: Io): void {
       }
       ctx.emit(result, renderBridgeKeygen);
     });
+  return bridge;
 }
 
 function listLimit(ref: string | undefined, limit: string | undefined): number | undefined {
