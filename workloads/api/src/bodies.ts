@@ -5,6 +5,7 @@
  */
 import { isAmountText, SIGNATURE_SUITES, TOKEN_OP_KINDS } from '@dsm/protocol';
 import { z } from 'zod';
+import { ErrorBody } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Scalars
@@ -182,6 +183,12 @@ export const WriteAck = z.object({
   replicas: z.array(z.string()),
   identity: IdText.optional(),
   n: z.number().int().optional(),
+});
+/** One object's outcome in a batch: its acknowledgement, or the error a single write would have answered. */
+export const WriteResults = z.object({ results: z.array(z.union([WriteAck, ErrorBody])) });
+/** One pushed object's outcome at a peer: held on disk, or the error. */
+export const PushResults = z.object({
+  results: z.array(z.union([z.object({ held: z.literal(true) }), ErrorBody])),
 });
 export const Head = z.object({ identity: IdText, n: z.number().int(), stateId: IdText, forked: z.boolean() });
 export const TokenRecord = z.object({
@@ -389,6 +396,8 @@ for (const [id, schema] of Object.entries({
   PolicyCheck,
   Operations,
   WriteAck,
+  WriteResults,
+  PushResults,
   Head,
   TokenRecord,
   ForkedIdentities,
@@ -408,5 +417,6 @@ for (const [id, schema] of Object.entries({
   DeployToken,
   DeployedToken,
   BridgeStatus,
+  Error: ErrorBody,
 }))
   namedBodies.add(schema, { id });

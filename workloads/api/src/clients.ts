@@ -7,6 +7,7 @@ import { DsmError } from '@dsm/protocol';
 import type { HttpClient, RequestOptions } from '@dsm/runtime/client';
 import type { z } from 'zod';
 import type * as b from './bodies.js';
+import { encodeObjectList } from './object-list.js';
 import {
   adminRoutes,
   bridgeRoutes,
@@ -72,6 +73,8 @@ export type TokenRecord = z.output<typeof b.TokenRecord>;
 export type ChainPage = z.output<typeof b.ChainPage>;
 export type Forks = z.output<typeof b.Forks>;
 export type WriteAck = z.output<typeof b.WriteAck>;
+/** One object's outcome in a batch write. */
+export type WriteResult = z.output<typeof b.WriteResults>['results'][number];
 export type Head = z.output<typeof b.Head>;
 export type Peer = z.output<typeof b.Peer>;
 export type PeerChange = z.output<typeof b.PeerChange>;
@@ -159,6 +162,16 @@ export class StorageApi {
   /** Idempotent: the same bytes may be sent again after any failure. */
   putObject(bytes: Uint8Array): Promise<WriteAck> {
     return call(this.http, storageRoutes.putObject, { bytes, options: { idempotent: true } });
+  }
+  /**
+   * Many objects in one request (stored in order, one durable write, one replication round): a result per
+   * object, in order. Idempotent like single writes.
+   */
+  putObjects(list: readonly Uint8Array[]): Promise<{ results: WriteResult[] }> {
+    return call(this.http, storageRoutes.putObjects, {
+      bytes: encodeObjectList(list),
+      options: { idempotent: true },
+    });
   }
   object(id: string, options: { evidence?: boolean; retries?: number } = {}): Promise<Uint8Array> {
     return call(this.http, storageRoutes.object, {

@@ -52,5 +52,7 @@ export {
   type TokenRecord,
   type TransferEntry,
   type WriteAck,
+  type WriteResult,
 } from './clients.js';
+export { decodeObjectList, encodeObjectList } from './object-list.js';
 export { VERSION } from './version.js';

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { namedBodies } from './bodies.js';
-import { ErrorBody } from './errors.js';
 import {
   adminRoutes,
   bridgeRoutes,
@@ -101,7 +100,7 @@ function operation(name: string, route: Route): Json {
     summary: route.summary,
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body !== undefined
-      ? { requestBody: { required: route.body === DAG, content: content(route.body) } }
+      ? { requestBody: { required: route.body === DAG || route.body === CBOR, content: content(route.body) } }
       : {}),
     responses,
     ...(route.auth ? { security: [{ [SECURITY[route.auth].name]: [] }] } : {}),
@@ -133,7 +132,7 @@ export function openApiDocument(info: ServiceInfo, tables: Record<string, Route>
     openapi: '3.1.0',
     info,
     paths,
-    components: { schemas: { ...components(), Error: schemaOf(ErrorBody) }, securitySchemes: schemes },
+    components: { schemas: components(), securitySchemes: schemes },
   };
 }
 

@@ -22,7 +22,7 @@ export interface Route {
   /** Takes an `Idempotency-Key` header (custodial writes). */
   idempotencyKey?: true;
   query?: z.ZodObject;
-  body?: z.ZodType | typeof DAG;
+  body?: z.ZodType | typeof DAG | typeof CBOR;
   /** Success statuses and what they carry. */
   responses: Record<number, z.ZodType | typeof DAG | typeof CBOR | null>;
 }
@@ -308,6 +308,14 @@ export const storageRoutes = {
     body: DAG,
     responses: { 201: b.WriteAck, 200: b.WriteAck },
   }),
+  putObjects: route({
+    method: 'post',
+    path: '/v1/objects/batch',
+    summary:
+      'store many objects in order (DAG-CBOR list of object bytes): one durable write, one replication round, a result per object',
+    body: CBOR,
+    responses: { 200: b.WriteResults },
+  }),
   object: route({
     method: 'get',
     path: '/v1/objects/:id',
@@ -372,6 +380,14 @@ export const storageRoutes = {
     auth: 'peer',
     body: DAG,
     responses: { 204: null },
+  }),
+  pushMany: route({
+    method: 'post',
+    path: '/v1/replica/objects/batch',
+    summary: 'peer push of many objects in order (DAG-CBOR list): a result per object',
+    auth: 'peer',
+    body: CBOR,
+    responses: { 200: b.PushResults },
   }),
   log: route({
     method: 'get',

@@ -12,6 +12,7 @@ import {
   type TokenRecord,
   type TransferEntry,
   type WriteAck,
+  type WriteResult,
 } from '@dsm/api';
 import { DsmError, isDsmError, type CID } from '@dsm/protocol';
 import { HttpClient, limitedFetch } from '@dsm/runtime';
@@ -48,6 +49,21 @@ const WRITE_HEDGE_MS = 1000;
 const SUSPECT_MS = 10_000;
 /** After a read quorum answered, the others still have this long to join (so the freshest head wins). */
 const QUORUM_GRACE_MS = 25;
+/**
+ * Group commit: writes made while earlier ones are on their way go out together, as one batch request
+ * (one durable write and one replication round on the storage nodes). At most this many batches are in
+ * flight, so a lone write leaves at once and batches grow only with the load.
+ */
+const BATCHES_IN_FLIGHT = 2;
+/** A batch's size, within what storage nodes accept (256 objects, 16 MiB). */
+const BATCH_OBJECTS = 128;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+interface QueuedWrite {
+  bytes: Uint8Array;
+  resolve: (ack: WriteAck) => void;
+  reject: (e: unknown) => void;
+}
 
 export class StorageClient {
   private readonly clients = new Map<string, StorageApi>();
@@ -57,6 +73,8 @@ export class StorageClient {
   private replicationFactor: number | undefined;
   /** Set by the node: how a head or fork claim is proven before it is believed. */
   proveState: StateProof | undefined;
+  private readonly writes: QueuedWrite[] = [];
+  private batchesInFlight = 0;
 
   constructor(
     nodes: string[],
@@ -247,9 +265,65 @@ export class StorageClient {
     return r === undefined ? this.nodes.length : Math.max(1, this.nodes.length - r + 1);
   }
 
-  /** Writes an object; resolves once the storage layer has it on `replicationFactor` nodes. */
+  /**
+   * Writes an object; resolves once the storage layer has it on `replicationFactor` nodes. Writes that
+   * meet under load share one batch request; each still gets the answer a write of its own would get.
+   */
   put(bytes: Uint8Array): Promise<WriteAck> {
+    return new Promise((resolve, reject) => {
+      this.writes.push({ bytes, resolve, reject });
+      this.sendWrites();
+    });
+  }
+
+  /** One write in its own request: hedged, and a refusal waits for the other nodes' verdicts. */
+  private putOne(bytes: Uint8Array): Promise<WriteAck> {
     return this.first((c) => c.putObject(bytes), { hedgeMs: WRITE_HEDGE_MS, write: true });
+  }
+
+  private sendWrites(): void {
+    while (this.batchesInFlight < BATCHES_IN_FLIGHT && this.writes.length > 0) {
+      let bytes = 0;
+      let count = 0;
+      while (
+        count < Math.min(BATCH_OBJECTS, this.writes.length) &&
+        (count === 0 || bytes + this.writes[count]!.bytes.length <= BATCH_BYTES)
+      )
+        bytes += this.writes[count++]!.bytes.length;
+      this.batchesInFlight++;
+      void this.sendBatch(this.writes.splice(0, count)).finally(() => {
+        this.batchesInFlight--;
+        this.sendWrites();
+      });
+    }
+  }
+
+  /**
+   * Sends a batch to the first node that answers it (hedged like a single write). Any write the batch did
+   * not settle (the whole request failed, or that write met an error) is sent again on its own, so it
+   * meets exactly the failover and verdict rules of a single write; writes are idempotent.
+   */
+  private async sendBatch(batch: QueuedWrite[]): Promise<void> {
+    const alone = (write: QueuedWrite) => this.putOne(write.bytes).then(write.resolve, write.reject);
+    if (batch.length === 1) return alone(batch[0]!);
+    let results: WriteResult[];
+    try {
+      ({ results } = await this.first((c) => c.putObjects(batch.map((w) => w.bytes)), {
+        hedgeMs: WRITE_HEDGE_MS,
+        write: true,
+      }));
+    } catch {
+      results = [];
+    }
+    if (results.length !== batch.length) results = [];
+    await Promise.all(
+      batch.map((write, i) => {
+        const result = results[i];
+        if (result === undefined || 'error' in result) return alone(write);
+        write.resolve(result);
+        return undefined;
+      }),
+    );
   }
 
   /** Object bytes, or undefined when no node has it. */

@@ -3,13 +3,13 @@
  * and the admin API. Handlers only parse, call the directory or the replicator, and answer.
  */
 import * as dagCbor from '@ipld/dag-cbor';
-import { adminRoutes, commonRoutes, params, storageRoutes as R } from '@dsm/api';
+import { adminRoutes, commonRoutes, decodeObjectList, params, storageRoutes as R } from '@dsm/api';
 import { performance } from 'node:perf_hooks';
 import type { CID } from '@dsm/protocol';
 import { DsmError, dagJsonToCbor, isDsmError, parseId } from '@dsm/protocol';
-import { DAG_CBOR, DAG_JSON, parseParams, rawBody, requestBytes, sendObject } from '@dsm/runtime';
+import { DAG_CBOR, DAG_JSON, errorBody, parseParams, rawBody, requestBytes, sendObject } from '@dsm/runtime';
 import type { Request, RequestHandler, Router } from 'express';
-import type { Directory, ForkEvidence, InboxEntry } from './directory.js';
+import type { Directory, ForkEvidence, InboxEntry, IngestResult } from './directory.js';
 import { LIMITS } from './limits.js';
 import type { StorageMetrics } from './metrics.js';
 import { PEER_HEADER } from './peer-client.js';
@@ -68,6 +68,7 @@ const evidenceJson = (e: ForkEvidence) => ({
 export function storageRoutes(router: Router, ctx: ApiContext): void {
   const { directory, replicator, metrics } = ctx;
   const body = rawBody({ limit: ctx.maxObjectBytes * 4 });
+  const batchBody = rawBody({ limit: LIMITS.batchBytes, types: [DAG_CBOR] });
 
   // Who may call what is each route's `auth` in the table, exactly as the OpenAPI document says; the
   // peer-list changes also take the peer token (the operator's way in, topology-auth.ts).
@@ -100,13 +101,35 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     }
     metrics.writes.inc({ result: result.stored ? 'stored' : 'duplicate' });
     metrics.ackSeconds.observe((performance.now() - started) / 1000);
-    res.status(result.stored ? 201 : 200).json({
-      id: result.id.toString(),
-      type: result.type,
-      stored: result.stored,
-      replicas,
-      ...(result.identity ? { identity: result.identity.toString(), n: result.n } : {}),
+    res.status(result.stored ? 201 : 200).json(writeAck(result, replicas));
+  });
+
+  // Many objects in one request: ingested in order as one durable write, replicated in one round, and
+  // answered with a result per object (what a single write of it would have answered).
+  router.post(R.putObjects.path, batchBody, async (req, res) => {
+    const started = performance.now();
+    const list = decodeObjectList(requestBytes(req), LIMITS.batchObjects);
+    const results = await directory.ingestMany(list);
+    const written = results.flatMap((r, i) =>
+      r instanceof DsmError ? [] : [{ bytes: list[i]!, result: r }],
+    );
+    const replicas = await replicator.replicateMany(written);
+    let next = 0;
+    const answers = results.map((result) => {
+      if (result instanceof DsmError) {
+        countRejection(metrics, result);
+        return errorBody(result);
+      }
+      const holders = replicas[next++]!;
+      if (holders instanceof DsmError) {
+        metrics.writes.inc({ result: holders.code === 'E_FORK' ? 'fork' : 'unavailable' });
+        return errorBody(holders);
+      }
+      metrics.writes.inc({ result: result.stored ? 'stored' : 'duplicate' });
+      metrics.ackSeconds.observe((performance.now() - started) / 1000);
+      return writeAck(result, holders);
     });
+    res.json({ results: answers });
   });
 
   router.get(R.object.path, async (req, res) => {
@@ -206,6 +229,19 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     res.status(204).end();
   });
 
+  router.post(R.pushMany.path, batchBody, async (req, res) => {
+    const from = req.get(PEER_HEADER)?.toLowerCase();
+    const list = decodeObjectList(requestBytes(req), LIMITS.batchObjects);
+    const results = await replicator.ingestManyFromPeer(list, from);
+    res.json({
+      results: results.map((result) => {
+        if (!(result instanceof DsmError)) return { held: true };
+        countRejection(metrics, result);
+        return errorBody(result);
+      }),
+    });
+  });
+
   router.get(R.log.path, async (req, res) => {
     const { after, limit } = parseParams(params.log, req.query);
     const entries = await directory.log(after, limit, LIMITS.logPageBytes);
@@ -231,6 +267,16 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
 
   // ---- admin
   ctx.adminRoutes(router);
+}
+
+function writeAck(result: IngestResult, replicas: string[]) {
+  return {
+    id: result.id.toString(),
+    type: result.type,
+    stored: result.stored,
+    replicas,
+    ...(result.identity ? { identity: result.identity.toString(), n: result.n } : {}),
+  };
 }
 
 function countRejection(metrics: StorageMetrics, e: unknown): void {

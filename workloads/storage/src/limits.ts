@@ -22,6 +22,11 @@ export const LIMITS = {
   fetchConcurrency: 16,
   /** Log pages taken from one peer in one round. */
   pagesPerRound: 1000,
+  /** Objects in one batch write (client or peer push), and the bytes of its body. */
+  batchObjects: 256,
+  batchBytes: 16 * MiB,
+  /** Bytes read per object of a batch answer (an error body at most). */
+  resultBytes: 4 * KiB,
   /** Objects ingested in one exclusive section of the directory: how long a page makes writes wait. */
   ingestChunk: 256,
 } as const;

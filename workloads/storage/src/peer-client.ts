@@ -4,11 +4,12 @@
  * beyond the cap a push fails at once and catch-up brings the object later), and the peer token, when
  * configured, goes with every request.
  */
-import { pathOf, storageRoutes as R } from '@dsm/api';
-import { DsmError, type CID } from '@dsm/protocol';
+import { encodeObjectList, pathOf, PushResults, storageRoutes as R } from '@dsm/api';
+import { DsmError, type CID, type ErrorDetails } from '@dsm/protocol';
 import { HttpClient } from '@dsm/runtime';
 import { limitedFetch } from '@dsm/runtime';
 import { BUCKET_RESPONSE_BYTES, LIMITS, logResponseBytes } from './limits.js';
+import { misbehaving } from './peer-data.js';
 import { peerUrl } from './peers.js';
 
 /** Names the pushing node, so that a receiver lacking a dependency knows whom to pull from. */
@@ -37,6 +38,26 @@ export class PeerClient {
       await this.http(LIMITS.smallResponseBytes).postBytes(R.push.path, bytes, {
         idempotent: true,
       });
+    });
+  }
+
+  /**
+   * Hands many objects to the peer's ingest in one request, in order: per object, true once the peer holds
+   * it on disk, or the error it refused it with. An answer of the wrong shape or length is misbehaving.
+   */
+  pushMany(list: readonly Uint8Array[]): Promise<(true | DsmError)[]> {
+    return this.forWrite(async () => {
+      const answer = await this.http(LIMITS.smallResponseBytes + list.length * LIMITS.resultBytes).postBytes(
+        R.pushMany.path,
+        encodeObjectList(list),
+        { idempotent: true },
+      );
+      const parsed = PushResults.safeParse(answer);
+      if (!parsed.success || parsed.data.results.length !== list.length)
+        throw misbehaving(this.address, `it answered a push of ${list.length} objects with another shape`);
+      return parsed.data.results.map((r) =>
+        'held' in r ? true : new DsmError(r.error.code, r.error.message, r.error.details as ErrorDetails),
+      );
     });
   }
 

@@ -60,6 +60,12 @@ interface PeerState {
   reconcileAgain: boolean;
 }
 
+/** An object ingested here and its bytes, to be replicated. */
+export interface Written {
+  bytes: Uint8Array;
+  result: IngestResult;
+}
+
 /** What one peer did with a pushed write. */
 type Outcome = { held: true } | { fork: DsmError } | { failure: string };
 
@@ -157,13 +163,96 @@ export class Replicator {
       state.up = true;
       return { held: true };
     } catch (e) {
-      if (isDsmError(e, 'E_UNAVAILABLE')) state.up = false;
-      if (isDsmError(e, 'E_FORK') && written.identity !== undefined) {
-        const fork = await this.verifyFork(peer, e, written, written.identity);
-        if (fork) return { fork };
-      }
-      return { failure: `${peer}: ${(e as Error).message}` };
+      return this.refused(peer, e, written);
     }
+  }
+
+  /**
+   * Makes sure `replicationFactor` nodes hold each of `items` (already ingested here), with one push of
+   * them all to each peer: per item, like `replicate`, the nodes that acknowledged it, or the E_UNAVAILABLE
+   * or E_FORK that a single write of it would have met. One item's failure never fails its neighbours.
+   */
+  async replicateMany(items: Written[]): Promise<(string[] | DsmError)[]> {
+    const required = this.options.replicationFactor;
+    const self = this.options.self;
+    if (required <= 1 || items.length === 0) return items.map(() => [self]);
+    const peers = this.peerSet.list();
+    if (peers.length < required - 1) {
+      const error = new DsmError(
+        'E_UNAVAILABLE',
+        `replication factor ${required} needs ${required - 1} peer(s); this node has ${peers.length}`,
+        { replicas: 1, required },
+      );
+      return items.map(() => error);
+    }
+    const tallies = items.map(() => ({ holders: [self], failures: [] as string[] }));
+    const verdicts: (string[] | DsmError | undefined)[] = items.map(() => undefined);
+    let undecided = items.length;
+    let waiting = peers.length;
+    return new Promise((resolve) => {
+      const decide = (i: number, verdict: string[] | DsmError) => {
+        if (verdicts[i] !== undefined) return;
+        verdicts[i] = verdict;
+        if (--undecided === 0) resolve(verdicts as (string[] | DsmError)[]);
+      };
+      for (const peer of peers) {
+        void this.offerMany(peer, items)
+          .catch((e: unknown): Outcome[] =>
+            items.map(() => ({ failure: `${peer}: ${(e as Error).message}` })),
+          )
+          .then((outcomes) => {
+            waiting--;
+            outcomes.forEach((outcome, i) => {
+              const tally = tallies[i]!;
+              if ('held' in outcome) tally.holders.push(peer);
+              if ('failure' in outcome) tally.failures.push(outcome.failure);
+              if (tally.holders.length >= required) decide(i, [...tally.holders]);
+              else if ('fork' in outcome) decide(i, outcome.fork);
+              else if (waiting === 0) {
+                const { holders, failures } = tally;
+                decide(
+                  i,
+                  new DsmError(
+                    'E_UNAVAILABLE',
+                    `only ${holders.length} of ${required} required nodes acknowledged the write; retry it`,
+                    { replicas: holders.length, required, failures },
+                  ),
+                );
+              }
+            });
+          });
+      }
+    });
+  }
+
+  /** Pushes many objects to one peer in one request; a peer without the batch route gets them one by one. */
+  private async offerMany(peer: string, items: Written[]): Promise<Outcome[]> {
+    const state = this.state(peer);
+    let answers: (true | DsmError)[];
+    try {
+      answers = await state.client.pushMany(items.map((item) => item.bytes));
+      state.up = true;
+    } catch (e) {
+      if (isDsmError(e, 'E_NOT_FOUND'))
+        return Promise.all(items.map((item) => this.offer(peer, item.bytes, item.result)));
+      if (isDsmError(e, 'E_UNAVAILABLE')) state.up = false;
+      return items.map(() => ({ failure: `${peer}: ${(e as Error).message}` }));
+    }
+    return Promise.all(
+      answers.map((answer, i) =>
+        answer === true ? { held: true as const } : this.refused(peer, answer, items[i]!.result),
+      ),
+    );
+  }
+
+  /** What a peer's refusal of a write comes to: a fork only if verified here, else "does not hold it". */
+  private async refused(peer: string, e: unknown, written: IngestResult): Promise<Outcome> {
+    if (isDsmError(e, 'E_UNAVAILABLE')) this.state(peer).up = false;
+    if (isDsmError(e, 'E_FORK') && written.identity !== undefined) {
+      const fork = await this.verifyFork(peer, e, written, written.identity);
+      if (fork) return { fork };
+    }
+    return { failure: `${peer}: ${(e as Error).message}` };
   }
 
   /**
@@ -219,6 +308,23 @@ export class Replicator {
       await this.syncPeer(from);
       await this.directory.ingest(bytes);
     }
+  }
+
+  /**
+   * `ingestFromPeer` for a pushed batch, in order: what lacked a dependency is tried again once after one
+   * catch-up from the pushing peer. A result per object.
+   */
+  async ingestManyFromPeer(
+    list: Uint8Array[],
+    from: string | undefined,
+  ): Promise<(IngestResult | DsmError)[]> {
+    const results = await this.directory.ingestMany(list);
+    const lacking = results.flatMap((r, i) => (r instanceof DsmError && isMissingDependency(r) ? [i] : []));
+    if (lacking.length === 0 || from === undefined || !this.peerSet.has(from)) return results;
+    await this.syncPeer(from);
+    const again = await this.directory.ingestMany(lacking.map((i) => list[i]!));
+    lacking.forEach((i, k) => (results[i] = again[k]!));
+    return results;
   }
 
   // ---------------------------------------------------------------------------------------------

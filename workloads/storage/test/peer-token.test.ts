@@ -26,6 +26,10 @@ describe('a shared peer token', () => {
         '/v1/replica/objects',
         { method: 'POST', headers: { 'content-type': 'application/vnd.ipld.dag-cbor' } },
       ],
+      [
+        '/v1/replica/objects/batch',
+        { method: 'POST', headers: { 'content-type': 'application/vnd.ipld.dag-cbor' } },
+      ],
     ];
     for (const [path, init] of routes) {
       for (const authorization of [undefined, 'Bearer a-wrong-peer-token', 'Bearer '])
