@@ -2,10 +2,12 @@
 // `npm run dev`: the whole DSM network as local processes on loopback, no Docker: two storage nodes
 // replicating with each other (R = 2), a core node, an EVM dev chain (`hardhat node`, a block a second)
 // with the DsmBridge contract deployed, and the bridge. Data, secrets and logs live in one folder
-// (.dsm-dev, or DSM_DEV_DIR). Ctrl-C stops everything cleanly; a second Ctrl-C stops it at once.
+// (.dsm-dev, or DSM_DEV_DIR): each process writes its own log file there itself (no line goes through this
+// one), and this script prints only its own status lines. Ctrl-C stops everything cleanly; a second Ctrl-C
+// stops it at once.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -160,17 +162,22 @@ let stopping = false;
 
 function start(service) {
   if (stopping) return;
-  const log = createWriteStream(join(dir, 'logs', `${service.name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, service.args ?? [join(root, service.main)], {
-    ...(service.cwd ? { cwd: service.cwd } : {}),
-    env: { PATH: process.env.PATH, ...service.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // A process group of its own: Ctrl-C signals the terminal's foreground group, and a service that
-    // got that SIGINT and ours as well would take them for two Ctrl-Cs and skip its clean shutdown.
-    detached: true,
-  });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
+  // The child gets the log file itself as stdout and stderr (opened for appending, so whole lines from
+  // both land in order): relaying every line through a pipe to this process cost a copy and a hop each.
+  const log = openSync(join(dir, 'logs', `${service.name}.log`), 'a');
+  let child;
+  try {
+    child = spawn(process.execPath, service.args ?? [join(root, service.main)], {
+      ...(service.cwd ? { cwd: service.cwd } : {}),
+      env: { PATH: process.env.PATH, ...service.env },
+      stdio: ['ignore', log, log],
+      // A process group of its own: Ctrl-C signals the terminal's foreground group, and a service that
+      // got that SIGINT and ours as well would take them for two Ctrl-Cs and skip its clean shutdown.
+      detached: true,
+    });
+  } finally {
+    closeSync(log);
+  }
   child.on('exit', (code, signal) => {
     if (!stopping) {
       console.error(

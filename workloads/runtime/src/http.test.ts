@@ -11,7 +11,9 @@ import {
   rawBody,
   requestBytes,
   serve,
+  requestLogLevel,
   toDsmError,
+  type RequestLogOptions,
   type ServeOptions,
   type ServerHandle,
 } from './http.js';
@@ -22,7 +24,12 @@ afterEach(async () => {
 });
 
 async function start(
-  options: { readiness?: Readiness; jsonLimit?: number; serve?: Partial<ServeOptions> } = {},
+  options: {
+    readiness?: Readiness;
+    jsonLimit?: number;
+    requestLog?: RequestLogOptions;
+    serve?: Partial<ServeOptions>;
+  } = {},
 ) {
   const { serve: serveOptions, ...appOptions } = options;
   const lines: Record<string, unknown>[] = [];
@@ -57,6 +64,9 @@ async function start(
   router.post('/objects', rawBody({ limit: 16 }), (req, res) => {
     const bytes = requestBytes(req);
     res.json({ length: bytes.length, hex: bytes.toString('hex'), json: req.is(DAG_JSON) === DAG_JSON });
+  });
+  router.get('/v1/admin/config', (_req, res) => {
+    res.json({ logLevel: 'info' });
   });
   router.post('/forgot-raw', (req, res) => {
     res.json({ length: requestBytes(req).length });
@@ -465,11 +475,124 @@ describe('request logs', () => {
     });
   });
 
-  it('leave probes out', async () => {
-    const { url, lines } = await start();
+  it('write successful probes and /metrics at debug only, failing ones always', async () => {
+    const { url, lines, readiness } = await start();
     await call(`${url}/healthz`);
     await call(`${url}/readyz`);
-    expect(lines).toHaveLength(0);
+    await fetch(`${url}/metrics`).then((r) => r.text());
+    expect(lines.map((l) => [l.level, (l.req as { url: string }).url])).toEqual([
+      ['debug', '/healthz'],
+      ['debug', '/readyz'],
+      ['debug', '/metrics'],
+    ]);
+    readiness.shuttingDown();
+    await call(`${url}/readyz`);
+    await call(`${url}/readyz`);
+    expect(lines.slice(3).map((l) => [l.level, (l.res as { statusCode: number }).statusCode])).toEqual([
+      ['warn', 503],
+      ['warn', 503],
+    ]);
+  });
+});
+
+describe('request log sampling', () => {
+  const summary = (lines: Record<string, unknown>[]) =>
+    lines.map((l) => ({
+      level: l.level,
+      url: (l.req as { url: string }).url,
+      status: (l.res as { statusCode: number }).statusCode,
+      ...(l.skipped === undefined ? {} : { skipped: l.skipped }),
+    }));
+
+  it('write a hot route at info once per window, its other successes at debug, per route', async () => {
+    const { url, lines } = await start({ requestLog: { sampleMs: 60_000, slowMs: 60_000 } });
+    for (let i = 0; i < 3; i++) expect((await call(`${url}/items/a${i}`)).status).toBe(200);
+    await call(`${url}/echo`, { method: 'POST' });
+    await call(`${url}/echo`, { method: 'POST' });
+    expect(summary(lines)).toEqual([
+      { level: 'info', url: '/items/a0', status: 200 },
+      { level: 'debug', url: '/items/a1', status: 200 },
+      { level: 'debug', url: '/items/a2', status: 200 },
+      { level: 'info', url: '/echo', status: 200 },
+      { level: 'debug', url: '/echo', status: 200 },
+    ]);
+    // The same fields as every request line.
+    expect(lines[1]).toMatchObject({
+      msg: 'request completed',
+      service: 'test',
+      req: { method: 'GET', headers: expect.any(Object) as object },
+      res: { statusCode: 200, headers: expect.any(Object) as object },
+      responseTime: expect.any(Number) as unknown as number,
+    });
+  });
+
+  it("count the skipped requests in the route's next info line", async () => {
+    const { url, lines } = await start({ requestLog: { sampleMs: 1_000, slowMs: 60_000 } });
+    await Promise.all([0, 1, 2].map((i) => call(`${url}/items/b${i}`)));
+    await new Promise((r) => setTimeout(r, 1_100));
+    await call(`${url}/items/b3`);
+    expect(summary(lines).filter((l) => l.level === 'info')).toEqual([
+      { level: 'info', url: expect.stringMatching(/^\/items\/b[012]$/) as unknown as string, status: 200 },
+      { level: 'info', url: '/items/b3', status: 200, skipped: 2 },
+    ]);
+  });
+
+  it('always write errors, 4xx, slow requests and the admin API', async () => {
+    const { url, lines } = await start({ requestLog: { sampleMs: 60_000, slowMs: 200 } });
+    await call(`${url}/items/a`);
+    for (let i = 0; i < 2; i++) {
+      await call(`${url}/items/boom`);
+      await call(`${url}/items/missing`);
+      await call(`${url}/items/forked`);
+      await call(`${url}/v1/admin/config`);
+    }
+    await Promise.all([call(`${url}/slow`), call(`${url}/slow`)]);
+    expect(summary(lines)).toEqual([
+      { level: 'info', url: '/items/a', status: 200 },
+      ...[0, 1].flatMap(() => [
+        { level: 'error', url: '/items/boom', status: 500 },
+        { level: 'info', url: '/items/missing', status: 404 },
+        { level: 'info', url: '/items/forked', status: 409 },
+        { level: 'info', url: '/v1/admin/config', status: 200 },
+      ]),
+      { level: 'info', url: '/slow', status: 200 },
+      { level: 'info', url: '/slow', status: 200 },
+    ]);
+    const slow = lines.filter((l) => (l.req as { url: string }).url === '/slow');
+    expect(slow.every((l) => (l.responseTime as number) >= 200)).toBe(true);
+  });
+
+  it('write nothing for sampled-out requests at the default info level', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      service: 't',
+      destination: { write: (line: string) => void lines.push(line) },
+    });
+    const { app, router } = createHttpApp({
+      service: 't',
+      logger,
+      registry: createMetricsRegistry({ defaultMetrics: false }),
+      requestLog: { sampleMs: 60_000, slowMs: 60_000 },
+    });
+    router.get('/v1/identities/:id/head', (_req, res) => void res.json({ height: 1 }));
+    const handle = await serve(app, { port: 0, host: '127.0.0.1' });
+    handles.push(handle);
+    for (let i = 0; i < 50; i++) await call(`${handle.url}/v1/identities/i${i}/head`);
+    await call(`${handle.url}/healthz`);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('write aborted requests whatever their route', () => {
+    const facts = (writableEnded: boolean) => ({
+      req: { method: 'GET', originalUrl: '/items/a', baseUrl: '', route: { path: '/items/:id' } } as never,
+      res: { statusCode: 200, writableEnded } as never,
+      failed: false,
+      ms: 1,
+      slowMs: 500,
+      sample: () => null,
+    });
+    expect(requestLogLevel(facts(false))).toEqual({ level: 'info' });
+    expect(requestLogLevel(facts(true))).toEqual({ level: 'debug' });
   });
 });
 

@@ -3,6 +3,11 @@
  * (`/healthz`, `/readyz`), `/metrics`, and one error middleware that turns anything thrown into
  * `{error: {code, message, details}}` with the status of `httpStatusFor`. Services add their
  * routes to the returned `router`; it sits before the 404 and error handlers whenever it is filled.
+ *
+ * Request log lines are cheap enough to leave on (`requestLogLevel`): failures, 4xx, aborted and slow
+ * requests are always written; a successful request is written at info once per route per second (the
+ * line's `skipped` counts the others, written at debug), probes and `/metrics` at debug only, and the
+ * admin API every time.
  */
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
@@ -20,7 +25,7 @@ import express, {
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
-import { httpLogSerializers } from './log.js';
+import { httpLogSerializers, RequestSampler, type LogLevel } from './log.js';
 import { DAG_CBOR, DAG_JSON } from './media.js';
 import { httpRequestDuration } from './metrics.js';
 import { Readiness } from './readiness.js';
@@ -52,6 +57,22 @@ export interface HttpAppOptions {
   /** Largest `application/json` body accepted; default 1 MiB. */
   jsonLimit?: number | string;
   readiness?: Readiness;
+  requestLog?: RequestLogOptions;
+}
+
+export interface RequestLogOptions {
+  /**
+   * A successful request on a sampled route is written at info at most once per route (method and
+   * template) in this many milliseconds; the others are written at debug and counted in the `skipped`
+   * field of the route's next info line. 0 writes every one at info.
+   * @default 1000
+   */
+  sampleMs?: number;
+  /**
+   * A request that took at least this long is written at info (or above) whatever its route.
+   * @default 500
+   */
+  slowMs?: number;
 }
 
 export interface HttpApp {
@@ -63,6 +84,10 @@ export interface HttpApp {
 
 // /v1/status too: it is the container health check (`cli status --json`, every few seconds).
 const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/v1/status']);
+/** The admin API (`adminRoutes` and the services' admin routes of `@dsm/api`): rare, and each one a change. */
+const ADMIN_PREFIX = '/v1/admin/';
+const DEFAULT_SAMPLE_MS = 1_000;
+const DEFAULT_SLOW_MS = 500;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -73,6 +98,14 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app = express();
   app.disable('x-powered-by');
 
+  const sampler = new RequestSampler(options.requestLog?.sampleMs ?? DEFAULT_SAMPLE_MS);
+  const slowMs = options.requestLog?.slowMs ?? DEFAULT_SLOW_MS;
+  const started = new WeakMap<http.ServerResponse, number>();
+  const skipped = new WeakMap<http.ServerResponse, number>();
+  app.use((_req, res, next) => {
+    started.set(res, performance.now());
+    next();
+  });
   app.use(
     pinoHttp({
       logger,
@@ -82,12 +115,23 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         res.setHeader('x-request-id', id);
         return id;
       },
-      customLogLevel: (_req, res, err) => {
-        if (res.statusCode === 503) return 'warn';
-        return err !== undefined || res.statusCode >= 500 ? 'error' : 'info';
+      customLogLevel: (req, res, err) => {
+        const now = performance.now();
+        const level = requestLogLevel({
+          req: req as Request,
+          res,
+          failed: err !== undefined,
+          ms: now - (started.get(res) ?? now),
+          slowMs,
+          sample: (key) => sampler.take(key, now),
+        });
+        if (level.skipped) skipped.set(res, level.skipped);
+        return level.level;
       },
-      // Probes run every few seconds; their lines would drown everything else.
-      autoLogging: { ignore: (req) => PROBES.has(req.url ?? '') },
+      customSuccessObject: (_req, res, line: object) => {
+        const count = skipped.get(res);
+        return count === undefined ? line : { ...line, skipped: count };
+      },
       serializers: httpLogSerializers,
     }),
   );
@@ -149,6 +193,37 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.use(errorHandler());
 
   return { app, router, readiness };
+}
+
+export interface RequestLogFacts {
+  req: Request;
+  res: http.ServerResponse;
+  /** pino-http saw an error on the response stream. */
+  failed: boolean;
+  /** Time since the request arrived. */
+  ms: number;
+  slowMs: number;
+  /** `RequestSampler.take` for this request's route key: the count skipped before it, or null to skip it. */
+  sample: (key: string) => number | null;
+}
+
+/**
+ * The level of a request's log line. Failures: 503 warn (a dependency or shutdown), other 5xx and stream
+ * errors error; 4xx and aborted requests info; all of them, and requests slower than `slowMs`, every time.
+ * Then, for successes: probes and `/metrics` debug; the admin API info; any other route (client reads and
+ * writes, replication pushes, log, digest and bucket pulls, notifications) info once per sampling window
+ * of its route, with `skipped`, and debug otherwise.
+ */
+export function requestLogLevel(facts: RequestLogFacts): { level: LogLevel; skipped?: number } {
+  const { req, res } = facts;
+  if (res.statusCode === 503) return { level: 'warn' };
+  if (facts.failed || res.statusCode >= 500) return { level: 'error' };
+  if (res.statusCode >= 400 || !res.writableEnded || facts.ms >= facts.slowMs) return { level: 'info' };
+  if (PROBES.has(req.originalUrl)) return { level: 'debug' };
+  const route = routeTemplate(req);
+  if (route.startsWith(ADMIN_PREFIX)) return { level: 'info' };
+  const skipped = facts.sample(`${METHODS.has(req.method) ? req.method : 'OTHER'} ${route}`);
+  return skipped === null ? { level: 'debug' } : { level: 'info', skipped };
 }
 
 /** The route pattern (`/chains/:identity`), never the raw path, keeps metric labels bounded. */

@@ -52,6 +52,7 @@ export {
   type HttpApp,
   type HttpAppOptions,
   type RawBodyOptions,
+  type RequestLogOptions,
   type ServeOptions,
   type ServerHandle,
 } from './http.js';

@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { REDACTED, createLogger, httpLogSerializers, redactSecrets, redactUrl, setLogLevel } from './log.js';
+import {
+  REDACTED,
+  RequestSampler,
+  createLogger,
+  httpLogSerializers,
+  redactSecrets,
+  redactUrl,
+  setLogLevel,
+} from './log.js';
 
 function capture(level?: 'info' | 'debug') {
   const lines: Record<string, unknown>[] = [];
@@ -113,5 +121,24 @@ describe('httpLogSerializers', () => {
     expect(httpLogSerializers.res({ headers })).toMatchObject({ headers: { 'set-cookie': REDACTED } });
     expect(req.headers['x-dsm-token']).toBe('t');
     expect(query.access_token).toBe('t');
+  });
+});
+
+describe('RequestSampler', () => {
+  it('lets one request per key through per window and counts the others for the next one', () => {
+    const sampler = new RequestSampler(1_000);
+    expect(sampler.take('GET /a', 0)).toBe(0);
+    expect(sampler.take('GET /a', 10)).toBeNull();
+    expect(sampler.take('GET /b', 10)).toBe(0);
+    expect(sampler.take('GET /a', 999)).toBeNull();
+    expect(sampler.take('GET /a', 1_000)).toBe(2);
+    expect(sampler.take('GET /a', 1_500)).toBeNull();
+    expect(sampler.take('GET /a', 5_000)).toBe(1);
+    expect(sampler.take('GET /a', 9_000)).toBe(0);
+  });
+
+  it('lets every request through with a window of 0', () => {
+    const sampler = new RequestSampler(0);
+    for (let i = 0; i < 5; i++) expect(sampler.take('GET /a', 7)).toBe(0);
   });
 });

@@ -140,3 +140,33 @@ export const httpLogSerializers = {
   }),
   res: (res: SerializedMessage): SerializedMessage => ({ ...res, headers: redactNamed(res.headers) }),
 };
+
+/**
+ * At most one written line per key (a route) per window: `take(key, now)` answers how many requests of
+ * that key were skipped since its last written line when this one is to be written, `null` when this
+ * one is skipped (and counted). Keys are route templates, so the map stays as small as the route table.
+ */
+export class RequestSampler {
+  readonly #windowMs: number;
+  readonly #routes = new Map<string, { writtenAt: number; skipped: number }>();
+
+  constructor(windowMs: number) {
+    this.#windowMs = windowMs;
+  }
+
+  take(key: string, now: number): number | null {
+    const route = this.#routes.get(key);
+    if (route === undefined) {
+      this.#routes.set(key, { writtenAt: now, skipped: 0 });
+      return 0;
+    }
+    if (now - route.writtenAt < this.#windowMs) {
+      route.skipped += 1;
+      return null;
+    }
+    const skipped = route.skipped;
+    route.writtenAt = now;
+    route.skipped = 0;
+    return skipped;
+  }
+}
