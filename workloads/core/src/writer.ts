@@ -23,7 +23,7 @@ import {
   makeToken,
   nextEntropy,
   overlayWorld,
-  signState,
+  signStateAsync,
   validatePolicy,
   verifyState,
   type Checkpoint,
@@ -167,7 +167,8 @@ export class ChainWriter implements PendingWriter {
         entropy: nextEntropy(head.state.entropy, op, head.state.n + 1),
       };
     }
-    const signed = signState(this.backend, keys.suite, keys.secretKey, state);
+    // On the thread pool: the event loop serves other identities while this one's signature is made.
+    const signed = await signStateAsync(this.backend, keys.suite, keys.secretKey, state);
     return this.commit(genesis, identity, head, signed, request);
   }
 

@@ -2,7 +2,7 @@
 import type { CID } from 'multiformats/cid';
 import { formatAmount } from './amount.js';
 import { applyEffect, effectOf } from './balances.js';
-import type { SignatureBackend, KeyPair } from './crypto/backend.js';
+import { signMessage, type KeyPair, type SignatureBackend } from './crypto/backend.js';
 import { idOf } from './encoding.js';
 import { genesisEntropy, nextEntropy } from './entropy.js';
 import { DsmError } from './errors.js';
@@ -96,8 +96,24 @@ export function signState(
   options?: { deterministic?: boolean; cosigs?: Cosig[] },
 ): SignedState {
   const sig = backend.sign(suite, secretKey, idOf(state).bytes, STATE_CONTEXT, options);
+  return signedState(state, sig, options?.cosigs);
+}
+
+/** `signState` with the signature made off the JavaScript thread where the backend can (`signAsync`). */
+export async function signStateAsync(
+  backend: SignatureBackend,
+  suite: SignatureSuite,
+  secretKey: Uint8Array,
+  state: State,
+  options?: { deterministic?: boolean; cosigs?: Cosig[] },
+): Promise<SignedState> {
+  const sig = await signMessage(backend, suite, secretKey, idOf(state).bytes, STATE_CONTEXT, options);
+  return signedState(state, sig, options?.cosigs);
+}
+
+function signedState(state: State, sig: Uint8Array, cosigs: Cosig[] | undefined): SignedState {
   const signed: SignedState = { type: SIGNED_STATE_TYPE, state, sig };
-  if (options?.cosigs !== undefined && options.cosigs.length > 0) signed.cosigs = options.cosigs;
+  if (cosigs !== undefined && cosigs.length > 0) signed.cosigs = cosigs;
   return signed;
 }
 

@@ -43,6 +43,17 @@ export interface SignatureBackend {
     context: Uint8Array,
   ): boolean;
   /**
+   * The same signature made off the JavaScript thread (libuv thread pool), where the backend can: a server
+   * signing for many identities keeps its event loop free while each signature is made.
+   */
+  signAsync?(
+    suite: SignatureSuite,
+    secretKey: Uint8Array,
+    message: Uint8Array,
+    context: Uint8Array,
+    options?: SignOptions,
+  ): Promise<Uint8Array>;
+  /**
    * The same check off the JavaScript thread (libuv thread pool), where the backend can: keeps a server's
    * event loop free and lets chain verification hash state n+1 while state n's signature is checked.
    */
@@ -66,6 +77,24 @@ export function verifySignature(
 ): Promise<boolean> {
   if (backend.verifyAsync) return backend.verifyAsync(suite, publicKey, message, signature, context);
   return Promise.resolve(backend.verify(suite, publicKey, message, signature, context));
+}
+
+/** Signs with `signAsync` when the backend has it (and can honour the options), else on this thread. */
+export function signMessage(
+  backend: SignatureBackend,
+  suite: SignatureSuite,
+  secretKey: Uint8Array,
+  message: Uint8Array,
+  context: Uint8Array,
+  options?: SignOptions,
+): Promise<Uint8Array> {
+  if (backend.signAsync && options?.deterministic !== true)
+    return backend.signAsync(suite, secretKey, message, context, options);
+  try {
+    return Promise.resolve(backend.sign(suite, secretKey, message, context, options));
+  } catch (e) {
+    return Promise.reject(e as Error);
+  }
 }
 
 export interface KemBackend {

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { toHex } from '../encoding.js';
 import { COSIGN_CONTEXT, SIGNATURE_SUITES, STATE_CONTEXT, SUITE_SIZES } from '../suites.js';
-import { defaultBackend, nobleBackend, nodeBackend } from './index.js';
+import { defaultBackend, nobleBackend, nodeBackend, signMessage } from './index.js';
 
 const message = new TextEncoder().encode('id bytes of some state');
 const pairs = [
@@ -26,6 +26,33 @@ describe.each(SIGNATURE_SUITES)('%s', (suite) => {
     expect(verifier.verify(suite, keys.publicKey, message, flipped, STATE_CONTEXT)).toBe(false);
     expect(verifier.verify(suite, keys.publicKey, message.subarray(1), sig, STATE_CONTEXT)).toBe(false);
     expect(verifier.verify(suite, keys.publicKey, message, sig.subarray(1), STATE_CONTEXT)).toBe(false);
+  });
+});
+
+describe('signing off the JavaScript thread', () => {
+  it.each(['ml-dsa-44', 'ml-dsa-65', 'slh-dsa-sha2-128f'] as const)(
+    '%s: signMessage with each backend verifies with the other',
+    async (suite) => {
+      for (const [, signer, verifier] of pairs) {
+        const keys = signer.keygen(suite);
+        const sig = await signMessage(signer, suite, keys.secretKey, message, STATE_CONTEXT);
+        expect(verifier.verify(suite, keys.publicKey, message, sig, STATE_CONTEXT)).toBe(true);
+      }
+    },
+  );
+
+  it('rejects (never throws) on a bad key, and keeps deterministic signing to a backend that has it', async () => {
+    await expect(
+      nodeBackend.signAsync!('ml-dsa-65', new Uint8Array(5), message, STATE_CONTEXT),
+    ).rejects.toThrow(RangeError);
+    const keys = nobleBackend.keygen('ml-dsa-65', new Uint8Array(32).fill(9));
+    const options = { deterministic: true };
+    const a = await signMessage(defaultBackend, 'ml-dsa-65', keys.secretKey, message, STATE_CONTEXT, options);
+    const b = nobleBackend.sign('ml-dsa-65', keys.secretKey, message, STATE_CONTEXT, options);
+    expect(toHex(a)).toBe(toHex(b));
+    await expect(
+      signMessage(nodeBackend, 'ml-dsa-65', keys.secretKey, message, STATE_CONTEXT, options),
+    ).rejects.toThrow(/hedged only/);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { SignatureSuite } from '../suites.js';
-import { verifySignature, type CryptoBackend } from './backend.js';
+import { signMessage, verifySignature, type CryptoBackend } from './backend.js';
 import { nobleBackend } from './noble.js';
 import { nodeBackend } from './node.js';
 
@@ -20,6 +20,8 @@ export const defaultBackend: CryptoBackend = {
   keygen: (suite, seed) => pick(suite, seed !== undefined && !suite.startsWith('ml-dsa')).keygen(suite, seed),
   sign: (suite, sk, msg, ctx, options) =>
     pick(suite, options?.deterministic === true).sign(suite, sk, msg, ctx, options),
+  signAsync: (suite, sk, msg, ctx, options) =>
+    signMessage(pick(suite, options?.deterministic === true), suite, sk, msg, ctx, options),
   verify: (suite, pk, msg, sig, ctx) => pick(suite, false).verify(suite, pk, msg, sig, ctx),
   verifyAsync: (suite, pk, msg, sig, ctx) => verifySignature(pick(suite, false), suite, pk, msg, sig, ctx),
   kemKeygen: (seed) => kem().kemKeygen(seed),

@@ -91,6 +91,22 @@ export const nodeBackend: CryptoBackend = {
     );
   },
 
+  signAsync(suite, secretKey, message, context, options = {}) {
+    try {
+      requireSuite(suite);
+      if (options.deterministic)
+        throw new UnsupportedError('node:crypto signs hedged only; use the noble backend');
+      const key = signingKey(suite, secretKey);
+      return new Promise((resolve, reject) => {
+        crypto.sign(null, message, { key, context } as never, (error, signature) =>
+          error === null ? resolve(new Uint8Array(signature)) : reject(error),
+        );
+      });
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  },
+
   verify(suite, publicKey, message, signature, context) {
     requireSuite(suite);
     if (
