@@ -184,6 +184,8 @@ export const WriteAck = z.object({
   identity: IdText.optional(),
   n: z.number().int().optional(),
 });
+/** A storage node's nudge: transfers arrived for these recipients (none named: look at every inbox). */
+export const InboxNotification = z.looseObject({ recipients: z.array(IdText).max(1024).optional() });
 /** One object's outcome in a batch: its acknowledgement, or the error a single write would have answered. */
 export const WriteResults = z.object({ results: z.array(z.union([WriteAck, ErrorBody])) });
 /** One pushed object's outcome at a peer: held on disk, or the error. */

@@ -273,8 +273,9 @@ export const coreP2pRoutes = {
   inboxNotification: route({
     method: 'post',
     path: '/v1/notifications/inbox',
-    summary: 'a storage node says a transfer arrived (a nudge: nothing in it is acted on)',
-    body: z.looseObject({}),
+    summary:
+      'a storage node says transfers arrived for these recipients (a hint of whose inbox to read; none named: every inbox)',
+    body: b.InboxNotification,
     responses: { 202: z.object({ accepted: z.boolean() }) },
   }),
   // Several core nodes behind one Service (DSM_CORE_PEERS): how one finds the node that hosts an identity.

@@ -120,4 +120,14 @@ export class Chains {
   receiveAll(): Promise<number> {
     return this.receiver.receiveAll();
   }
+
+  /** Receives what is pending for those of `identities` this node hosts (named by a storage node). */
+  receiveFor(identities: CID[]): Promise<number> {
+    return this.receiver.receiveFor(identities);
+  }
+
+  /** Transfers to hosted identities still to be received, as their inboxes showed at the last look. */
+  receiveBacklog(): number {
+    return this.receiver.backlog();
+  }
 }

@@ -3,7 +3,12 @@ import { Counter, Gauge, Histogram, type Registry } from '@dsm/runtime';
 import type { PolicyCache } from '@dsm/protocol';
 import { FORWARD_OUTCOMES, type ForwardOutcome } from './forwarding.js';
 
-export function coreMetrics(registry: Registry, cache: PolicyCache<unknown>) {
+/** What the metrics read from parts made after them. */
+export interface MetricSources {
+  receiveBacklog?: () => number;
+}
+
+export function coreMetrics(registry: Registry, cache: PolicyCache<unknown>, sources: MetricSources = {}) {
   const transitions = new Counter({
     name: 'dsm_state_transitions_total',
     help: 'States accepted by this node',
@@ -45,6 +50,14 @@ export function coreMetrics(registry: Registry, cache: PolicyCache<unknown>) {
     registers: [registry],
     collect() {
       this.set(cache.hitRatio());
+    },
+  });
+  new Gauge({
+    name: 'dsm_receive_backlog',
+    help: 'Transfers to hosted identities not received yet, as their inboxes showed at the last look',
+    registers: [registry],
+    collect() {
+      this.set(sources.receiveBacklog?.() ?? 0);
     },
   });
   const forwarded = new Counter({

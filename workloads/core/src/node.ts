@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as b from '@dsm/api';
 import { VERSION, adminRoutes as A, commonRoutes, coreP2pRoutes, serviceDocuments } from '@dsm/api';
-import { DsmError, backendByName } from '@dsm/protocol';
+import { DsmError, backendByName, parseId, type CID } from '@dsm/protocol';
 import {
   Store,
   adminAuth,
@@ -30,7 +30,7 @@ import { coreConfigSchema, coreConfigSources, type CoreConfig } from './config.j
 import { CorePeers } from './core-peers.js';
 import { Forwarder, httpRelay } from './forwarding.js';
 import { Keystore } from './keystore.js';
-import { coreMetrics } from './metrics.js';
+import { coreMetrics, type MetricSources } from './metrics.js';
 import { loadNodeId } from './node-id.js';
 import { forwardingHandlers, peerRoutes } from './replica-routes.js';
 import { StorageClient } from './storage-client.js';
@@ -67,12 +67,14 @@ export async function startCoreNode(
     { maxSize: config.policyCacheSize, ttlSeconds: config.policyTtl },
     config.policiesDir,
   );
-  const metrics = coreMetrics(registry, world.policies);
+  const metricSources: MetricSources = {};
+  const metrics = coreMetrics(registry, world.policies, metricSources);
   const backend = backendByName(config.cryptoBackend);
   storage.proveState = (identity, bytes, claim) => world.proveState(backend, identity, bytes, claim);
   const chains = new Chains(db, storage, world, keystore, backend, metrics, {
     maxClockSkewMs: config.maxClockSkewMs,
   });
+  metricSources.receiveBacklog = () => chains.receiveBacklog();
   // Several core nodes: each hosts the identities it created; a request for another's goes to it.
   const self = { nodeId: await loadNodeId(config.dataDir), apiPort: config.apiPort };
   const peers = new CorePeers(config.corePeers, self);
@@ -124,10 +126,15 @@ export async function startCoreNode(
   p2p.router.get(commonRoutes.openapi.path, (_req, res) => {
     res.json(documents['core-p2p.json']);
   });
-  p2p.router.post(coreP2pRoutes.inboxNotification.path, async (_req, res) => {
-    // A storage node tells us something arrived: receive now instead of at the next poll. The request
-    // carries no data we act on (receives are built from the storage nodes' inboxes), only a nudge.
-    if (config.autoReceive) void receiveNow();
+  p2p.router.post(coreP2pRoutes.inboxNotification.path, async (req, res) => {
+    // A storage node tells us transfers arrived: receive now instead of at the next poll, for the
+    // recipients it names (or, naming none, for every hosted identity). The names only say whose inbox to
+    // read: what is received comes from the storage nodes' inboxes.
+    const { recipients } = parse(b.InboxNotification, jsonBody(req));
+    if (config.autoReceive) {
+      if (recipients === undefined) void receiveNow();
+      else receiveSoon(recipients.map((r) => parseId(r, 'recipients')));
+    }
     res.status(202).json({ accepted: config.autoReceive });
   });
   peerRoutes(p2p.router, self, chains);
@@ -194,6 +201,23 @@ export async function startCoreNode(
         receiving = undefined;
       });
     return receiving;
+  };
+  // Recipients named by notifications, received from in rounds: those named during a round wait for the next.
+  const named = new Map<string, CID>();
+  let receivingNamed: Promise<void> | undefined;
+  const receiveSoon = (identities: CID[]) => {
+    for (const identity of identities) named.set(identity.toString(), identity);
+    receivingNamed ??= (async () => {
+      while (named.size > 0) {
+        const round = [...named.values()];
+        named.clear();
+        await chains.receiveFor(round);
+      }
+    })()
+      .catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'auto-receive failed'))
+      .finally(() => {
+        receivingNamed = undefined;
+      });
   };
   let maintaining: Promise<void> | undefined;
   let prunedAt = 0;

@@ -10,12 +10,17 @@ import type { RequestKey } from './request-keys.js';
 import type { StorageClient } from './storage-client.js';
 import type { Accepted, ChainWriter } from './writer.js';
 
+/** Identities whose inboxes are read and received from at once (each one's receives stay in order). */
+const RECEIVE_CONCURRENCY = 16;
+
 /** What the receiver asks of the storage nodes. */
 export type InboxStorage = Pick<StorageClient, 'transfer' | 'inbox'>;
 
 export class Receiver {
   /** Transfers auto-receive gave up on (refused by a rule that will not change). */
   private readonly refused = new Set<string>();
+  /** Per hosted identity, transfers its inbox showed pending at the last look, less those received since. */
+  private readonly pending = new Map<string, number>();
 
   constructor(
     private readonly writer: ChainWriter,
@@ -91,26 +96,87 @@ export class Receiver {
     };
   }
 
-  /** Receives every pending transfer of every hosted identity (the auto-receive loop). */
+  /**
+   * Receives every pending transfer of every hosted identity (the auto-receive loop): identities side by
+   * side (each one's receives in order, under its lock), at most RECEIVE_CONCURRENCY at once.
+   */
   async receiveAll(): Promise<number> {
+    const identities = (await this.identities.hosted()).map((h) => CID.parse(h.identity));
+    return this.receiveEach(identities);
+  }
+
+  /**
+   * Receives what is pending for `identities` (a storage node named them as recipients of new transfers):
+   * only those this node hosts, so the hint costs no more than the inbox reads it saves. The storage nodes'
+   * inboxes stay the only source of what is received.
+   */
+  async receiveFor(identities: CID[]): Promise<number> {
+    const hosted: CID[] = [];
+    for (const identity of identities) if (await this.identities.isHosted(identity)) hosted.push(identity);
+    return this.receiveEach(hosted);
+  }
+
+  /** Transfers to hosted identities still to be received, as their inboxes showed at the last look. */
+  backlog(): number {
+    let total = 0;
+    for (const count of this.pending.values()) total += count;
+    return total;
+  }
+
+  /**
+   * Runs `receivePending` for each identity, RECEIVE_CONCURRENCY at a time. A receive that met E_UNAVAILABLE
+   * ends the round quietly (the next round retries); an inbox that could not be read ends it with that error.
+   */
+  private async receiveEach(identities: CID[]): Promise<number> {
     let count = 0;
-    for (const hosted of await this.identities.hosted()) {
-      const identity = CID.parse(hosted.identity);
-      const pending = await this.storage.inbox(identity, true);
-      for (const entry of pending) {
-        if (this.refused.has(entry.transfer)) continue;
+    let next = 0;
+    let stop = false;
+    let failure: unknown;
+    const worker = async () => {
+      while (!stop && next < identities.length) {
         try {
-          await this.receive(identity, CID.parse(entry.transfer));
-          count++;
+          const outcome = await this.receivePending(identities[next++]!);
+          count += outcome.received;
+          stop ||= outcome.unavailable;
         } catch (e) {
-          if (!isDsmError(e)) throw e;
-          if (e.code === 'E_UNAVAILABLE') return count;
-          // Refused for good (sender forked, policy): it stays in the inbox for a receive on request,
-          // but the poll stops signing a new attempt every round.
-          this.refused.add(entry.transfer);
+          stop = true;
+          failure ??= e;
         }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECEIVE_CONCURRENCY, identities.length) }, worker));
+    if (failure !== undefined) throw failure;
     return count;
+  }
+
+  /** One identity's pending transfers, oldest first; stops at the first E_UNAVAILABLE (next round). */
+  private async receivePending(identity: CID): Promise<{ received: number; unavailable: boolean }> {
+    const key = identity.toString();
+    const pending = (await this.storage.inbox(identity, true)).filter((e) => !this.refused.has(e.transfer));
+    this.setPending(key, pending.length);
+    let received = 0;
+    for (const entry of pending) {
+      try {
+        await this.receive(identity, CID.parse(entry.transfer));
+        received++;
+      } catch (e) {
+        if (!isDsmError(e)) throw e;
+        if (e.code === 'E_UNAVAILABLE') return { received, unavailable: true };
+        // Refused for good (sender forked, policy): it stays in the inbox for a receive on request,
+        // but the poll stops signing a new attempt every round.
+        this.refused.add(entry.transfer);
+      }
+      this.setPending(key, pending.length - received - this.refusedOf(pending));
+    }
+    return { received, unavailable: false };
+  }
+
+  private refusedOf(entries: { transfer: string }[]): number {
+    return entries.filter((e) => this.refused.has(e.transfer)).length;
+  }
+
+  private setPending(identity: string, count: number): void {
+    if (count > 0) this.pending.set(identity, count);
+    else this.pending.delete(identity);
   }
 }

@@ -11,7 +11,7 @@
  * - queries.ts: heads, chains, inboxes, transfers, supplies, forks, creations (and the hot caches);
  * - feed.ts: what replicas exchange (log pages, digest buckets, bytes, missing ids) and the tallies.
  */
-import type { CID, DsmError, Genesis, SignedState, World } from '@dsm/protocol';
+import type { CID, DsmError, DsmObject, Genesis, SignedState, World } from '@dsm/protocol';
 import type { Store } from '@dsm/runtime';
 import type { DigestSummary } from './digest.js';
 import type { Head, Supply } from './effects.js';
@@ -39,8 +39,8 @@ export type DirectoryOptions = IngestOptions;
 export class Directory implements IngestHooks {
   /** The World of §4, answered from this directory. */
   readonly world: World;
-  /** Called after every accepted object or evidence, with its log entry (notifications). */
-  onAppend?: (entry: LogEntry, bytes: Uint8Array) => void;
+  /** Called after every accepted object or evidence, with its log entry, bytes and decoded object (accepted ones). */
+  onAppend?: (entry: LogEntry, bytes: Uint8Array, object?: DsmObject) => void;
   /** Called when an identity becomes forked. */
   onFork?: (evidence: ForkEvidence) => void;
   private readonly ingester: Ingest;

@@ -50,8 +50,11 @@ export interface IngestOptions {
 
 /** Told of every accepted object or evidence once it is on disk. */
 export interface IngestHooks {
-  /** Called after every accepted object or evidence, with its log entry (notifications). */
-  onAppend?: (entry: LogEntry, bytes: Uint8Array) => void;
+  /**
+   * Called after every accepted object or evidence, with its log entry, bytes and, for accepted objects,
+   * the decoded object (notifications need not decode it again).
+   */
+  onAppend?: (entry: LogEntry, bytes: Uint8Array, object?: DsmObject) => void;
   /** Called when an identity becomes forked. */
   onFork?: (evidence: ForkEvidence) => void;
 }
@@ -209,7 +212,7 @@ export class Ingest {
       await this.journal.commit(
         (seq) => [[keys.object(id), bytes], logPut(seq, LOG_OBJECT, id)],
         () => this.queries.rememberContent(id, object),
-        (seq) => this.stored(id, object.type, bytes, { seq, kind: LOG_OBJECT, id }),
+        (seq) => this.stored(id, object, bytes, { seq, kind: LOG_OBJECT, id }),
       );
       return { id, type: object.type, stored: true };
     });
@@ -322,7 +325,7 @@ export class Ingest {
           if (op.kind === 'token.create')
             this.queries.rememberCreation(op.token, { stateId, identity, n: state.n });
         },
-        (seq) => this.stored(stateId, 'dsm/signed-state@1', bytes, { seq, kind: LOG_OBJECT, id: stateId }),
+        (seq) => this.stored(stateId, signed, bytes, { seq, kind: LOG_OBJECT, id: stateId }),
       );
       return { ...result, stored: true };
     };
@@ -351,8 +354,8 @@ export class Ingest {
     );
   }
 
-  private stored(id: CID, type: ObjectType, bytes: Uint8Array, entry: LogEntry): void {
-    this.feed.noteObject(id, type, bytes);
-    this.hooks.onAppend?.(entry, bytes);
+  private stored(id: CID, object: DsmObject, bytes: Uint8Array, entry: LogEntry): void {
+    this.feed.noteObject(id, object.type, bytes);
+    this.hooks.onAppend?.(entry, bytes, object);
   }
 }

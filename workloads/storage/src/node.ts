@@ -10,7 +10,7 @@ import {
   serviceDocuments,
   storageRoutes as S,
 } from '@dsm/api';
-import { backendByName, decodeObject } from '@dsm/protocol';
+import { backendByName } from '@dsm/protocol';
 import {
   Store,
   adminAuth,
@@ -35,6 +35,7 @@ import {
   type StorageConfig,
 } from './config.js';
 import { Directory } from './directory.js';
+import { InboxNotifier } from './inbox-notifier.js';
 import { storageMetrics } from './metrics.js';
 import { PeerSet, parsePeerAddress } from './peers.js';
 import { Replicator } from './replicator.js';
@@ -84,35 +85,22 @@ export async function startStorageNode(
   const registry = createMetricsRegistry();
   const metrics = storageMetrics(registry, directory, () => replicator);
   if (config.notify.length > 0) {
-    // Tell core nodes that a transfer arrived so hosted recipients receive it now, not at their next poll.
-    // The nudge carries nothing the core acts on, so a burst of transfers is one request in flight per
-    // core plus one more after it, never one per transfer.
-    const nudging = new Map<string, 'sending' | 'again'>();
-    const nudge = (core: string): void => {
-      if (nudging.has(core)) {
-        nudging.set(core, 'again');
-        return;
-      }
-      nudging.set(core, 'sending');
-      fetch(`http://${core}${coreP2pRoutes.inboxNotification.path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-        signal: AbortSignal.timeout(2000),
-      })
-        .then((res) => res.body?.cancel())
-        .catch((e: unknown) => logger.debug({ core, err: (e as Error).message }, 'inbox notification failed'))
-        .finally(() => {
-          const again = nudging.get(core) === 'again';
-          nudging.delete(core);
-          if (again) nudge(core);
+    const notifier = new InboxNotifier(config.notify, async (core, nudge) => {
+      try {
+        const res = await fetch(`http://${core}${coreP2pRoutes.inboxNotification.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(nudge),
+          signal: AbortSignal.timeout(2000),
         });
-    };
-    directory.onAppend = (entry, bytes) => {
-      if (entry.kind !== 0) return;
-      const object = decodeObject(bytes);
-      if (object.type !== 'dsm/signed-state@1' || object.state.op.kind !== 'token.transfer') return;
-      for (const core of config.notify) nudge(core);
+        await res.body?.cancel();
+      } catch (e) {
+        logger.debug({ core, err: (e as Error).message }, 'inbox notification failed');
+      }
+    });
+    directory.onAppend = (_entry, _bytes, object) => {
+      if (object?.type === 'dsm/signed-state@1' && object.state.op.kind === 'token.transfer')
+        notifier.transferTo(object.state.op.to.toString());
     };
   }
   directory.onFork = (evidence) => {
