@@ -46,22 +46,13 @@ async function setAutoReceive(net: Network, on: boolean): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-/** Storage nodes that notify this network's core node of transfers (restarted with DSM_STORAGE_NOTIFY). */
-async function notifying(net: Network): Promise<void> {
-  for (const node of net.storage) {
-    await node.stop();
-    node.extraEnv.DSM_STORAGE_NOTIFY = net.core.p2pAddress;
-    await node.start();
-  }
-}
-
 describe('auto-receive', () => {
   let net: Network;
   afterEach(() => net.destroy());
 
   it('receives for the recipients storage nodes name, many identities at once, without waiting for the poll', async () => {
+    // The Network's storage nodes notify its core node (DSM_STORAGE_NOTIFY), as deployed.
     net = await new Network().start({ coreEnv: { DSM_RECEIVE_POLL_MS: '3600000' } });
-    await notifying(net);
     const senders = [await identity(net, 'sender-a'), await identity(net, 'sender-b')];
     const tokens = await Promise.all(senders.map((s) => tokenOf(net, s)));
     const recipients = await Promise.all(

@@ -111,12 +111,17 @@ export class Network {
       adminToken?: string;
     } = {},
   ): Promise<this> {
-    this.storage = await this.cluster.create(options.storageNodes ?? 2, {}, options.adminToken);
-    await this.cluster.startAll();
     const count = options.cores ?? 1;
+    const ports = await Promise.all(
+      Array.from({ length: count }, async () => [await freePort(), await freePort()] as const),
+    );
+    // As deployed (compose, the operator, npm run dev): storage nodes nudge the core nodes about transfers.
+    const notify = await serviceEnv('storage', { notify: ports.map(([, p2p]) => `127.0.0.1:${p2p}`) });
+    this.storage = await this.cluster.create(options.storageNodes ?? 2, notify, options.adminToken);
+    await this.cluster.startAll();
     const adminToken = randomBytes(16).toString('hex');
     for (let i = 0; i < count; i++) {
-      const [api, p2p] = [await freePort(), await freePort()];
+      const [api, p2p] = ports[i]!;
       this.cores.push(
         new CoreProcess(
           join(this.cluster.root, i === 0 ? 'core' : `core-${i}`),
