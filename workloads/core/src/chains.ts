@@ -122,7 +122,7 @@ export class Chains {
   }
 
   /** Receives what is pending for those of `identities` this node hosts (named by a storage node). */
-  receiveFor(identities: CID[]): Promise<number> {
+  receiveFor(identities: CID[]): Promise<{ received: number; unfinished: CID[] }> {
     return this.receiver.receiveFor(identities);
   }
 

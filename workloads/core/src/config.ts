@@ -76,7 +76,8 @@ export const coreConfigSchema = z.object({
     env: 'DSM_RECEIVE_POLL_MS',
     default: 1000,
     runtime: true,
-    description: 'Auto-receive poll interval in milliseconds; storage nodes also notify at once',
+    description:
+      'How often (ms) auto-receive reads every hosted inbox; while storage nodes name the recipients of new transfers, every 30 s',
   }),
   storageTimeoutMs: setting(ms(100, 120_000), {
     env: 'DSM_STORAGE_TIMEOUT_MS',

@@ -18,7 +18,7 @@ import {
   type SignatureSuite,
   type SignedState,
 } from '@dsm/protocol';
-import { key, keyPrefix, type Store, type WriteBatch } from '@dsm/runtime';
+import { BoundedMap, key, keyPrefix, type Store, type WriteBatch } from '@dsm/runtime';
 import type { Keystore, SecretKeys } from './keystore.js';
 import type { RequestKey } from './request-keys.js';
 import type { Answer } from './writer.js';
@@ -53,6 +53,9 @@ export interface PendingWriter {
 export class HostedIdentities {
   /** Decrypted keys of hosted identities (decrypted on first use; the keystore on disk stays sealed). */
   private readonly secrets = new Map<string, SecretKeys>();
+  /** Identities known not to be hosted here (client-signed chains), and how many creations ran. */
+  private readonly notHosted = new BoundedMap<string, true>(100_000);
+  private creations = 0;
 
   constructor(
     private readonly db: Store,
@@ -105,6 +108,8 @@ export class HostedIdentities {
       )
       .put(KEYS.hosted(identity), dagCbor.encode(record));
     writer.addPending(batch, identity, signed, genesis, request);
+    this.creations++;
+    this.notHosted.delete(identity.toString());
     await batch.write({ sync: true });
     return writer.finishCreated(identity, genesis, signed);
   }
@@ -116,8 +121,18 @@ export class HostedIdentities {
     return out;
   }
 
+  /**
+   * Asked for every state written: answered from memory once known. An identity becomes hosted only by
+   * `create` (which counts in `creations`), so a "no" read while no creation ran stays true.
+   */
   async isHosted(identity: CID): Promise<boolean> {
-    return (await this.db.get(KEYS.hosted(identity))) !== null;
+    const key = identity.toString();
+    if (this.secrets.has(key)) return true;
+    if (this.notHosted.has(key)) return false;
+    const creations = this.creations;
+    const hosted = (await this.db.get(KEYS.hosted(identity))) !== null;
+    if (!hosted && creations === this.creations) this.notHosted.set(key, true);
+    return hosted;
   }
 
   /** The decrypted keys of a hosted identity; E_NOT_FOUND when this node does not host it. */

@@ -48,6 +48,9 @@ export interface CoreNode {
   close(): Promise<void>;
 }
 
+/** How often every inbox is read while storage nodes name recipients (see the poll loop). */
+const SAFETY_LOOK_MS = 30_000;
+
 export async function startCoreNode(
   initial: CoreConfig,
   options: { env?: NodeJS.ProcessEnv; logger?: Logger } = {},
@@ -205,16 +208,24 @@ export async function startCoreNode(
   // Recipients named by notifications, received from in rounds: those named during a round wait for the next.
   const named = new Map<string, CID>();
   let receivingNamed: Promise<void> | undefined;
+  let namedAt = 0;
   const receiveSoon = (identities: CID[]) => {
+    namedAt = Date.now();
     for (const identity of identities) named.set(identity.toString(), identity);
     receivingNamed ??= (async () => {
       while (named.size > 0) {
         const round = [...named.values()];
         named.clear();
-        await chains.receiveFor(round);
+        const { unfinished } = await chains.receiveFor(round);
+        // A storage outage stopped the round: those identities are tried again after a poll interval.
+        if (unfinished.length > 0) setTimeout(() => receiveSoon(unfinished), config.receivePollMs).unref();
       }
     })()
-      .catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'auto-receive failed'))
+      .catch((e: unknown) => {
+        // Not even an inbox could be read: the next poll looks at every one.
+        namedAt = 0;
+        logger.warn({ err: (e as Error).message }, 'auto-receive failed');
+      })
       .finally(() => {
         receivingNamed = undefined;
       });
@@ -237,9 +248,17 @@ export async function startCoreNode(
       });
   };
   let timer: NodeJS.Timeout | undefined;
+  // Reading every hosted identity's inbox costs one storage request each. While storage nodes name the
+  // recipients of new transfers, their nudges do that work and the full look is only the safety net for a
+  // nudge that was lost (a restart, a timeout): every SAFETY_LOOK_MS instead of every poll.
+  let lookedAt = 0;
   const loop = () => {
     maintain();
-    if (config.autoReceive) void receiveNow();
+    const interval = Date.now() - namedAt < SAFETY_LOOK_MS ? SAFETY_LOOK_MS : 0;
+    if (config.autoReceive && Date.now() - lookedAt >= interval) {
+      lookedAt = Date.now();
+      void receiveNow();
+    }
     timer = setTimeout(loop, config.receivePollMs);
     timer.unref();
   };

@@ -102,15 +102,16 @@ export class Receiver {
    */
   async receiveAll(): Promise<number> {
     const identities = (await this.identities.hosted()).map((h) => CID.parse(h.identity));
-    return this.receiveEach(identities);
+    return (await this.receiveEach(identities)).received;
   }
 
   /**
    * Receives what is pending for `identities` (a storage node named them as recipients of new transfers):
    * only those this node hosts, so the hint costs no more than the inbox reads it saves. The storage nodes'
-   * inboxes stay the only source of what is received.
+   * inboxes stay the only source of what is received. Returns the identities a storage outage kept from
+   * being finished (for the caller to try again), with how many transfers were received.
    */
-  async receiveFor(identities: CID[]): Promise<number> {
+  async receiveFor(identities: CID[]): Promise<{ received: number; unfinished: CID[] }> {
     const hosted: CID[] = [];
     for (const identity of identities) if (await this.identities.isHosted(identity)) hosted.push(identity);
     return this.receiveEach(hosted);
@@ -127,17 +128,22 @@ export class Receiver {
    * Runs `receivePending` for each identity, RECEIVE_CONCURRENCY at a time. A receive that met E_UNAVAILABLE
    * ends the round quietly (the next round retries); an inbox that could not be read ends it with that error.
    */
-  private async receiveEach(identities: CID[]): Promise<number> {
-    let count = 0;
+  private async receiveEach(identities: CID[]): Promise<{ received: number; unfinished: CID[] }> {
+    let received = 0;
     let next = 0;
     let stop = false;
     let failure: unknown;
+    const unfinished: CID[] = [];
     const worker = async () => {
       while (!stop && next < identities.length) {
+        const identity = identities[next++]!;
         try {
-          const outcome = await this.receivePending(identities[next++]!);
-          count += outcome.received;
-          stop ||= outcome.unavailable;
+          const outcome = await this.receivePending(identity);
+          received += outcome.received;
+          if (outcome.unavailable) {
+            stop = true;
+            unfinished.push(identity);
+          }
         } catch (e) {
           stop = true;
           failure ??= e;
@@ -146,7 +152,7 @@ export class Receiver {
     };
     await Promise.all(Array.from({ length: Math.min(RECEIVE_CONCURRENCY, identities.length) }, worker));
     if (failure !== undefined) throw failure;
-    return count;
+    return { received, unfinished: [...unfinished, ...identities.slice(next)] };
   }
 
   /** One identity's pending transfers, oldest first; stops at the first E_UNAVAILABLE (next round). */

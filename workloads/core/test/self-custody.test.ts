@@ -89,4 +89,40 @@ describe('states signed by clients that keep their own keys', () => {
     const forged = signState(nodeBackend, 'ml-dsa-44', nodeBackend.keygen('ml-dsa-44').secretKey, late.state);
     expect((await post(net.core.url, '/v1/states', encode(forged))).body.error!.code).toBe('E_SIGNATURE');
   });
+
+  it('judges a client-signed chain that also advanced elsewhere by the storage nodes, whatever this node saw last', async () => {
+    const wallet = new Wallet();
+    const [genesis, state0] = wallet.opening();
+    expect((await post(net.core.url, '/v1/objects', encode(genesis))).status).toBe(201);
+    expect((await post(net.core.url, '/v1/states', encode(state0))).status).toBe(201);
+    const { objects, tokenId } = wallet.token();
+    for (const object of objects.slice(0, 2))
+      expect((await post(net.core.url, '/v1/objects', encode(object))).status).toBe(201);
+    expect((await post(net.core.url, '/v1/states', encode(objects[2]))).status).toBe(201);
+    const burn = (amount: string) => wallet.next({ kind: 'token.burn', token: tokenId, amount });
+    const direct = (state: ReturnType<typeof burn>) =>
+      post(net.storage[0]!.url, '/v1/objects', encode(state));
+
+    // The client writes its next state straight to a storage node, then one on top of it through this
+    // core node, which last saw the create: that state does not extend it, so the storage nodes are asked.
+    expect((await direct(burn('1'))).status).toBe(201);
+    const next = burn('2');
+    const accepted = await post(net.core.url, '/v1/states', encode(next));
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.n).toBe(next.state.n);
+
+    // Again straight to storage, then a second successor of what this node saw last, through this node:
+    // it extends what this node saw, and the storage nodes keep it as fork evidence.
+    expect((await direct(burn('1'))).status).toBe(201);
+    const rival = wallet.sign(
+      makeNextState(next.state, { kind: 'token.burn', token: tokenId, amount: '3' }, Date.now()),
+    );
+    const refused = await post(net.core.url, '/v1/states', encode(rival));
+    expect({ status: refused.status, code: refused.body.error?.code }).toEqual({
+      status: 409,
+      code: 'E_FORK',
+    });
+    const forks = await net.core.call<{ forked: boolean }>('GET', `/v1/identities/${wallet.identity}/forks`);
+    expect(forks.body.forked).toBe(true);
+  });
 });
