@@ -54,7 +54,7 @@ const QUORUM_GRACE_MS = 25;
  * (one durable write and one replication round on the storage nodes). At most this many batches are in
  * flight, so a lone write leaves at once and batches grow only with the load.
  */
-const BATCHES_IN_FLIGHT = 2;
+const BATCHES_IN_FLIGHT = 4;
 /** A batch's size, within what storage nodes accept (256 objects, 16 MiB). */
 const BATCH_OBJECTS = 128;
 const BATCH_BYTES = 4 * 1024 * 1024;

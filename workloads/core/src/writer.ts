@@ -37,7 +37,7 @@ import {
   type TokenDefinition,
   type World,
 } from '@dsm/protocol';
-import { KeyedLocks, key, keyPrefix, type Store, type WriteBatch } from '@dsm/runtime';
+import { BoundedMap, KeyedLocks, key, keyPrefix, type Store, type WriteBatch } from '@dsm/runtime';
 import type { HostedIdentities, PendingWriter } from './hosted.js';
 import type { CoreMetrics } from './metrics.js';
 import { RequestKeys, type KeyRecord, type RequestKey } from './request-keys.js';
@@ -105,6 +105,14 @@ export class ChainWriter implements PendingWriter {
   private readonly queue = new KeyedLocks();
   /** Last known head of each identity this node wrote for. */
   private readonly heads = new Map<string, { state: State; stateId: CID }>();
+  /**
+   * The head this node last accepted for a client-signed chain. Only a hint: the client may extend its
+   * chain elsewhere too, so it is used only for a state that extends it exactly, and the storage nodes
+   * judge every state against their own predecessor (a stale hint can only end in their E_FORK).
+   */
+  private readonly selfHeads = new BoundedMap<string, { state: State; stateId: CID }>(100_000);
+  /** Identities known to have no pending record (checked, or deleted since): no read before each operation. */
+  private readonly settled = new BoundedMap<string, true>(100_000);
   readonly requests: RequestKeys;
 
   constructor(
@@ -216,6 +224,7 @@ export class ChainWriter implements PendingWriter {
     genesis: Genesis,
     request?: RequestKey,
   ): void {
+    this.settled.delete(identity.toString());
     batch.put(
       KEYS.pending(identity),
       encodePending({
@@ -298,13 +307,22 @@ export class ChainWriter implements PendingWriter {
   submit(bytes: Uint8Array): Promise<Accepted> {
     const { signed } = decodeSignedState(bytes);
     const identity = signed.state.identity;
+    // Whatever went wrong (a fork, a refusal, an outage), the next state of this chain is judged against
+    // the storage nodes' head again, not against what this node saw last.
+    const judged = (e: unknown) => {
+      this.selfHeads.delete(identity.toString());
+      throw e;
+    };
     return this.run(identity, async () => {
       const resumed = await this.finishPending(identity);
       const stateId = idOf(signed.state);
       if (resumed && 'accepted' in resumed && resumed.accepted.stateId === stateId.toString())
         return { ...resumed.accepted, resumed: true };
       const genesis = await this.requireGenesis(identity);
-      const head = await this.head(identity);
+      const hint = this.selfHeads.get(identity.toString());
+      const extendsHint =
+        hint !== undefined && signed.state.n === hint.state.n + 1 && signed.state.prev?.equals(hint.stateId);
+      const head = extendsHint ? hint : await this.head(identity);
       // A client that lost our answer sends the same state again: it is already the head, answer as before.
       if (head?.stateId.equals(stateId)) return { ...accepted(head.state, stateId, []), resumed: true };
       if (head !== undefined && signed.state.n <= head.state.n) {
@@ -315,7 +333,7 @@ export class ChainWriter implements PendingWriter {
         return { ...accepted(signed.state, stateId, []), resumed: true };
       }
       return this.commit(genesis, identity, signed.state.n === 0 ? null : (head ?? null), signed);
-    });
+    }).catch(judged);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -333,7 +351,10 @@ export class ChainWriter implements PendingWriter {
     const checkpoint = head && (await this.checkpoint(identity, head, signed.state));
     // One look at the storage head answers both fork questions (V7) about this identity. For a hosted
     // identity whose head this node wrote, no other writer exists: the storage nodes still refuse a fork.
-    const known = head !== null && this.heads.get(identity.toString())?.stateId.equals(head.stateId);
+    const name = identity.toString();
+    const known =
+      head !== null &&
+      (this.heads.get(name) ?? this.selfHeads.get(name))?.stateId.equals(head.stateId) === true;
     const stored = known ? { n: head.state.n, forked: false } : await this.storage.head(identity);
     const world = overlayWorld(this.world, {
       isForked: (id) => (id.equals(identity) ? (stored?.forked ?? false) : this.world.isForked(id)),
@@ -369,6 +390,7 @@ export class ChainWriter implements PendingWriter {
         encodePending({ signed: bytes, ...(request ? { key: request.key } : {}) }),
       );
     if (request) this.requests.recordState(batch, request, identity, stateId);
+    this.settled.delete(name);
     await batch.write({ sync: true });
     let ack;
     try {
@@ -381,11 +403,13 @@ export class ChainWriter implements PendingWriter {
     }
     // Not synced: a pending record that survives a crash is only written again (idempotently).
     await this.db.batch().delete(KEYS.pending(identity)).write();
-    // Only identities this node acts for are cached: anyone may advance a self-custody chain elsewhere.
+    this.settled.set(name, true);
     // Cached as decoded from its bytes (DAG-CBOR's key order), as any node reads it from storage, so that
-    // reads answer the same bytes from every core node and before and after a restart.
-    if (await this.identities.isHosted(identity))
-      this.heads.set(identity.toString(), { state: decodeSignedState(bytes).signed.state, stateId });
+    // reads answer the same bytes from every core node and before and after a restart. Only the heads of
+    // identities this node acts for are believed; anyone may advance a self-custody chain elsewhere.
+    const written = { state: decodeSignedState(bytes).signed.state, stateId };
+    if (await this.identities.isHosted(identity)) this.heads.set(name, written);
+    else this.selfHeads.set(name, written);
     this.metrics.transition(signed.state.op.kind);
     return accepted(signed.state, stateId, ack.replicas);
   }
@@ -397,8 +421,12 @@ export class ChainWriter implements PendingWriter {
    * Call with the identity's lock held.
    */
   async finishPending(identity: CID): Promise<Finished> {
+    if (this.settled.has(identity.toString())) return undefined;
     const bytes = await this.db.get(KEYS.pending(identity));
-    if (bytes === null) return undefined;
+    if (bytes === null) {
+      this.settled.set(identity.toString(), true);
+      return undefined;
+    }
     const pending = decodePending(bytes);
     const { signed, stateId } = decodeSignedState(pending.signed);
     let ack;
@@ -419,6 +447,7 @@ export class ChainWriter implements PendingWriter {
       );
     }
     await this.db.batch().delete(KEYS.pending(identity)).write({ sync: true });
+    this.settled.set(identity.toString(), true);
     if (await this.identities.isHosted(identity))
       this.heads.set(identity.toString(), { state: signed.state, stateId });
     this.metrics.transition(signed.state.op.kind);
@@ -435,7 +464,9 @@ export class ChainWriter implements PendingWriter {
     if (record && requestKey !== undefined) this.requests.markFailed(batch, requestKey, record);
     if (wholeIdentity) this.identities.removeFrom(batch, identity);
     await batch.write({ sync: true });
+    this.settled.set(identity.toString(), true);
     this.heads.delete(identity.toString());
+    this.selfHeads.delete(identity.toString());
     if (wholeIdentity) this.identities.forget(identity);
   }
 

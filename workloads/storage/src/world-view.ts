@@ -83,8 +83,14 @@ export async function checkpointAt(
   }
   if (op.kind !== 'genesis') {
     const creation = await queries.creationRecord(op.token);
-    // Tokens this identity created before this state: their issued supply feeds supplyCap.
+    // Tokens this identity created before this state. Only a mint reads their issued supply (supplyCap
+    // checks create and mint alone): for any other kind the entry only says "created in this chain", so
+    // its supply is not read.
     if (creation !== undefined && creation.identity.equals(identity) && creation.n <= parent.n) {
+      if (op.kind !== 'token.mint') {
+        issued.set(op.token.toString(), 0n);
+        return { state: parentState, stateId: parent.stateId, received, issued };
+      }
       let supply = BigInt((await queries.supply(op.token))?.issued ?? '0');
       const head = await queries.head(identity);
       for (let n = parent.n + 1; head !== null && n <= head.n; n++) {
