@@ -15,7 +15,7 @@ import {
   type WriteResult,
 } from '@dsm/api';
 import { DsmError, isDsmError, type CID } from '@dsm/protocol';
-import { HttpClient, limitedFetch } from '@dsm/runtime';
+import { Batcher, HttpClient, limitedFetch, type Settled } from '@dsm/runtime';
 
 export type { InboxEntry, TokenRecord, WriteAck } from '@dsm/api';
 
@@ -59,12 +59,6 @@ const BATCHES_IN_FLIGHT = 4;
 const BATCH_OBJECTS = 128;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-interface QueuedWrite {
-  bytes: Uint8Array;
-  resolve: (ack: WriteAck) => void;
-  reject: (e: unknown) => void;
-}
-
 export class StorageClient {
   private readonly clients = new Map<string, StorageApi>();
   private nodes: string[];
@@ -73,8 +67,13 @@ export class StorageClient {
   private replicationFactor: number | undefined;
   /** Set by the node: how a head or fork claim is proven before it is believed. */
   proveState: StateProof | undefined;
-  private readonly writes: QueuedWrite[] = [];
-  private batchesInFlight = 0;
+  private readonly writes = new Batcher<Uint8Array, WriteAck>({
+    inFlight: BATCHES_IN_FLIGHT,
+    maxItems: BATCH_OBJECTS,
+    maxBytes: BATCH_BYTES,
+    bytesOf: (bytes) => bytes.length,
+    send: (list) => this.sendBatch(list),
+  });
 
   constructor(
     nodes: string[],
@@ -270,10 +269,7 @@ export class StorageClient {
    * meet under load share one batch request; each still gets the answer a write of its own would get.
    */
   put(bytes: Uint8Array): Promise<WriteAck> {
-    return new Promise((resolve, reject) => {
-      this.writes.push({ bytes, resolve, reject });
-      this.sendWrites();
-    });
+    return this.writes.submit(bytes);
   }
 
   /** One write in its own request: hedged, and a refusal waits for the other nodes' verdicts. */
@@ -281,47 +277,29 @@ export class StorageClient {
     return this.first((c) => c.putObject(bytes), { hedgeMs: WRITE_HEDGE_MS, write: true });
   }
 
-  private sendWrites(): void {
-    while (this.batchesInFlight < BATCHES_IN_FLIGHT && this.writes.length > 0) {
-      let bytes = 0;
-      let count = 0;
-      while (
-        count < Math.min(BATCH_OBJECTS, this.writes.length) &&
-        (count === 0 || bytes + this.writes[count]!.bytes.length <= BATCH_BYTES)
-      )
-        bytes += this.writes[count++]!.bytes.length;
-      this.batchesInFlight++;
-      void this.sendBatch(this.writes.splice(0, count)).finally(() => {
-        this.batchesInFlight--;
-        this.sendWrites();
-      });
-    }
-  }
-
   /**
    * Sends a batch to the first node that answers it (hedged like a single write). Any write the batch did
    * not settle (the whole request failed, or that write met an error) is sent again on its own, so it
    * meets exactly the failover and verdict rules of a single write; writes are idempotent.
    */
-  private async sendBatch(batch: QueuedWrite[]): Promise<void> {
-    const alone = (write: QueuedWrite) => this.putOne(write.bytes).then(write.resolve, write.reject);
-    if (batch.length === 1) return alone(batch[0]!);
-    let results: WriteResult[];
+  private async sendBatch(list: Uint8Array[]): Promise<Settled<WriteAck>[]> {
+    const alone = (bytes: Uint8Array): Promise<Settled<WriteAck>> =>
+      this.putOne(bytes).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
+    if (list.length === 1) return [await alone(list[0]!)];
+    let results: WriteResult[] = [];
     try {
-      ({ results } = await this.first((c) => c.putObjects(batch.map((w) => w.bytes)), {
-        hedgeMs: WRITE_HEDGE_MS,
-        write: true,
-      }));
+      ({ results } = await this.first((c) => c.putObjects(list), { hedgeMs: WRITE_HEDGE_MS, write: true }));
     } catch {
-      results = [];
+      // every write goes alone below
     }
-    if (results.length !== batch.length) results = [];
-    await Promise.all(
-      batch.map((write, i) => {
+    if (results.length !== list.length) results = [];
+    return Promise.all(
+      list.map((bytes, i) => {
         const result = results[i];
-        if (result === undefined || 'error' in result) return alone(write);
-        write.resolve(result);
-        return undefined;
+        return result === undefined || 'error' in result ? alone(bytes) : { value: result };
       }),
     );
   }

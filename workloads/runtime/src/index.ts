@@ -56,6 +56,7 @@ export {
   type ServeOptions,
   type ServerHandle,
 } from './http.js';
+export { Batcher, type BatcherOptions, type Settled } from './batcher.js';
 export { booleanParam, intParam, parseParams, u64Param, type IntParamOptions } from './params.js';
 export { Readiness, type ReadinessCheck, type ReadinessReport } from './readiness.js';
 export { adminAuth, type AdminAuthOptions } from './auth.js';

@@ -8,7 +8,7 @@
  * can make this node read, wait for and do is bounded (limits.ts).
  */
 import { DsmError, decodeSignedState, idOfBytes, isDsmError, parseId, type CID } from '@dsm/protocol';
-import { readU64be, u64be, type Logger } from '@dsm/runtime';
+import { Batcher, readU64be, u64be, type Logger } from '@dsm/runtime';
 import { differingBuckets } from './digest.js';
 import { isMissingDependency } from '@dsm/api';
 import type { Directory, IngestResult } from './directory.js';
@@ -60,6 +60,9 @@ interface PeerState {
   reconcileAgain: boolean;
 }
 
+/** Batches of single writes being pushed at once (each to every peer). */
+const PUSHES_IN_FLIGHT = 4;
+
 /** An object ingested here and its bytes, to be replicated. */
 export interface Written {
   bytes: Uint8Array;
@@ -74,6 +77,15 @@ export class Replicator {
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
   private stopped = false;
+  /** Group commit of single writes' replication: those that meet go to each peer in one push. */
+  private readonly pushes = new Batcher<Written, string[]>({
+    inFlight: PUSHES_IN_FLIGHT,
+    maxItems: LIMITS.batchObjects / 2,
+    maxBytes: LIMITS.batchBytes / 2,
+    bytesOf: (item) => item.bytes.length,
+    send: async (items) =>
+      (await this.replicateMany(items)).map((r) => (r instanceof DsmError ? { error: r } : { value: r })),
+  });
 
   constructor(
     private readonly directory: Directory,
@@ -111,48 +123,10 @@ export class Replicator {
    * Makes sure `replicationFactor` nodes (this one included) hold `bytes`, already ingested here as
    * `written`, on disk. Resolves with the nodes that acknowledged; throws E_UNAVAILABLE (retryable: the
    * write is idempotent) when too few could, or E_FORK when a peer showed this node a conflicting state
-   * that verifies here.
+   * that verifies here. Writes replicated at the same time share pushes (`replicateMany`).
    */
-  async replicate(bytes: Uint8Array, written: IngestResult): Promise<string[]> {
-    const required = this.options.replicationFactor;
-    const holders = [this.options.self];
-    if (required <= 1) return holders;
-    const peers = this.peerSet.list();
-    if (peers.length < required - 1) {
-      throw new DsmError(
-        'E_UNAVAILABLE',
-        `replication factor ${required} needs ${required - 1} peer(s); this node has ${peers.length}`,
-        { replicas: 1, required },
-      );
-    }
-    const failures: string[] = [];
-    return new Promise((resolve, reject) => {
-      let pending = peers.length;
-      let done = false;
-      const settle = (peer: string, outcome: Outcome) => {
-        pending--;
-        if ('held' in outcome) holders.push(peer);
-        if ('failure' in outcome) failures.push(outcome.failure);
-        if (done) return;
-        if (holders.length >= required) {
-          done = true;
-          resolve([...holders]);
-        } else if ('fork' in outcome) {
-          done = true;
-          reject(outcome.fork);
-        } else if (pending === 0) {
-          done = true;
-          reject(
-            new DsmError(
-              'E_UNAVAILABLE',
-              `only ${holders.length} of ${required} required nodes acknowledged the write; retry it`,
-              { replicas: holders.length, required, failures },
-            ),
-          );
-        }
-      };
-      for (const peer of peers) void this.offer(peer, bytes, written).then((o) => settle(peer, o));
-    });
+  replicate(bytes: Uint8Array, written: IngestResult): Promise<string[]> {
+    return this.pushes.submit({ bytes, result: written });
   }
 
   /** Pushes to one peer. Its refusal only means it does not hold the write, unless it is a fork verified here. */
