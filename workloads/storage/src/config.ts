@@ -86,7 +86,7 @@ export const storageConfigSchema = z.object({
   notify: setting(peerList, {
     env: 'DSM_STORAGE_NOTIFY',
     default: [],
-    description: 'Core nodes (host:port of their P2P port) told when a transfer arrives for someone',
+    description: 'Core nodes (host:port of their P2P port) told, with the recipients, when transfers arrive',
   }),
   syncIntervalMs: setting(ms(50, 600_000), {
     env: 'DSM_STORAGE_SYNC_INTERVAL_MS',
