@@ -1,7 +1,7 @@
 /**
  * `npm run bench` for @dsm/storage: client writes through real node processes on loopback.
  *  - unreplicated single node (R = 1) versus two nodes with R = 2, same workload, same run: throughput and
- *    ack latency p50/p99;
+ *    ack latency p50/p99 for 1, 4, 16 and 64 concurrent writers (one chain each, in order);
  *  - catch-up: a fresh node pulls 100k objects from a peer; objects/s next to the bare signature-verify rate
  *    of the same suite measured in this run (verification bounds catch-up: every object is checked).
  * JSON on stdout and in bench-results/storage.json.
@@ -15,7 +15,7 @@ import { Directory } from '@dsm/storage';
 import { Cluster, eventually, postBytes, Wallet, writeBenchReport, type StorageProcess } from '@dsm/testkit';
 
 const quick = process.argv.includes('--quick');
-const WALLETS = 16;
+const WRITERS = quick ? [1, 4, 16] : [1, 4, 16, 64];
 const TRANSFERS = quick ? 20 : 100;
 const CATCH_UP_OBJECTS = quick ? 10_000 : 100_000;
 
@@ -65,7 +65,7 @@ async function writeAll(target: StorageProcess, chains: Uint8Array[][]) {
   };
 }
 
-/** Unloaded latency (one writer, one write at a time) and loaded throughput (one writer per chain). */
+/** For each number of writers, fresh chains written concurrently (one writer per chain, each in order). */
 async function writeScenario(nodes: number, replicationFactor: number, chains: Uint8Array[][]) {
   const cluster = new Cluster();
   try {
@@ -74,19 +74,19 @@ async function writeScenario(nodes: number, replicationFactor: number, chains: U
       DSM_LOG_LEVEL: 'error',
     });
     await cluster.startAll();
-    const [first, ...rest] = chains;
-    const unloaded = await writeAll(cluster.nodes[0]!, [first!]);
-    const loaded = await writeAll(cluster.nodes[0]!, rest);
-    return {
-      nodes,
-      replicationFactor,
-      oneWriter: unloaded,
-      concurrentWriters: { writers: rest.length, ...loaded },
-    };
+    const points = [];
+    let next = 0;
+    for (const writers of WRITERS) {
+      points.push({ writers, ...(await writeAll(cluster.nodes[0]!, chains.slice(next, next + writers))) });
+      next += writers;
+    }
+    return { nodes, replicationFactor, points };
   } finally {
     await cluster.destroy();
   }
 }
+
+const best = (points: { writesPerSecond: number }[]) => Math.max(...points.map((p) => p.writesPerSecond));
 
 /** Loads `count` objects into a node's directory in-process (pages, one fsync each), then lets a fresh node pull them. */
 async function catchUp(count: number) {
@@ -140,7 +140,10 @@ async function verifyRates() {
 }
 
 createLogger({ service: 'bench', level: 'error' });
-const chains = workload(WALLETS + 1, TRANSFERS);
+const chains = workload(
+  WRITERS.reduce((a, b) => a + b, 0),
+  TRANSFERS,
+);
 const single = await writeScenario(1, 1, chains);
 const replicated = await writeScenario(2, 2, chains);
 const verify = await verifyRates();
@@ -151,17 +154,14 @@ const report = {
   node: process.version,
   cpus: cpus().length,
   workload: {
-    wallets: WALLETS,
-    writesPerWallet: chains[0]!.length,
+    writers: WRITERS,
+    writesPerWriter: chains[0]!.length,
     suite: 'ml-dsa-44',
-    concurrency: WALLETS,
   },
   writes: {
     single,
     replicated,
-    replicatedOverSingleThroughput: round(
-      replicated.concurrentWriters.writesPerSecond / single.concurrentWriters.writesPerSecond,
-    ),
+    replicatedOverSingle: round(best(replicated.points) / best(single.points)),
   },
   catchUp: {
     ...catchup,
@@ -169,10 +169,12 @@ const report = {
     overThreadPoolVerify: round(catchup.objectsPerSecond / verify.threadPoolPerSecond),
   },
   goals: {
-    'replicated ack p99 ≤ 5 ms (one writer)': replicated.oneWriter.ackMs.p99,
-    'catch-up ≥ 20k objects/s': catchup.objectsPerSecond,
-    'replicated ≥ 0.5 × single-node throughput': round(
-      replicated.concurrentWriters.writesPerSecond / single.concurrentWriters.writesPerSecond,
+    'replicated (R = 2) writes/s ÷ unreplicated, best of each (goal ≥ 0.8)': round(
+      best(replicated.points) / best(single.points),
+    ),
+    'one writer, replicated: ack p99 ms (goal ≤ 10)': replicated.points[0]!.ackMs.p99,
+    'catch-up ÷ parallel verify rate (goal ≥ 0.7)': round(
+      catchup.objectsPerSecond / verify.threadPoolPerSecond,
     ),
   },
 };
