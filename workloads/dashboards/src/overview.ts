@@ -123,6 +123,15 @@ export function overviewDashboard(): Dashboard {
       )
       .withPanel(
         timeSeries({
+          title: 'Receive backlog',
+          description:
+            'Transfers to hosted identities that their inboxes showed pending and auto-receive has not received yet. It drains as receives are written; a backlog that stays up means receives are refused or the storage nodes cannot take writes.',
+          unit: 'short',
+          queries: [{ expr: 'dsm_receive_backlog', legend: '{{instance}}' }],
+        }),
+      )
+      .withPanel(
+        timeSeries({
           title: 'Forwarded requests',
           description:
             'Requests a core node sent on to the core node hosting their identity (DSM_CORE_PEERS), per second by outcome: relayed (that node answered), unavailable (503: a core node that may host it did not answer), not_found (no core node hosts it). Always 0 for a single core node.',
