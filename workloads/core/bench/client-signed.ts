@@ -4,17 +4,16 @@
  * pre-signed transfers to the core (`POST /v1/states`) are timed.
  */
 import { coreRoutes } from '@dsm/api';
-import type { CID, SignatureSuite, State } from '@dsm/protocol';
-import type { Network } from '@dsm/testkit';
+import { encode, type CID, type SignatureSuite, type State } from '@dsm/protocol';
+import { Wallet, type Network } from '@dsm/testkit';
 import { closedLoop, expectStatus, inParallel, postCbor, type Plan, type Point } from './load.js';
 import type { CpuMeter } from './measure.js';
-import { SelfCustodyWallet } from './wallet.js';
 
 /** Transfers/s that each point signs enough for, at least. */
 const MIN_RATE = 100;
 
 interface Client {
-  wallet: SelfCustodyWallet;
+  wallet: Wallet;
   token: CID;
   recipient: CID;
   /** The last state the core accepted. */
@@ -29,16 +28,18 @@ async function store(net: Network, what: string, path: string, bytes: Uint8Array
 
 /** A funded wallet and a recipient wallet, both with their openings stored through the core. */
 async function createClient(net: Network, suite: SignatureSuite): Promise<Client> {
-  const wallet = new SelfCustodyWallet(suite);
-  const recipient = new SelfCustodyWallet(suite);
+  const wallet = new Wallet(suite);
+  const recipient = new Wallet(suite);
   for (const w of [wallet, recipient]) {
     const [genesis, state0] = w.opening();
-    await store(net, 'genesis', coreRoutes.putObject.path, genesis);
-    await store(net, 'state 0', coreRoutes.submitState.path, state0);
+    await store(net, 'genesis', coreRoutes.putObject.path, encode(genesis));
+    await store(net, 'state 0', coreRoutes.submitState.path, encode(state0));
   }
   const token = wallet.token([{ kind: 'amountLimit', op: 'token.transfer', max: '100' }], 1_000_000_000n);
-  for (const object of token.objects) await store(net, 'token object', coreRoutes.putObject.path, object);
-  await store(net, 'token.create', coreRoutes.submitState.path, token.create);
+  const [policy, definition, create] = token.objects;
+  for (const object of [policy, definition])
+    await store(net, 'token object', coreRoutes.putObject.path, encode(object));
+  await store(net, 'token.create', coreRoutes.submitState.path, encode(create));
   return { wallet, token: token.tokenId, recipient: recipient.identity, accepted: wallet.head, queue: [] };
 }
 
@@ -65,9 +66,10 @@ export async function clientSigned(
     for (const client of active) {
       const { wallet, token, recipient } = client;
       wallet.head = client.accepted;
-      client.queue = Array.from({ length: each }, () =>
-        wallet.next({ kind: 'token.transfer', token, amount: '1', to: recipient }),
-      );
+      client.queue = Array.from({ length: each }, () => {
+        const signed = wallet.next({ kind: 'token.transfer', token, amount: '1', to: recipient });
+        return { state: signed.state, bytes: encode(signed) };
+      });
     }
     return closedLoop(count, seconds, meter(), async (i) => {
       const client = active[i]!;
