@@ -53,6 +53,7 @@ export class Receiver {
               from: CID.parse(entry.from),
               transfer: transferId,
             },
+            transfer: entry,
           }),
           request,
         );

@@ -7,7 +7,7 @@
  * retried request is not applied twice.
  */
 import type * as api from '@dsm/api';
-import { isPolicyViolation, isRefusal } from '@dsm/api';
+import { isPolicyViolation, isRefusal, type TransferEntry } from '@dsm/api';
 import * as dagCbor from '@ipld/dag-cbor';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -57,6 +57,16 @@ export interface TokenSpec {
   description?: string;
   /** The definition's 32-byte nonce. A retry with the same nonce names the same token and is not applied twice. */
   nonce?: Uint8Array;
+}
+
+/**
+ * What a builder returns: the operation, for token.create the definition, and for token.receive the
+ * transfer's entry as the builder just read it under the identity's lock (verification need not ask again).
+ */
+export interface Built {
+  op: Operation;
+  token?: TokenDefinition;
+  transfer?: TransferEntry;
 }
 
 /** What the writer asks of the storage nodes. */
@@ -139,18 +149,14 @@ export class ChainWriter implements PendingWriter {
    * Builds, signs, verifies and writes the next state of a hosted identity. `build` sees the current head
    * and returns the operation (and, for token.create, the definition).
    */
-  act(
-    identity: CID,
-    build: (head: State) => Promise<{ op: Operation; token?: TokenDefinition }>,
-    request?: RequestKey,
-  ): Promise<Accepted> {
+  act(identity: CID, build: (head: State) => Promise<Built>, request?: RequestKey): Promise<Accepted> {
     return this.run(identity, () => this.actLocked(identity, build, request));
   }
 
   /** `act` with the identity's lock already held. */
   async actLocked(
     identity: CID,
-    build: (head: State) => Promise<{ op: Operation; token?: TokenDefinition }>,
+    build: (head: State) => Promise<Built>,
     request?: RequestKey,
   ): Promise<Accepted> {
     const keys = await this.identities.secretsOf(identity);
@@ -161,7 +167,7 @@ export class ChainWriter implements PendingWriter {
       throw new DsmError('E_NOT_FOUND', `identity ${identity.toString()} has no chain yet`, {
         identity: identity.toString(),
       });
-    const { op, token } = await build(head.state);
+    const { op, token, transfer } = await build(head.state);
     const t = Math.max(Date.now(), head.state.t);
     let state: State;
     try {
@@ -177,7 +183,7 @@ export class ChainWriter implements PendingWriter {
     }
     // On the thread pool: the event loop serves other identities while this one's signature is made.
     const signed = await signStateAsync(this.backend, keys.suite, keys.secretKey, state);
-    return this.commit(genesis, identity, head, signed, request);
+    return this.commit(genesis, identity, head, signed, request, transfer);
   }
 
   async createToken(identity: CID, spec: TokenSpec, request?: RequestKey): Promise<Answer> {
@@ -346,9 +352,10 @@ export class ChainWriter implements PendingWriter {
     head: { state: State; stateId: CID } | null,
     signed: SignedState,
     request?: RequestKey,
+    transfer?: TransferEntry,
   ): Promise<Accepted> {
     const started = performance.now();
-    const checkpoint = head && (await this.checkpoint(identity, head, signed.state));
+    const checkpoint = head && (await this.checkpoint(identity, head, signed.state, transfer));
     // One look at the storage head answers both fork questions (V7) about this identity. For a hosted
     // identity whose head this node wrote, no other writer exists: the storage nodes still refuse a fork.
     const name = identity.toString();
@@ -407,9 +414,12 @@ export class ChainWriter implements PendingWriter {
     // Cached as decoded from its bytes (DAG-CBOR's key order), as any node reads it from storage, so that
     // reads answer the same bytes from every core node and before and after a restart. Only the heads of
     // identities this node acts for are believed; anyone may advance a self-custody chain elsewhere.
-    const written = { state: decodeSignedState(bytes).signed.state, stateId };
+    const decoded = decodeSignedState(bytes).signed;
+    const written = { state: decoded.state, stateId };
     if (await this.identities.isHosted(identity)) this.heads.set(name, written);
     else this.selfHeads.set(name, written);
+    // Accepted content by its id: a receive of this transfer (or any read of it) need not fetch it back.
+    this.world.remember(stateId, decoded);
     this.metrics.transition(signed.state.op.kind);
     return accepted(signed.state, stateId, ack.replicas);
   }
@@ -526,12 +536,14 @@ export class ChainWriter implements PendingWriter {
     identity: CID,
     head: { state: State; stateId: CID },
     state: State,
+    known?: TransferEntry,
   ): Promise<Checkpoint> {
     const received = new Set<string>();
     const issued = new Map<string, bigint>();
     const op = state.op;
     if (op.kind === 'token.receive') {
-      const entry = await this.storage.transfer(op.transfer);
+      const entry =
+        known?.transfer === op.transfer.toString() ? known : await this.storage.transfer(op.transfer);
       if (entry?.to === identity.toString() && entry.received) received.add(op.transfer.toString());
     }
     // Only a mint can use the issued supply (supplyCap); other kinds never read it.
