@@ -201,6 +201,8 @@ export class Replicator {
 
   /** Pushes many objects to one peer in one request; a peer without the batch route gets them one by one. */
   private async offerMany(peer: string, items: Written[]): Promise<Outcome[]> {
+    // One object goes the single way: the peer ingests it beside other writes, not as an exclusive page.
+    if (items.length === 1) return [await this.offer(peer, items[0]!.bytes, items[0]!.result)];
     const state = this.state(peer);
     let answers: (true | DsmError)[];
     try {
