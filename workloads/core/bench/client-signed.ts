@@ -66,10 +66,14 @@ export async function clientSigned(
     for (const client of active) {
       const { wallet, token, recipient } = client;
       wallet.head = client.accepted;
-      client.queue = Array.from({ length: each }, () => {
+      client.queue = [];
+      for (let k = 0; k < each; k++) {
         const signed = wallet.next({ kind: 'token.transfer', token, amount: '1', to: recipient });
-        return { state: signed.state, bytes: encode(signed) };
-      });
+        client.queue.push({ state: signed.state, bytes: encode(signed) });
+        // Signing takes seconds: let the event loop see the keep-alive sockets the core closed meanwhile,
+        // or fetch would send the next request on one of them ("other side closed").
+        if (k % 50 === 49) await new Promise((r) => setImmediate(r));
+      }
     }
     return closedLoop(count, seconds, meter(), async (i) => {
       const client = active[i]!;

@@ -41,6 +41,14 @@ export async function withNetwork<T>(coreEnv: Record<string, string>, fn: OnNetw
     await net.start({ storageNodes: 2, coreEnv: { DSM_LOG_LEVEL: 'error', ...coreEnv } });
     const pids = Object.fromEntries([net.core, ...net.storage].map((p) => [p.name, p.child!.pid!] as const));
     return await fn(net, () => new CpuMeter(pids));
+  } catch (e) {
+    // A process that died is the story, not the request that found its socket closed.
+    for (const p of [...net.cores, ...net.storage])
+      if (p.child && (p.child.exitCode !== null || p.child.signalCode !== null))
+        console.error(
+          `${p.name} exited (${p.child.exitCode ?? p.child.signalCode}):\n${p.output.slice(-4000)}`,
+        );
+    throw e;
   } finally {
     process.off('SIGINT', stop).off('SIGTERM', stop);
     await net.destroy();
