@@ -23,14 +23,29 @@ export async function serviceEnv(
   return toEnv(values);
 }
 
+// Ports handed out by this process, never handed out again: a port chosen now is often bound only seconds
+// later (a core node's P2P port is named to the storage nodes before the core starts).
+const handedOut = new Set<number>();
+// Below Linux's ephemeral range (32768+) and the NodePort range (30000+), so outgoing connections, which
+// take ephemeral ports by the thousand under load, never take a port chosen here before it is bound.
+const PORT_RANGE = { low: 20_000, high: 29_999 };
+
+/** A port of 127.0.0.1 that is free now and that no other caller in this process has been given. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.low + Math.floor(Math.random() * (PORT_RANGE.high - PORT_RANGE.low + 1));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port in ${PORT_RANGE.low}-${PORT_RANGE.high} after 200 attempts`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
