@@ -162,6 +162,7 @@ export class Receiver {
     const pending = (await this.storage.inbox(identity, true)).filter((e) => !this.refused.has(e.transfer));
     this.setPending(key, pending.length);
     let received = 0;
+    let refused = 0;
     for (const entry of pending) {
       try {
         await this.receive(identity, CID.parse(entry.transfer));
@@ -172,14 +173,11 @@ export class Receiver {
         // Refused for good (sender forked, policy): it stays in the inbox for a receive on request,
         // but the poll stops signing a new attempt every round.
         this.refused.add(entry.transfer);
+        refused++;
       }
-      this.setPending(key, pending.length - received - this.refusedOf(pending));
+      this.setPending(key, pending.length - received - refused);
     }
     return { received, unavailable: false };
-  }
-
-  private refusedOf(entries: { transfer: string }[]): number {
-    return entries.filter((e) => this.refused.has(e.transfer)).length;
   }
 
   private setPending(identity: string, count: number): void {

@@ -96,11 +96,10 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
     try {
       replicas = await replicator.replicate(bytes, result);
     } catch (e) {
-      metrics.writes.inc({ result: isDsmError(e, 'E_FORK') ? 'fork' : 'unavailable' });
+      countUnreplicated(metrics, e);
       throw e;
     }
-    metrics.writes.inc({ result: result.stored ? 'stored' : 'duplicate' });
-    metrics.ackSeconds.observe((performance.now() - started) / 1000);
+    countAck(metrics, result.stored, started);
     res.status(result.stored ? 201 : 200).json(writeAck(result, replicas));
   });
 
@@ -122,11 +121,10 @@ export function storageRoutes(router: Router, ctx: ApiContext): void {
       }
       const holders = replicas[next++]!;
       if (holders instanceof DsmError) {
-        metrics.writes.inc({ result: holders.code === 'E_FORK' ? 'fork' : 'unavailable' });
+        countUnreplicated(metrics, holders);
         return errorBody(holders);
       }
-      metrics.writes.inc({ result: result.stored ? 'stored' : 'duplicate' });
-      metrics.ackSeconds.observe((performance.now() - started) / 1000);
+      countAck(metrics, result.stored, started);
       return writeAck(result, holders);
     });
     res.json({ results: answers });
@@ -277,6 +275,17 @@ function writeAck(result: IngestResult, replicas: string[]) {
     replicas,
     ...(result.identity ? { identity: result.identity.toString(), n: result.n } : {}),
   };
+}
+
+/** A write stored here that did not reach `replicationFactor` nodes (or met a fork on a peer). */
+function countUnreplicated(metrics: StorageMetrics, e: unknown): void {
+  metrics.writes.inc({ result: isDsmError(e, 'E_FORK') ? 'fork' : 'unavailable' });
+}
+
+/** An acknowledged write: its outcome and the time from the request to its acknowledgement. */
+function countAck(metrics: StorageMetrics, stored: boolean, started: number): void {
+  metrics.writes.inc({ result: stored ? 'stored' : 'duplicate' });
+  metrics.ackSeconds.observe((performance.now() - started) / 1000);
 }
 
 function countRejection(metrics: StorageMetrics, e: unknown): void {

@@ -98,8 +98,10 @@ export const nodeBackend: CryptoBackend = {
         throw new UnsupportedError('node:crypto signs hedged only; use the noble backend');
       const key = signingKey(suite, secretKey);
       return new Promise((resolve, reject) => {
-        crypto.sign(null, message, { key, context } as never, (error, signature) =>
-          error === null ? resolve(new Uint8Array(signature)) : reject(error),
+        withoutStackTraces(() =>
+          crypto.sign(null, message, { key, context } as never, (error, signature) =>
+            error === null ? resolve(new Uint8Array(signature)) : reject(error),
+          ),
         );
       });
     } catch (e) {
@@ -143,8 +145,10 @@ export const nodeBackend: CryptoBackend = {
     }
     return new Promise((resolve) => {
       try {
-        crypto.verify(null, message, { key, context } as never, signature, (error, ok) =>
-          resolve(error === null && ok),
+        withoutStackTraces(() =>
+          crypto.verify(null, message, { key, context } as never, signature, (error, ok) =>
+            resolve(error === null && ok),
+          ),
         );
       } catch {
         resolve(false);
@@ -181,4 +185,19 @@ export const nodeBackend: CryptoBackend = {
 
 export function nodeSupportsAll(): boolean {
   return available.size === SIGNATURE_SUITES.length + 1;
+}
+
+/**
+ * Runs `start` (which only queues a job on the thread pool) with stack traces off: in a service process,
+ * starting an asynchronous crypto job captured a stack trace that cost more than half of the main thread's
+ * time per verification (17.8 → 6.7 µs in a storage node's profile). Restored before returning.
+ */
+function withoutStackTraces(start: () => void): void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    start();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
