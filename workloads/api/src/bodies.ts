@@ -342,6 +342,27 @@ export const BridgeStatus = z.object({
 /** `/v1/status`: `service` tells which one answered; the rest is the service's own. */
 export const Status = z.looseObject({ service: z.string(), version: z.string() });
 
+/** Storage admin: a backup restored into this node. */
+export const BackupCounts = z.object({
+  objects: z.number().int(),
+  evidence: z.number().int(),
+  identities: z.number().int(),
+  tokens: z.number().int(),
+  forked: z.number().int(),
+});
+export const RestoreReport = z.object({
+  /** Id of the archive's manifest (its root). */
+  root: IdText,
+  /** The node the backup was taken of, and when. */
+  nodeId: z.string(),
+  createdAt: z.string(),
+  counts: BackupCounts,
+  digest: z.string(),
+  /** Archive bytes read and seconds taken. */
+  bytes: z.number().int(),
+  seconds: z.number(),
+});
+
 /** Admin: one peer of a node (a core's storage nodes, a storage node's replication peers). */
 export const Peer = z.object({
   address: z.string(),
@@ -404,6 +425,8 @@ for (const [id, schema] of Object.entries({
   TokenRecord,
   ForkedIdentities,
   Status,
+  BackupCounts,
+  RestoreReport,
   Peer,
   Peers,
   AddPeer,

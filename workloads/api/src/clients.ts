@@ -6,7 +6,8 @@
 import { DsmError } from '@dsm/protocol';
 import type { HttpClient, RequestOptions } from '@dsm/runtime/client';
 import type { z } from 'zod';
-import type * as b from './bodies.js';
+import { CAR_MEDIA_TYPE } from './backup.js';
+import * as b from './bodies.js';
 import { encodeObjectList } from './object-list.js';
 import {
   adminRoutes,
@@ -76,6 +77,7 @@ export type WriteAck = z.output<typeof b.WriteAck>;
 /** One object's outcome in a batch write. */
 export type WriteResult = z.output<typeof b.WriteResults>['results'][number];
 export type Head = z.output<typeof b.Head>;
+export type RestoreReport = z.output<typeof b.RestoreReport>;
 export type Peer = z.output<typeof b.Peer>;
 export type PeerChange = z.output<typeof b.PeerChange>;
 export type Status = z.output<typeof b.Status>;
@@ -209,6 +211,26 @@ export class StorageApi {
   }
   status(options: { timeoutMs?: number; retries?: number } = {}): Promise<Status> {
     return call(this.http, commonRoutes.status, { options });
+  }
+  /**
+   * A backup archive of the node (admin token), as a stream: the response with its body unread (headers
+   * `dsm-backup-root`, `content-disposition`). A stream that breaks off is an error when read, never a
+   * short archive.
+   */
+  backup(options: { timeoutMs?: number } = {}): Promise<Response> {
+    return this.http.stream('GET', storageRoutes.backup.path, { accept: CAR_MEDIA_TYPE, ...options });
+  }
+  /** Loads an archive into this empty node (admin token); sent once, never retried. */
+  async restore(
+    archive: AsyncIterable<Uint8Array>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<RestoreReport> {
+    const response = await this.http.stream('POST', storageRoutes.restore.path, {
+      body: archive,
+      contentType: CAR_MEDIA_TYPE,
+      ...options,
+    });
+    return b.RestoreReport.parse(await response.json());
   }
 }
 

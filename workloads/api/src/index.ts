@@ -12,6 +12,7 @@ export {
 export {
   adminRoutes,
   bridgeRoutes,
+  CAR,
   CBOR,
   commonRoutes,
   coreP2pRoutes,
@@ -56,3 +57,11 @@ export {
 } from './clients.js';
 export { decodeObjectList, encodeObjectList } from './object-list.js';
 export { VERSION } from './version.js';
+export {
+  CAR_MEDIA_TYPE,
+  STORAGE_BACKUP_FORMAT,
+  decodeBackupManifest,
+  encodeBackupManifest,
+  type BackupCounts,
+  type StorageBackupManifest,
+} from './backup.js';

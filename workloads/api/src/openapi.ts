@@ -4,10 +4,12 @@
  * Pure: the same tables give the same document, byte for byte.
  */
 import { z } from 'zod';
+import { CAR_MEDIA_TYPE } from './backup.js';
 import { namedBodies } from './bodies.js';
 import {
   adminRoutes,
   bridgeRoutes,
+  CAR,
   CBOR,
   commonRoutes,
   coreP2pRoutes,
@@ -63,13 +65,14 @@ const SECURITY: Record<NonNullable<Route['auth']>, { name: string; description: 
   peer: { name: 'peerToken', description: 'the storage peer token (DSM_STORAGE_PEER_TOKEN_FILE), when set' },
 };
 
-function content(body: z.ZodType | typeof DAG | typeof CBOR): Json {
+function content(body: z.ZodType | typeof DAG | typeof CBOR | typeof CAR): Json {
   if (body === DAG)
     return {
       [DAG_CBOR]: { schema: { type: 'string', contentEncoding: 'binary' } },
       [DAG_JSON]: { schema: { type: 'object', description: 'DAG-JSON (links as {"/": id})' } },
     };
   if (body === CBOR) return { [DAG_CBOR]: { schema: { type: 'string', contentEncoding: 'binary' } } };
+  if (body === CAR) return { [CAR_MEDIA_TYPE]: { schema: { type: 'string', contentEncoding: 'binary' } } };
   return { 'application/json': { schema: schemaOf(body) } };
 }
 
@@ -100,7 +103,12 @@ function operation(name: string, route: Route): Json {
     summary: route.summary,
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body !== undefined
-      ? { requestBody: { required: route.body === DAG || route.body === CBOR, content: content(route.body) } }
+      ? {
+          requestBody: {
+            required: route.body === DAG || route.body === CBOR || route.body === CAR,
+            content: content(route.body),
+          },
+        }
       : {}),
     responses,
     ...(route.auth ? { security: [{ [SECURITY[route.auth].name]: [] }] } : {}),

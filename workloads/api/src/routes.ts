@@ -11,6 +11,8 @@ import * as b from './bodies.js';
 export const DAG = 'dag';
 /** A DAG-CBOR document that is not one protocol object (chain exports, replication pages). */
 export const CBOR = 'cbor';
+/** A CAR v1 archive (`application/vnd.ipld.car`), streamed: a storage node's backup. */
+export const CAR = 'car';
 
 export interface Route {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -22,9 +24,9 @@ export interface Route {
   /** Takes an `Idempotency-Key` header (custodial writes). */
   idempotencyKey?: true;
   query?: z.ZodObject;
-  body?: z.ZodType | typeof DAG | typeof CBOR;
+  body?: z.ZodType | typeof DAG | typeof CBOR | typeof CAR;
   /** Success statuses and what they carry. */
-  responses: Record<number, z.ZodType | typeof DAG | typeof CBOR | null>;
+  responses: Record<number, z.ZodType | typeof DAG | typeof CBOR | typeof CAR | null>;
 }
 
 const route = (r: Route): Route => r;
@@ -418,6 +420,23 @@ export const storageRoutes = {
     summary: 'pull from every peer now',
     auth: 'admin',
     responses: { 200: b.Status },
+  }),
+  backup: route({
+    method: 'get',
+    path: '/v1/admin/backup',
+    summary:
+      'a consistent snapshot of every object, with heads, supplies and fork evidence, as a CAR archive (manifest first)',
+    auth: 'admin',
+    responses: { 200: CAR },
+  }),
+  restore: route({
+    method: 'post',
+    path: '/v1/admin/restore',
+    summary:
+      'load a backup archive into this empty node, verifying every object; refused whole or loaded whole',
+    auth: 'admin',
+    body: CAR,
+    responses: { 200: b.RestoreReport },
   }),
 } as const;
 

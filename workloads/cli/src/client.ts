@@ -209,6 +209,18 @@ export function bridgeApi(endpoints: Endpoints, options: { admin?: boolean } = {
   );
 }
 
+/** A storage node's API at `url` with the admin token: its backup and restore routes. */
+export function storageAdminApi(endpoints: Endpoints, url: string): api.StorageApi {
+  const token = adminToken(endpoints.tokenFile);
+  return new api.StorageApi(
+    new HttpClient({
+      baseUrl: url,
+      timeoutMs: endpoints.timeoutMs,
+      ...(token !== undefined ? { token } : {}),
+    }),
+  );
+}
+
 /** `/v1/status` of whatever answers at `url`; one attempt, so a health check fails fast. */
 export async function fetchStatus(url: string, timeoutMs: number): Promise<ServiceStatus> {
   const http = new HttpClient({ baseUrl: url, timeoutMs, retries: 0 });

@@ -49,6 +49,13 @@ export function parsePeer(option: string, value: string): string {
   return value.trim();
 }
 
+/** A node given as `host:port` or as the URL of its port: its base URL. */
+export function parseNodeUrl(option: string, value: string): string {
+  const text = value.trim();
+  if (isHostPort(text)) return `http://${text}`;
+  return parseUrl(option, text);
+}
+
 /** A DSM id (identity, token, transfer, policy anchor) in its text form. */
 export function parseIdText(option: string, value: string): string {
   try {

@@ -4,6 +4,7 @@
  */
 import { VERSION } from '@dsm/api';
 import { Command, CommanderError, Option } from 'commander';
+import { registerBackup } from './commands/backup.js';
 import { registerBridge } from './commands/bridge.js';
 import { registerBridgeContract } from './commands/bridge-contract.js';
 import { registerChain } from './commands/chain.js';
@@ -28,7 +29,7 @@ export { VERSION };
 export function createProgram(io: Io): Command {
   const program = new Command('dsm')
     .description(
-      'Operate a DSM network: status, configuration, topology, identities, tokens, policies, chains, the EVM bridge.',
+      'Operate a DSM network: status, configuration, topology, identities, tokens, policies, chains, the EVM bridge, backups.',
     )
     .version(VERSION)
     .addOption(
@@ -76,6 +77,7 @@ export function createProgram(io: Io): Command {
   registerPolicy(program, io);
   registerChain(program, io);
   registerBridgeContract(registerBridge(program, io), io);
+  registerBackup(program, io);
   return program;
 }
 

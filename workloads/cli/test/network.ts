@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Network as Kit } from '@dsm/testkit';
+import { Network as Kit, type StorageProcess } from '@dsm/testkit';
 
 export { freePort } from '@dsm/testkit';
 export const CLI_MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -35,6 +35,13 @@ export class Network {
   }
   get storageTokenFile(): string {
     return join(this.kit.storage[0]!.dir, 'admin-token');
+  }
+
+  /** A storage node of its own (no peers, not started), with the network's admin token: restores go there. */
+  async spareStorage(): Promise<StorageProcess> {
+    const [node] = await this.kit.cluster.create(1, {}, this.token);
+    node!.peers = [];
+    return node!;
   }
 
   async start(): Promise<this> {

@@ -33,6 +33,9 @@ export const SERVICE_ERROR_CODES = [
   // reorganisation deeper than the confirmation depth, which stops the bridge.
   'E_PROOF',
   'E_REORG',
+  // A backup archive or snapshot that does not verify (altered, truncated, not what its manifest says):
+  // refused whole, nothing of it kept.
+  'E_BACKUP',
 ] as const;
 
 export type ProtocolErrorCode = (typeof PROTOCOL_ERROR_CODES)[number];

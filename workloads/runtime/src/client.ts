@@ -124,6 +124,52 @@ export class HttpClient {
     }
   }
 
+  /**
+   * One request whose body and answer are streams (backups): sent once, never retried (a stream cannot be
+   * sent again), with `timeoutMs` as the deadline for the answer's headers only, so a long transfer is not
+   * cut off. Returns the successful response with its body unread; a failure is a DsmError as for `request`.
+   */
+  async stream(
+    method: string,
+    path: string,
+    options: {
+      body?: AsyncIterable<Uint8Array>;
+      contentType?: string;
+      accept?: string;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<Response> {
+    const url = this.url(path, undefined);
+    const { headers } = this.init(method.toUpperCase(), {});
+    if (options.accept !== undefined) headers.accept = options.accept;
+    if (options.contentType !== undefined) headers['content-type'] = options.contentType;
+    const target = `${method.toUpperCase()} ${url.origin}${url.pathname}`;
+    const controller = new AbortController();
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 10_000;
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let response: Response;
+    try {
+      response = await this.fetch(url, {
+        method: method.toUpperCase(),
+        headers,
+        signal: controller.signal,
+        ...(options.body !== undefined
+          ? {
+              body: ReadableStream.from(options.body) as unknown as RequestInit['body'],
+              duplex: 'half' as const,
+            }
+          : {}),
+      } as RequestInit);
+    } catch (err) {
+      const cause = controller.signal.aborted ? `no answer within ${timeoutMs} ms` : networkCause(err);
+      throw new DsmError('E_UNAVAILABLE', `${target}: ${cause}`, { url: url.href, cause });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) throw (await failureFrom(response, false, target)).error;
+    return response;
+  }
+
   private async body<T>(method: string, path: string, options: RequestOptions<T>): Promise<T> {
     return (await this.request<T>(method, path, options)).body;
   }

@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import { httpLogSerializers, RequestSampler, type LogLevel } from './log.js';
-import { DAG_CBOR, DAG_JSON } from './media.js';
+import { CAR, DAG_CBOR, DAG_JSON } from './media.js';
 import { httpRequestDuration } from './metrics.js';
 import { Readiness } from './readiness.js';
 import { codeForHttpStatus, httpStatusFor } from './status.js';
@@ -38,6 +38,8 @@ export const DEFAULT_RAW_LIMIT = 262_144;
 const JSON_TYPE = 'application/json';
 /** The only media types a request body may have: JSON routes, and `rawBody` routes. */
 const BODY_TYPES = [JSON_TYPE, DAG_CBOR, DAG_JSON];
+// Taken by the routes that stream one (a storage restore), so passed on to them; never parsed here.
+const STREAMED_TYPES = [CAR];
 
 export interface ErrorBody {
   error: { code: string; message: string; details: ErrorDetails };
@@ -176,7 +178,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   // express.json passes over bodies of other types and leaves req.body undefined: a JSON route would
   // then act as if nothing had been sent (receive everything, create an identity...).
   app.use((req, _res, next) => {
-    next(carriesBody(req) && !req.is(BODY_TYPES) ? unsupportedMediaType(req, BODY_TYPES) : undefined);
+    next(
+      carriesBody(req) && !req.is([...BODY_TYPES, ...STREAMED_TYPES])
+        ? unsupportedMediaType(req, BODY_TYPES)
+        : undefined,
+    );
   });
 
   const router = express.Router();

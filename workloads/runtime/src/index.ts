@@ -91,3 +91,4 @@ export {
   type RunningService,
 } from './service.js';
 export { limitedFetch } from './limited-fetch.js';
+export { backupMetrics, type BackupMetrics } from './backup-metrics.js';

@@ -23,6 +23,7 @@ describe('httpStatusFor', () => {
       E_INTERNAL: 500,
       E_PROOF: 502,
       E_REORG: 503,
+      E_BACKUP: 422,
     };
     for (const code of SERVICE_ERROR_CODES)
       expect([code, httpStatusFor(code)]).toEqual([code, expected[code]]);

@@ -22,6 +22,8 @@ const EXPLICIT: Partial<Record<DsmErrorCode, number>> = {
   // The EVM node gave the bridge evidence that does not verify: an upstream fault, not the caller's.
   E_PROOF: 502,
   E_REORG: 503,
+  // The archive arrived whole but its content does not verify.
+  E_BACKUP: 422,
 };
 
 const PROTOCOL_CODES: ReadonlySet<string> = new Set(PROTOCOL_ERROR_CODES);

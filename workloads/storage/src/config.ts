@@ -134,6 +134,12 @@ export const storageConfigSchema = z.object({
       "File holding the shared secret of the cluster's storage nodes: the replication routes require it as a bearer token and " +
       'this node sends it to its peers. Without it those routes are open (development)',
   }),
+  restoreFrom: setting(z.string().optional(), {
+    env: 'DSM_STORAGE_RESTORE_FROM',
+    description:
+      'A backup archive (CAR, `dsm backup create --storage`) loaded at start-up, before the node serves or ' +
+      'replicates, when its directory is empty; ignored once it holds data (a restarted node keeps what it has)',
+  }),
   cryptoBackend: setting(z.enum(['default', 'node', 'noble']), {
     env: 'DSM_CRYPTO_BACKEND',
     default: 'default',

@@ -36,34 +36,65 @@ export interface DirectoryStats {
 
 export type DirectoryOptions = IngestOptions;
 
+/** What the directory keeps in memory about the store: rebuilt together from disk (open, reload). */
+interface Parts {
+  journal: Journal;
+  queries: Queries;
+  feed: Feed;
+  world: World;
+  ingester: Ingest;
+}
+
 export class Directory implements IngestHooks {
-  /** The World of §4, answered from this directory. */
-  readonly world: World;
   /** Called after every accepted object or evidence, with its log entry, bytes and decoded object (accepted ones). */
   onAppend?: (entry: LogEntry, bytes: Uint8Array, object?: DsmObject) => void;
   /** Called when an identity becomes forked. */
   onFork?: (evidence: ForkEvidence) => void;
-  private readonly ingester: Ingest;
+  private journal!: Journal;
+  private queries!: Queries;
+  private feed!: Feed;
+  private ingester!: Ingest;
+  /** The World of §4, answered from this directory. */
+  world!: World;
 
   private constructor(
     readonly store: Store,
-    private readonly journal: Journal,
-    private readonly queries: Queries,
-    private readonly feed: Feed,
-    options: DirectoryOptions,
-  ) {
-    this.world = directoryWorld(queries);
-    this.ingester = new Ingest(journal, queries, this.world, feed, options, this);
-  }
+    private readonly options: DirectoryOptions,
+  ) {}
 
   /** Opens the directory and rebuilds the in-memory digest and counters from what is on disk. */
   static async open(store: Store, options: DirectoryOptions): Promise<Directory> {
-    const journal = await Journal.open(store);
-    const queries = new Queries(store, journal);
+    const directory = new Directory(store, options);
+    await directory.reload();
+    return directory;
+  }
+
+  /**
+   * Rebuilds everything kept in memory (log position, caches, digest, tallies) from what is on disk: at open,
+   * and after the store changed under the directory (a refused restore wiped what it had loaded).
+   */
+  async reload(): Promise<void> {
+    const journal = await Journal.open(this.store);
+    const queries = new Queries(this.store, journal);
     await queries.reloadForks();
-    const feed = new Feed(store, journal, queries);
+    const feed = new Feed(this.store, journal, queries);
     await feed.load(queries.forkedCount);
-    return new Directory(store, journal, queries, feed, options);
+    const world = directoryWorld(queries);
+    const parts: Parts = {
+      journal,
+      queries,
+      feed,
+      world,
+      ingester: new Ingest(journal, queries, world, feed, this.options, this),
+    };
+    Object.assign(this, parts);
+  }
+
+  /** True when nothing was ever accepted or kept as evidence here. */
+  isEmpty(): boolean {
+    return (
+      this.journal.lastSeq === 0n && this.feed.tallies().objects === 0 && this.feed.tallies().forks === 0
+    );
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ export const keys = {
   creation: (token: CID) => key('created', token.bytes),
   /** token → DAG-CBOR {issued, burned} (amount text). */
   supply: (token: CID) => key('supply', token.bytes),
+  supplyPrefix: () => keyPrefix('supply'),
   /** (recipient, inbox seq) → id bytes of the transfer state. */
   inbox: (recipient: CID, seq: bigint) => key('inbox', recipient.bytes, u64be(seq)),
   inboxPrefix: (recipient: CID) => keyPrefix('inbox', recipient.bytes),
@@ -44,4 +45,5 @@ export const keys = {
   cursor: (peer: string) => key('cursor', peer),
   /** node metadata (node id, peers) as DAG-CBOR. */
   meta: (name: string) => key('meta', name),
+  metaPrefix: () => keyPrefix('meta'),
 };

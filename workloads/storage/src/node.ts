@@ -1,4 +1,5 @@
 /** Wires a storage node together: store, directory, peers, replicator, HTTP API, admin, shutdown. */
+import { createReadStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as b from '@dsm/api';
@@ -14,6 +15,7 @@ import { backendByName } from '@dsm/protocol';
 import {
   Store,
   adminAuth,
+  backupMetrics,
   createHttpApp,
   createLogger,
   createMetricsRegistry,
@@ -28,6 +30,8 @@ import {
 } from '@dsm/runtime';
 import type { RequestHandler, Router } from 'express';
 import { storageRoutes } from './api.js';
+import { backupRoutes, restoreGate } from './backup-routes.js';
+import { discardUnfinishedRestore, Restorer } from './restorer.js';
 import {
   advertisedAddress,
   storageConfigSchema,
@@ -67,6 +71,7 @@ export async function startStorageNode(
   await mkdir(config.dataDir, { recursive: true });
   await mkdir(config.configDir, { recursive: true });
   const store = await Store.open(join(config.dataDir, 'rocksdb'));
+  await discardUnfinishedRestore(store, logger);
   const directory = await Directory.open(store, {
     backend: backendByName(config.cryptoBackend),
     maxObjectBytes: config.maxObjectBytes,
@@ -84,6 +89,8 @@ export async function startStorageNode(
   });
   const registry = createMetricsRegistry();
   const metrics = storageMetrics(registry, directory, () => replicator);
+  const restorer = new Restorer(directory, replicator, logger);
+  if (config.restoreFrom !== undefined) await restoreAtStart(config.restoreFrom, restorer, directory, logger);
   if (config.notify.length > 0) {
     const notifier = new InboxNotifier(config.notify, async (core, nudge) => {
       try {
@@ -112,6 +119,9 @@ export async function startStorageNode(
   };
   const { app, router, readiness } = createHttpApp({ service: 'dsm-storage', logger, registry });
   readiness.add('rocksdb', () => store.get(Buffer.from('meta\0probe')));
+  readiness.add('restore', () => {
+    if (restorer.active) throw new Error('a backup is being restored');
+  });
 
   const status = () => {
     const stats = directory.stats();
@@ -170,6 +180,7 @@ export async function startStorageNode(
   router.get(commonRoutes.openapi.path, (_req, res) => {
     res.json(openapi);
   });
+  restoreGate(router, restorer);
   storageRoutes(router, {
     directory,
     replicator,
@@ -184,6 +195,14 @@ export async function startStorageNode(
       ...(peerToken !== undefined ? { peer: peerToken } : {}),
     }),
     adminRoutes,
+  });
+  // After storageRoutes, which puts every route's guard (admin token here) in front of its handler.
+  backupRoutes(router, {
+    directory,
+    restorer,
+    nodeId: config.nodeId,
+    metrics: backupMetrics(registry),
+    logger,
   });
 
   const server: ServerHandle = await serve(app, { port: config.port, host: config.host });
@@ -208,4 +227,14 @@ export async function startStorageNode(
       await store.close();
     },
   };
+}
+
+/** DSM_STORAGE_RESTORE_FROM: the archive goes in before anything is served, into an empty directory only. */
+async function restoreAtStart(file: string, restorer: Restorer, directory: Directory, logger: Logger) {
+  if (!directory.isEmpty()) {
+    logger.info({ file }, 'restoreFrom ignored: the directory already holds data');
+    return;
+  }
+  logger.info({ file }, 'restoring a backup before serving');
+  await restorer.restore(createReadStream(file));
 }

@@ -76,7 +76,7 @@ export class Replicator {
   private readonly peers = new Map<string, PeerState>();
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
-  private stopped = false;
+  private stopped = true;
   /** Group commit of single writes' replication: those that meet go to each peer in one push. */
   private readonly pushes = new Batcher<Written, string[]>({
     inFlight: PUSHES_IN_FLIGHT,
@@ -306,7 +306,9 @@ export class Replicator {
   // ---------------------------------------------------------------------------------------------
   // Pull path
 
+  /** Starts the pull rounds; a no-op while they run. */
   start(): void {
+    if (!this.stopped) return;
     this.stopped = false;
     const tick = () => {
       if (this.stopped) return;
@@ -315,6 +317,11 @@ export class Replicator {
       this.timer.unref();
     };
     tick();
+  }
+
+  /** True between start and stop. */
+  get running(): boolean {
+    return !this.stopped;
   }
 
   async stop(): Promise<void> {

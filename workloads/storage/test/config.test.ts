@@ -32,6 +32,7 @@ describe('storage settings', () => {
       dataDir: 'DSM_STORAGE_DATA_DIR',
       configDir: 'DSM_STORAGE_CONFIG_DIR',
       replicationFactor: 'DSM_STORAGE_REPLICATION_FACTOR',
+      restoreFrom: 'DSM_STORAGE_RESTORE_FROM',
       syncWith: 'DSM_STORAGE_SYNC_WITH',
       connectPeers: 'DSM_CONNECT_PEERS',
       notify: 'DSM_STORAGE_NOTIFY',
