@@ -20,6 +20,7 @@ export {
   DAG,
   params,
   pathOf,
+  snapshotRoutes,
   storageRoutes,
   type Route,
 } from './routes.js';

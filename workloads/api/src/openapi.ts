@@ -15,6 +15,7 @@ import {
   coreP2pRoutes,
   coreRoutes,
   DAG,
+  snapshotRoutes,
   storageRoutes,
   type Route,
 } from './routes.js';
@@ -162,7 +163,7 @@ export function serviceDocuments(version: string): Record<string, Json> {
         version,
         description: 'Inbox notifications from storage nodes, status and the admin API.',
       },
-      [coreP2pRoutes, adminRoutes, commonRoutes],
+      [coreP2pRoutes, adminRoutes, snapshotRoutes, commonRoutes],
     ),
     'storage.json': openApiDocument(
       {
@@ -180,7 +181,12 @@ export function serviceDocuments(version: string): Record<string, Json> {
         description:
           'DSM tokens to an EVM chain and back: status and supply invariant, deposits, withdrawals, wrapped tokens, admin.',
       },
-      [bridgeRoutes, { config: adminRoutes.config, setConfig: adminRoutes.setConfig }, commonRoutes],
+      [
+        bridgeRoutes,
+        { config: adminRoutes.config, setConfig: adminRoutes.setConfig },
+        snapshotRoutes,
+        commonRoutes,
+      ],
     ),
   };
 }

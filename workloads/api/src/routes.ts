@@ -74,6 +74,18 @@ export const adminRoutes = {
   }),
 } as const;
 
+/** The core node's and the bridge's backup: their whole database as one consistent snapshot file. */
+export const snapshotRoutes = {
+  snapshot: route({
+    method: 'get',
+    path: '/v1/admin/snapshot',
+    summary:
+      "every entry of this service's database (keystore still encrypted) as one consistent snapshot file (CAR, manifest first)",
+    auth: 'admin',
+    responses: { 200: CAR },
+  }),
+} as const;
+
 /** Every service's own status and probes. */
 export const commonRoutes = {
   status: route({

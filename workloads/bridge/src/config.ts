@@ -28,6 +28,12 @@ export const bridgeConfigSchema = z.object({
     default: '/var/lib/dsm-bridge/data',
     description: "RocksDB of the bridge's steps: its DSM chain, deposits, withdrawals, EVM progress",
   }),
+  restoreFrom: setting(z.string().optional(), {
+    env: 'DSM_BRIDGE_RESTORE_FROM',
+    description:
+      'A snapshot file (`dsm backup create --bridge`) loaded at start-up into an empty data volume, before anything is ' +
+      'served; ignored once the volume holds data',
+  }),
   configDir: setting(z.string().min(1), {
     env: 'DSM_BRIDGE_CONFIG_DIR',
     default: '/var/lib/dsm-bridge/config',

@@ -7,6 +7,7 @@
  */
 import { isRefusal, type Accepted, type CoreApi } from '@dsm/api';
 import {
+  DsmError,
   decodeSignedState,
   encode,
   idOf,
@@ -54,7 +55,9 @@ export class BridgeChain {
     const head = await journal.head();
     const outstanding = await journal.outstanding();
     if (head !== undefined) {
-      return new BridgeChain(owner, core, journal, decodeSignedState(unhex(head)).signed, outstanding);
+      const journaled = decodeSignedState(unhex(head)).signed;
+      await BridgeChain.refuseIfBehind(owner, core, journaled, outstanding);
+      return new BridgeChain(owner, core, journal, journaled, outstanding);
     }
     if (outstanding?.purpose.kind === 'open') {
       const zero = decodeSignedState(unhex(outstanding.signed)).signed;
@@ -77,6 +80,32 @@ export class BridgeChain {
     journal.putOutstanding(batch, opening);
     await journal.write(batch);
     return new BridgeChain(owner, core, journal, zero, opening);
+  }
+
+  /**
+   * A journal restored from an older snapshot knows less of the chain than the network does: building on
+   * its head would fork the bridge's identity, and its records lack the steps taken since (a burn it would
+   * release again). The start stops instead (E_CONFLICT). Ahead by its outstanding state only is a crash
+   * between sending that state and recording its acceptance, which the chain finishes as usual.
+   */
+  private static async refuseIfBehind(
+    owner: BridgeIdentity,
+    core: CoreApi,
+    journaled: SignedState,
+    outstanding: Outstanding | undefined,
+  ): Promise<void> {
+    const network = await BridgeChain.networkHead(owner, core);
+    if (network === undefined || network.state.n <= journaled.state.n) return;
+    const outstandingLanded =
+      network.state.n === journaled.state.n + 1 && outstanding?.stateId === idOf(network.state).toString();
+    if (outstandingLanded) return;
+    throw new DsmError(
+      'E_CONFLICT',
+      `the bridge identity's chain is at state ${network.state.n} on the network, but this data volume knows it only up ` +
+        `to state ${journaled.state.n} (restored from an older snapshot?): signing on it would fork the identity. ` +
+        'Restore the newest snapshot of the bridge instead',
+      { network: network.state.n, journal: journaled.state.n },
+    );
   }
 
   /** The identity's head as the network holds it, when it holds one. */

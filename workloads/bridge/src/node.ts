@@ -4,6 +4,7 @@
  * probes, admin).
  */
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as b from '@dsm/api';
 import {
@@ -11,6 +12,7 @@ import {
   CoreApi,
   VERSION,
   adminRoutes as A,
+  snapshotRoutes as SN,
   bridgeRoutes as R,
   commonRoutes,
   serviceDocuments,
@@ -21,6 +23,9 @@ import {
   Store,
   adminConfigRoutes,
   adminGuard,
+  backupMetrics,
+  prepareStore,
+  snapshotRoute,
   createHttpApp,
   createLogger,
   createMetricsRegistry,
@@ -115,6 +120,7 @@ export async function startBridgeNode(
     new HttpClient({ baseUrl: `http://${config.dsmNode}`, timeoutMs: config.rpcTimeoutMs, retries: 1 }),
   );
   const db = await Store.open(join(config.dataDir, 'rocksdb'));
+  await prepareStore(db, { service: 'dsm-bridge', restoreFrom: config.restoreFrom, logger });
   const journal = await Journal.open(db);
   const registry = createMetricsRegistry();
 
@@ -164,7 +170,9 @@ export async function startBridgeNode(
     await bridge.start();
     return bridge;
   };
-  const isConfigProblem = (e: unknown) => e instanceof DsmError && e.code === 'E_CONFIG';
+  // A bad setting, or a data volume that does not match the network (an old snapshot): waiting cannot help.
+  const isConfigProblem = (e: unknown) =>
+    e instanceof DsmError && (e.code === 'E_CONFIG' || e.code === 'E_CONFLICT');
   let openError: string | undefined;
   try {
     live.bridge = await open();
@@ -234,8 +242,15 @@ export async function startBridgeNode(
   });
 
   const admin = adminGuard(config.adminTokenFile);
-  for (const route of [R.deployToken, R.resume, A.config, A.setConfig])
+  for (const route of [R.deployToken, R.resume, A.config, A.setConfig, SN.snapshot])
     http.router[route.method](route.path, admin);
+  snapshotRoute(http.router, SN.snapshot.path, {
+    store: db,
+    service: 'dsm-bridge',
+    nodeId: () => hostname(),
+    metrics: backupMetrics(registry),
+    logger,
+  });
   http.router.post(R.deployToken.path, async (req, res) => {
     const { token } = parseParams(b.DeployToken, jsonBody(req) ?? {});
     const id = parseId(token, 'token');

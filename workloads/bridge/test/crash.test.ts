@@ -3,6 +3,9 @@
 // wrapped balances and supply) and on DSM through the core (the bridge's own chain, inboxes, balances), not
 // through the bridge's API alone.
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { snapshotRoutes } from '@dsm/api';
 import { eventually, sleep, type FaultProxy, type ProxiedRequest } from '@dsm/testkit';
 import { BridgeNet, CHAIN_ID, releaseMemo, submittedOp } from './bridge-net.js';
 
@@ -210,5 +213,42 @@ describe('bridge crashes', () => {
       'nothing pending and the invariant sound',
     );
     expect(await t.wrappedSupply()).toBe(await t.dsmBalance(bridgeId));
+  }, 120_000);
+
+  it('restored from its newest snapshot into an empty volume it carries on; from an older one it refuses to start', async () => {
+    const snapshot = async (name: string) => {
+      const res = await fetch(`${t.bridge.url}${snapshotRoutes.snapshot.path}`, {
+        headers: { authorization: `Bearer ${t.bridge.adminToken}` },
+      });
+      expect(res.status).toBe(200);
+      const file = join(t.bridge.dir, '..', name);
+      writeFileSync(file, new Uint8Array(await res.arrayBuffer()));
+      return file;
+    };
+    const restartFrom = async (file: string) => {
+      await t.bridge.kill();
+      rmSync(join(t.bridge.dir, 'data'), { recursive: true, force: true });
+      t.bridge.settings.extra = { ...t.bridge.settings.extra, restoreFrom: file };
+      t.bridge.output = '';
+      return t.bridge.start();
+    };
+    expect((await fetch(`${t.bridge.url}${snapshotRoutes.snapshot.path}`)).status).toBe(401);
+    const older = await snapshot('bridge-older.car');
+    const balance = await t.wrappedBalance();
+    const first = await t.deposit('303', memo);
+    await t.waitDeposit(first, 'minted');
+    const newest = await snapshot('bridge-newest.car');
+
+    // Older than the bridge's chain: the start stops, naming why, and nothing is signed.
+    await expect(restartFrom(older)).rejects.toThrow(/older snapshot/);
+    const second = await restartFrom(newest);
+    expect(second).toBeUndefined();
+    expect((await t.depositOf(first))?.status).toBe('minted');
+    const next = await t.deposit('304', memo);
+    await t.waitDeposit(next, 'minted');
+    expect(await t.mintedEvents(first)).toBe(1);
+    expect(await t.mintedEvents(next)).toBe(1);
+    expect(await t.receivesOf(next)).toBe(1);
+    expect(await t.wrappedBalance()).toBe(balance + 303n + 304n);
   }, 120_000);
 });

@@ -6,8 +6,10 @@
 import { createReadStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { CarBlockIterator } from '@ipld/car/iterator';
-import { decodeBackupManifest, type StorageBackupManifest } from '@dsm/api';
+import * as dagCbor from '@ipld/dag-cbor';
+import { decodeBackupManifest, STORAGE_BACKUP_FORMAT, type StorageBackupManifest } from '@dsm/api';
 import { DsmError, idOfBytes } from '@dsm/protocol';
+import { decodeStoreSnapshotManifest, type StoreSnapshotManifest } from '@dsm/runtime/store-snapshot';
 
 /** Writes `chunks` to `file` through `file.partial`; nothing is left at `file` unless all of it arrived. */
 export async function writeWhole(file: string, chunks: AsyncIterable<Uint8Array>): Promise<number> {
@@ -30,18 +32,42 @@ export async function writeWhole(file: string, chunks: AsyncIterable<Uint8Array>
   return bytes;
 }
 
-export interface ArchiveCheck {
-  manifest: StorageBackupManifest;
-  root: string;
-  blocks: number;
+/** A storage node's archive, or a core node's or the bridge's store snapshot. */
+export type ArchiveCheck =
+  | { kind: 'storage'; manifest: StorageBackupManifest; root: string; blocks: number }
+  | { kind: 'snapshot'; manifest: StoreSnapshotManifest; root: string; blocks: number };
+
+type Found =
+  | { kind: 'storage'; manifest: StorageBackupManifest }
+  | { kind: 'snapshot'; manifest: StoreSnapshotManifest };
+
+/** The manifest of either kind of file, by its `format`. */
+function manifestOf(bytes: Uint8Array): Found {
+  let format: unknown;
+  try {
+    format = (dagCbor.decode(bytes) as { format?: unknown } | null)?.format;
+  } catch {
+    format = undefined;
+  }
+  return format === STORAGE_BACKUP_FORMAT
+    ? { kind: 'storage', manifest: decodeBackupManifest(bytes) }
+    : { kind: 'snapshot', manifest: decodeStoreSnapshotManifest(bytes) };
+}
+
+/** Blocks after the manifest that the manifest accounts for. */
+function expectedBlocks(check: Found): number {
+  if (check.kind === 'snapshot') return check.manifest.blocks.length;
+  const m = check.manifest;
+  return m.heads.length + m.supplies.length + m.evidence.length + m.counts.objects + m.counts.evidence;
 }
 
 const refused = (file: string, message: string) => new DsmError('E_BACKUP', `${file}: ${message}`, { file });
 
 /**
- * Reads a storage archive through and checks what can be checked without loading it: the manifest is the
- * root and the first block, every block matches its id, and the archive holds as many blocks as the
- * manifest accounts for. (A restore checks the rest: every object verified, the digest and the facts.)
+ * Reads an archive or snapshot through and checks what can be checked without loading it: the manifest is
+ * the root and the first block, every block matches its id, and the file holds as many blocks as the
+ * manifest accounts for. (A restore checks the rest: every object verified, the digest and the facts; the
+ * order of a snapshot's blocks and its entry count.)
  */
 export async function checkArchive(file: string): Promise<ArchiveCheck> {
   let car: CarBlockIterator;
@@ -52,7 +78,7 @@ export async function checkArchive(file: string): Promise<ArchiveCheck> {
   }
   const roots = await car.getRoots();
   if (roots.length !== 1) throw refused(file, `${roots.length} roots, a backup has one (its manifest)`);
-  let manifest: StorageBackupManifest | undefined;
+  let found: Found | undefined;
   let blocks = 0;
   try {
     for await (const { cid, bytes } of car) {
@@ -64,7 +90,7 @@ export async function checkArchive(file: string): Promise<ArchiveCheck> {
       if (blocks === 0) {
         if (cid.toString() !== roots[0]!.toString())
           throw refused(file, 'the first block is not the manifest');
-        manifest = decodeBackupManifest(bytes);
+        found = manifestOf(bytes);
       }
       blocks++;
     }
@@ -72,15 +98,9 @@ export async function checkArchive(file: string): Promise<ArchiveCheck> {
     if (e instanceof DsmError) throw e;
     throw refused(file, `truncated or malformed after block ${blocks}: ${(e as Error).message}`);
   }
-  if (manifest === undefined) throw refused(file, 'no blocks');
-  const expected =
-    1 +
-    manifest.heads.length +
-    manifest.supplies.length +
-    manifest.evidence.length +
-    manifest.counts.objects +
-    manifest.counts.evidence;
+  if (found === undefined) throw refused(file, 'no blocks');
+  const expected = 1 + expectedBlocks(found);
   if (blocks !== expected)
     throw refused(file, `${blocks} blocks where the manifest accounts for ${expected}`);
-  return { manifest, root: roots[0]!.toString(), blocks };
+  return { ...found, root: roots[0]!.toString(), blocks } as ArchiveCheck;
 }

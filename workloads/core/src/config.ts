@@ -96,6 +96,12 @@ export const coreConfigSchema = z.object({
     description:
       'File holding the key that encrypts the custodial keystore at rest (any text of at least 16 characters)',
   }),
+  restoreFrom: setting(z.string().optional(), {
+    env: 'DSM_CORE_RESTORE_FROM',
+    description:
+      'A snapshot file (`dsm backup create --core`) loaded at start-up into an empty data volume, before anything is ' +
+      'served; ignored once the volume holds data. Needs the keystore key the snapshot was taken with',
+  }),
   adminTokenFile: setting(z.string().optional(), {
     env: 'DSM_ADMIN_TOKEN_FILE',
     secretFile: true,

@@ -5,7 +5,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as b from '@dsm/api';
-import { VERSION, adminRoutes as A, commonRoutes, coreP2pRoutes, serviceDocuments } from '@dsm/api';
+import {
+  VERSION,
+  adminRoutes as A,
+  commonRoutes,
+  coreP2pRoutes,
+  serviceDocuments,
+  snapshotRoutes as SN,
+} from '@dsm/api';
 import { DsmError, backendByName, parseId, type CID } from '@dsm/protocol';
 import {
   Store,
@@ -14,6 +21,9 @@ import {
   createLogger,
   adminConfigRoutes,
   adminGuard,
+  backupMetrics,
+  prepareStore,
+  snapshotRoute,
   createMetricsRegistry,
   jsonBody,
   parseHostPort,
@@ -61,6 +71,7 @@ export async function startCoreNode(
     await mkdir(dir, { recursive: true });
   const keystore = new Keystore(readSecretFile(config.keystoreKeyFile, 'keystoreKeyFile'));
   const db = await Store.open(join(config.dataDir, 'rocksdb'));
+  await prepareStore(db, { service: 'dsm-core', restoreFrom: config.restoreFrom, logger });
   const storage = new StorageClient(config.storageNodes, config.storageTimeoutMs, (node, what) =>
     logger.warn({ node, misbehaviour: what }, 'storage node answer not believed'),
   );
@@ -144,7 +155,14 @@ export async function startCoreNode(
   const sources = coreConfigSources(options.env ?? process.env, config.configDir);
   // Every admin route needs the admin token (`auth` in the route table).
   const admin = adminGuard(config.adminTokenFile);
-  for (const route of Object.values(A)) p2p.router[route.method](route.path, admin);
+  for (const route of [...Object.values(A), SN.snapshot]) p2p.router[route.method](route.path, admin);
+  snapshotRoute(p2p.router, SN.snapshot.path, {
+    store: db,
+    service: 'dsm-core',
+    nodeId: () => self.nodeId,
+    metrics: backupMetrics(registry),
+    logger,
+  });
   adminConfigRoutes(p2p.router, {
     path: A.config.path,
     schema: coreConfigSchema,

@@ -458,8 +458,10 @@ export class ChainWriter implements PendingWriter {
     }
     await this.db.batch().delete(KEYS.pending(identity)).write({ sync: true });
     this.settled.set(identity.toString(), true);
-    if (await this.identities.isHosted(identity))
-      this.heads.set(identity.toString(), { state: signed.state, stateId });
+    // The finished state need not be the head: a pending record restored from a backup, or finished by a
+    // run of this node that crashed before deleting it, may have been built on since. The next operation
+    // reads the head from the storage nodes (a read quorum sees every acknowledged state).
+    this.heads.delete(identity.toString());
     this.metrics.transition(signed.state.op.kind);
     return { accepted: accepted(signed.state, stateId, ack.replicas), signed };
   }

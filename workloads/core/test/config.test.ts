@@ -36,6 +36,7 @@ describe('core settings', () => {
       maxClockSkewMs: 'DSM_MAX_CLOCK_SKEW_MS',
       autoReceive: 'DSM_AUTO_RECEIVE',
       receivePollMs: 'DSM_RECEIVE_POLL_MS',
+      restoreFrom: 'DSM_CORE_RESTORE_FROM',
       storageTimeoutMs: 'DSM_STORAGE_TIMEOUT_MS',
       logLevel: 'DSM_LOG_LEVEL',
       keystoreKeyFile: 'DSM_KEYSTORE_KEY_FILE',

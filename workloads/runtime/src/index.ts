@@ -92,3 +92,14 @@ export {
 } from './service.js';
 export { limitedFetch } from './limited-fetch.js';
 export { backupMetrics, type BackupMetrics } from './backup-metrics.js';
+export {
+  STORE_SNAPSHOT_FORMAT,
+  decodeStoreSnapshotManifest,
+  discardUnfinishedRestore,
+  isEmptyStore,
+  restoreStoreSnapshot,
+  storeSnapshot,
+  type StoreSnapshotManifest,
+} from './store-snapshot.js';
+export { sendBackup, snapshotRoute, type Outgoing } from './backup-stream.js';
+export { prepareStore } from './restore-at-start.js';

@@ -3,12 +3,15 @@
  *  - unreplicated single node (R = 1) versus two nodes with R = 2, same workload, same run: throughput and
  *    ack latency p50/p99 for 1, 4, 16 and 64 concurrent writers (one chain each, in order);
  *  - catch-up: a fresh node pulls 100k objects from a peer; objects/s next to the bare signature-verify rate
- *    of the same suite measured in this run (verification bounds catch-up: every object is checked).
+ *    of the same suite measured in this run (verification bounds catch-up: every object is checked);
+ *  - backup and restore of a node holding those objects (objects/s, MB/s), and the ack p99 of steady writes
+ *    without and while a backup streams.
  * JSON on stdout and in bench-results/storage.json.
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CAR_MEDIA_TYPE, storageRoutes } from '@dsm/api';
 import { encode, nodeBackend, STATE_CONTEXT, verifySignature } from '@dsm/protocol';
 import { Store, createLogger } from '@dsm/runtime';
 import { Directory } from '@dsm/storage';
@@ -88,8 +91,24 @@ async function writeScenario(nodes: number, replicationFactor: number, chains: U
 
 const best = (points: { writesPerSecond: number }[]) => Math.max(...points.map((p) => p.writesPerSecond));
 
-/** Loads `count` objects into a node's directory in-process (pages, one fsync each), then lets a fresh node pull them. */
-async function catchUp(count: number) {
+/** `count` objects of long chains (1,000 objects per wallet), in write order. */
+function loadObjects(count: number): Uint8Array[] {
+  const perWallet = 1000;
+  return workload(Math.ceil(count / perWallet), perWallet - 5)
+    .flat()
+    .slice(0, count);
+}
+
+/** Ingests objects into a (stopped) node's directory in-process: pages of 1,000, one fsync each. */
+async function preload(node: StorageProcess, objects: Uint8Array[]): Promise<void> {
+  const store = await Store.open(join(node.dir, 'data', 'rocksdb'));
+  const directory = await Directory.open(store, { backend: nodeBackend, maxObjectBytes: 262_144 });
+  for (let i = 0; i < objects.length; i += 1000) await directory.ingestMany(objects.slice(i, i + 1000));
+  await store.close();
+}
+
+/** Loads the objects into a node's directory in-process, then lets a fresh node pull them. */
+async function catchUp(objects: Uint8Array[]) {
   const cluster = new Cluster();
   try {
     const [source, fresh] = await cluster.create(2, {
@@ -98,13 +117,7 @@ async function catchUp(count: number) {
     });
     fresh!.peers = [source!.address];
     source!.peers = [];
-    const perWallet = 1000;
-    const chains = workload(Math.ceil(count / perWallet), perWallet - 5);
-    const objects = chains.flat().slice(0, count);
-    const store = await Store.open(join(source!.dir, 'data', 'rocksdb'));
-    const directory = await Directory.open(store, { backend: nodeBackend, maxObjectBytes: 262_144 });
-    for (let i = 0; i < objects.length; i += 1000) await directory.ingestMany(objects.slice(i, i + 1000));
-    await store.close();
+    await preload(source!, objects);
     await source!.start();
     const started = performance.now();
     await fresh!.start();
@@ -114,6 +127,96 @@ async function catchUp(count: number) {
       objects: objects.length,
       seconds: round(seconds),
       objectsPerSecond: round(objects.length / seconds, 1),
+    };
+  } finally {
+    await cluster.destroy();
+  }
+}
+
+/** Steady writes (4 writers, fresh chains, each in order) for `ms`; ack p50/p99 in ms. */
+async function steadyWrites(target: StorageProcess, chains: Uint8Array[][], ms: number) {
+  const latencies: number[] = [];
+  const deadline = performance.now() + ms;
+  await Promise.all(
+    chains.map(async (chain) => {
+      for (const bytes of chain) {
+        if (performance.now() > deadline) return;
+        const t = performance.now();
+        const ack = await postBytes(target.url, bytes);
+        if (ack.status !== 201) throw new Error(`write refused: ${JSON.stringify(ack.body)}`);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    writes: latencies.length,
+    p50: round(percentile(latencies, 50)),
+    p99: round(percentile(latencies, 99)),
+  };
+}
+
+/** Streams a node's backup, counting bytes: seconds, bytes and the archive (kept for the restore). */
+async function takeBackup(node: StorageProcess) {
+  const started = performance.now();
+  const res = await node.admin(storageRoutes.backup.path);
+  if (res.status !== 200) throw new Error(`backup answered ${res.status}`);
+  const archive = new Uint8Array(await res.arrayBuffer());
+  return { seconds: (performance.now() - started) / 1000, archive };
+}
+
+/**
+ * Backup and restore of a node holding the objects: throughput both ways, and the ack latency of steady
+ * writes to the node without and then while a backup streams.
+ */
+async function backupRestore(objects: Uint8Array[]) {
+  const cluster = new Cluster();
+  try {
+    const [source, target] = await cluster.create(2, {
+      DSM_STORAGE_REPLICATION_FACTOR: '1',
+      DSM_LOG_LEVEL: 'error',
+    });
+    source!.peers = [];
+    target!.peers = [];
+    await preload(source!, objects);
+    await Promise.all([source!.start(), target!.start()]);
+    const backup = await takeBackup(source!);
+    const mb = backup.archive.length / 1e6;
+    const restoreStarted = performance.now();
+    const res = await target!.admin(storageRoutes.restore.path, {
+      method: 'POST',
+      headers: { 'content-type': CAR_MEDIA_TYPE },
+      body: backup.archive,
+    });
+    if (res.status !== 200) throw new Error(`restore answered ${res.status}: ${await res.text()}`);
+    const restoreSeconds = (performance.now() - restoreStarted) / 1000;
+    if ((await target!.status()).digest !== (await source!.status()).digest)
+      throw new Error('restore differs');
+    // The same steady load twice on the source: alone, then while a backup streams through.
+    const load = workload(8, 400);
+    const windowMs = Math.max(5000, backup.seconds * 1000);
+    const without = await steadyWrites(source!, load.slice(0, 4), windowMs);
+    const during = takeBackup(source!);
+    const withBackup = await steadyWrites(source!, load.slice(4), windowMs);
+    const concurrent = await during;
+    return {
+      objects: objects.length,
+      archiveMB: round(mb, 1),
+      backup: {
+        seconds: round(backup.seconds),
+        objectsPerSecond: round(objects.length / backup.seconds, 1),
+        MBPerSecond: round(mb / backup.seconds, 1),
+      },
+      restore: {
+        seconds: round(restoreSeconds),
+        objectsPerSecond: round(objects.length / restoreSeconds, 1),
+        MBPerSecond: round(mb / restoreSeconds, 1),
+      },
+      writeAckMs: {
+        withoutBackup: without,
+        duringBackup: { ...withBackup, backupSeconds: round(concurrent.seconds) },
+        p99Ratio: round(withBackup.p99 / without.p99),
+      },
     };
   } finally {
     await cluster.destroy();
@@ -147,7 +250,9 @@ const chains = workload(
 const single = await writeScenario(1, 1, chains);
 const replicated = await writeScenario(2, 2, chains);
 const verify = await verifyRates();
-const catchup = await catchUp(CATCH_UP_OBJECTS);
+const loaded = loadObjects(CATCH_UP_OBJECTS);
+const catchup = await catchUp(loaded);
+const backups = await backupRestore(loaded);
 const report = {
   package: '@dsm/storage',
   date: new Date().toISOString(),
@@ -168,6 +273,7 @@ const report = {
     mlDsa44Verify: verify,
     overThreadPoolVerify: round(catchup.objectsPerSecond / verify.threadPoolPerSecond),
   },
+  backup: backups,
   goals: {
     'replicated (R = 2) writes/s ÷ unreplicated, best of each (goal ≥ 0.8)': round(
       best(replicated.points) / best(single.points),

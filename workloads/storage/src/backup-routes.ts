@@ -3,11 +3,9 @@
  * one into this empty node (restorer.ts). While a restore loads, every other data route answers
  * E_UNAVAILABLE, so neither clients nor peers see a half-loaded directory.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CAR_MEDIA_TYPE, storageRoutes as R } from '@dsm/api';
 import { DsmError } from '@dsm/protocol';
-import type { BackupMetrics, Logger } from '@dsm/runtime';
+import { sendBackup, type BackupMetrics, type Logger } from '@dsm/runtime';
 import type { Router } from 'express';
 import { backupArchive } from './backup.js';
 import type { Directory } from './directory.js';
@@ -33,41 +31,26 @@ export function restoreGate(router: Router, restorer: Restorer): void {
 }
 
 export function backupRoutes(router: Router, ctx: BackupContext): void {
-  router.get(R.backup.path, async (req, res) => {
+  router.get(R.backup.path, async (_req, res) => {
     if (ctx.restorer.active)
       throw new DsmError('E_UNAVAILABLE', 'a backup is being restored into this node; back it up afterwards');
     const started = performance.now();
     const snapshot = ctx.directory.store.snapshot();
-    let sent = 0;
     try {
       const archive = await backupArchive(snapshot, { nodeId: ctx.nodeId, createdAt: new Date() });
-      const { manifest } = archive;
-      const stamp = manifest.createdAt.replace(/[:.]/g, '-');
-      res.status(200).set({
-        'content-type': CAR_MEDIA_TYPE,
-        'content-disposition': `attachment; filename="dsm-storage-${ctx.nodeId}-${stamp}.car"`,
-        'dsm-backup-root': archive.root.toString(),
-        'dsm-backup-objects': String(manifest.counts.objects),
-      });
-      const counting = async function* () {
-        for await (const chunk of archive.bytes) {
-          sent += chunk.length;
-          yield chunk;
-        }
-      };
-      await pipeline(Readable.from(counting()), res);
-      const seconds = (performance.now() - started) / 1000;
-      ctx.metrics.succeeded(sent, seconds);
-      ctx.logger.info(
-        { root: archive.root.toString(), objects: manifest.counts.objects, bytes: sent, seconds },
-        'backup served',
+      const stamp = archive.manifest.createdAt.replace(/[:.]/g, '-');
+      res.set('dsm-backup-objects', String(archive.manifest.counts.objects));
+      await sendBackup(
+        res,
+        {
+          filename: `dsm-storage-${ctx.nodeId}-${stamp}.car`,
+          root: archive.root.toString(),
+          bytes: archive.bytes,
+        },
+        started,
+        ctx.metrics,
+        ctx.logger,
       );
-    } catch (e) {
-      ctx.metrics.failed((performance.now() - started) / 1000);
-      ctx.logger.warn({ err: (e as Error).message, bytes: sent }, 'backup did not complete');
-      // Headers gone: the client must see a broken stream, never a short archive that ends cleanly.
-      if (res.headersSent) res.destroy(e as Error);
-      else throw e;
     } finally {
       await snapshot.release();
     }
