@@ -94,7 +94,7 @@ export const COMPOSE_VARIABLES: readonly ComposeVariable[] = [
     name: 'COMPOSE_PROFILES',
     default: '',
     description:
-      'Profiles `docker compose up` starts besides the DSM services: monitoring (Prometheus, Grafana), extra (dsm-storage-extra)',
+      'Profiles `docker compose up` starts besides the DSM services: monitoring (Prometheus, Grafana), extra (dsm-storage-extra), backup (dsm-backup, a one-off CLI)',
   },
   {
     name: 'COMPOSE_PROJECT_NAME',
@@ -147,6 +147,14 @@ export const COMPOSE_VARIABLES: readonly ComposeVariable[] = [
   { name: 'DSM_STORAGE_MEMORY', default: '1g', description: 'Memory limit of each storage node' },
   { name: 'DSM_BRIDGE_CPUS', default: '1', description: 'CPU limit of dsm-ethereum-bridge' },
   { name: 'DSM_BRIDGE_MEMORY', default: '1g', description: 'Memory limit of dsm-ethereum-bridge' },
+  {
+    name: 'DSM_BACKUP_DIR',
+    default: './backups',
+    description:
+      'Host folder of backups: dsm-backup writes there, the services read it at /backups (DSM_*_RESTORE_FROM)',
+  },
+  { name: 'DSM_BACKUP_CPUS', default: '1', description: 'CPU limit of dsm-backup' },
+  { name: 'DSM_BACKUP_MEMORY', default: '512m', description: 'Memory limit of dsm-backup' },
   { name: 'DSM_EVM_CPUS', default: '1', description: 'CPU limit of the EVM dev chain' },
   { name: 'DSM_EVM_MEMORY', default: '1g', description: 'Memory limit of the EVM dev chain' },
   { name: 'PROMETHEUS_CPUS', default: '1', description: 'CPU limit of Prometheus' },

@@ -13,6 +13,7 @@
 # everyone): for another chain, put your own keys in those files.
 #   DSM_COMPOSE_SECRETS  the folder (default compose/secrets)
 #   DSM_SECRETS_UID      owner of the files when run as root (default 1000, the images' user)
+#   DSM_BACKUP_DIR       the backups folder it also makes (default compose/backups)
 set -euo pipefail
 
 dir=${DSM_COMPOSE_SECRETS:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/secrets}
@@ -53,3 +54,12 @@ for name in admin-token api-token keystore-key storage-peer-token bridge-dsm-key
   made=$((made + 1))
 done
 echo "init-secrets: $made created in $dir"
+
+# The folder of `docker compose run --rm dsm-backup ...` (compose/README.md, "Backups"): the containers' user
+# writes there and the services read it at start-up (DSM_*_RESTORE_FROM). Backups hold the core's encrypted
+# keystore: only that user may read them.
+backups=${DSM_BACKUP_DIR:-$(dirname "$dir")/backups}
+mkdir -p "$backups"
+chmod 0700 "$backups"
+if [ "$uid" -eq 0 ]; then chown "$owner:$owner" "$backups"; fi
+echo "init-secrets: backups go to $backups"

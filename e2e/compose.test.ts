@@ -5,7 +5,8 @@
  * acknowledged transfer lost when the storage primary is killed during transfers; every dashboard query
  * answered and every alert rule loaded by a Prometheus scraping the stack; dsm-storage-extra added
  * with the guide's command, catching up; the bridge pointed at another EVM node by DSM_BRIDGE_ETHEREUM_RPC;
- * the data kept across `down` and `up`, and gone after `down -v`. The file is also valid for docker-compose
+ * the data kept across `down` and `up`; backups of storage, core and bridge into the host folder and a restore
+ * onto fresh volumes; the data gone after `down -v`. The file is also valid for docker-compose
  * 1.29. Runs under its own project name (dsm-e2e); e2e/docker/prepare.sh installed what it needs.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
@@ -378,6 +379,43 @@ describe('the compose stack', () => {
       `docker compose exec -T dsm-core /usr/local/bin/cli bridge deposit --as ${alice} --token ${silver} --amount 1.00 --to 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC --wait`,
     );
     expect(deposit.stdout).toMatch(/deposit minted by mint 0x[0-9a-f]{64}/);
+  });
+
+  it("backs up into the host folder with compose/README.md's commands and restores onto fresh volumes", async () => {
+    const { alice, bob } = await identities();
+    const before = { alice: await balances(alice as string), bob: await balances(bob as string) };
+    const backup = (args: string) => ok(`docker compose run --rm dsm-backup backup ${args}`);
+    const storage = JSON.parse(
+      (await backup('create --storage dsm-storage-primary:8765 --out storage.car --json')).stdout,
+    ) as { counts: { objects: number }; digest: string };
+    expect(storage.counts.objects).toBeGreaterThan(0);
+    await backup('create --core dsm-core:8765 --out core.car');
+    await backup('create --bridge dsm-ethereum-bridge:8768 --out bridge.car');
+    // The files are on the host, whole, and check out offline.
+    for (const file of ['storage.car', 'core.car', 'bridge.car'])
+      expect(readFileSync(join(composeDir, 'backups', file)).length).toBeGreaterThan(0);
+    expect((await backup('inspect core.car')).stdout).toMatch(/dsm-core store snapshot: \d+ entries/);
+
+    await ok('docker compose down -v --timeout 30');
+    const started = Date.now();
+    await ok('docker compose up -d --wait', {
+      env: { DSM_STORAGE_RESTORE_FROM: '/backups/storage.car', DSM_CORE_RESTORE_FROM: '/backups/core.car' },
+    });
+    timing(
+      'docker compose up -d --wait, restoring storage and core (start to healthy)',
+      Date.now() - started,
+    );
+    const primary = await getJson<StorageStatus>(
+      `${await storageUrl('DSM_PUBLISH_STORAGE_PRIMARY')}/v1/status`,
+    );
+    expect(primary?.digest).toBe(storage.digest);
+    expect(await identities()).toMatchObject({ alice, bob });
+    expect({ alice: await balances(alice as string), bob: await balances(bob as string) }).toEqual(before);
+    // The restored keystore signs: alice pays bob once more.
+    const gold = await tokenOf('GLD', alice as string);
+    await ok(
+      `docker compose exec -T dsm-core /usr/local/bin/cli token transfer --as ${alice} --token ${gold} --amount 1.00 --to ${bob}`,
+    );
   });
 
   it('removes the data with docker compose down -v', async () => {

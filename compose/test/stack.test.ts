@@ -47,6 +47,8 @@ const DSM = [
   'evm-devchain',
 ];
 const STORAGE = ['dsm-storage-primary', 'dsm-storage-replica', 'dsm-storage-extra'];
+/** The backups folder, read-only where services restore from it at start-up. */
+const BACKUPS = '${DSM_BACKUP_DIR:-./backups}:/backups:ro';
 /** `${DSM_PUBLISH_ADDRESS:-127.0.0.1}:${VAR:-host}:container` → [host, container]. */
 const published = (service: string) =>
   (services[service]?.ports ?? []).map((p) => {
@@ -57,7 +59,22 @@ const published = (service: string) =>
 
 describe('compose/docker-compose.yml', () => {
   it('has the services of the guide, the dev chain and the extra storage node', () => {
-    expect(Object.keys(services).sort()).toEqual([...DSM, 'grafana', 'prometheus'].sort());
+    expect(Object.keys(services).sort()).toEqual([...DSM, 'dsm-backup', 'grafana', 'prometheus'].sort());
+  });
+
+  it('runs backups as a one-off CLI container with the admin token, hardened like the services', () => {
+    const s = services['dsm-backup'] as Service & Record<string, unknown>;
+    expect(s.profiles).toEqual(['backup']);
+    expect(s.entrypoint).toEqual(['/usr/local/bin/cli']);
+    expect(s.secrets).toEqual(['admin-token']);
+    expect(s.volumes).toEqual(['${DSM_BACKUP_DIR:-./backups}:/backups']);
+    expect([s.user, s.read_only, s.cap_drop, s.security_opt]).toEqual([
+      '1000:1000',
+      true,
+      ['ALL'],
+      ['no-new-privileges:true'],
+    ]);
+    expect(s.ports).toBeUndefined();
   });
 
   it("publishes the guide's default ports (on 127.0.0.1 unless DSM_PUBLISH_ADDRESS says otherwise)", () => {
@@ -77,20 +94,26 @@ describe('compose/docker-compose.yml', () => {
       'dsm-core-data:/var/lib/dsm/data',
       'dsm-core-config:/var/lib/dsm/config',
       'dsm-core-policies:/var/lib/dsm/policies',
+      BACKUPS,
     ]);
     for (const name of STORAGE) {
       const short = name.replace(/^dsm-/, '');
       expect(services[name]?.volumes).toEqual([
         `dsm-${short}-data:/var/lib/dsm-storage/data`,
         `dsm-${short}-config:/var/lib/dsm-storage/config`,
+        BACKUPS,
       ]);
     }
     expect(services['dsm-ethereum-bridge']?.volumes).toEqual([
       'dsm-bridge-data:/var/lib/dsm-bridge/data',
       'dsm-bridge-config:/var/lib/dsm-bridge/config',
+      BACKUPS,
     ]);
     const used = Object.values(services).flatMap((s) =>
-      (s.volumes ?? []).map((v) => v.split(':')[0] ?? '').filter((v) => !v.startsWith('.')),
+      (s.volumes ?? [])
+        .filter((v) => v !== BACKUPS && !v.startsWith('${DSM_BACKUP_DIR'))
+        .map((v) => v.split(':')[0] ?? '')
+        .filter((v) => !v.startsWith('.')),
     );
     expect([...new Set(used)].sort()).toEqual(Object.keys(compose.volumes).sort());
   });
@@ -144,7 +167,9 @@ describe('compose/docker-compose.yml', () => {
         .filter(([, s]) => s.networks?.includes(network))
         .map(([n]) => n)
         .sort();
-    expect(on('storage')).toEqual([...STORAGE, 'dsm-core', 'dsm-ethereum-bridge', 'prometheus'].sort());
+    expect(on('storage')).toEqual(
+      [...STORAGE, 'dsm-core', 'dsm-ethereum-bridge', 'dsm-backup', 'prometheus'].sort(),
+    );
     // The network that carries the two published storage ports holds nothing else.
     expect(on('storage-ports')).toEqual(['dsm-storage-primary', 'dsm-storage-replica']);
     for (const name of STORAGE) expect(services[name]?.networks?.includes('dsm')).toBe(false);

@@ -133,14 +133,13 @@ async function catchUp(objects: Uint8Array[]) {
   }
 }
 
-/** Steady writes (4 writers, fresh chains, each in order) for `ms`; ack p50/p99 in ms. */
-async function steadyWrites(target: StorageProcess, chains: Uint8Array[][], ms: number) {
+/** Steady writes (a writer per chain, each in order) until `done()`; ack p50/p99 in ms. */
+async function steadyWrites(target: StorageProcess, chains: Uint8Array[][], done: () => boolean) {
   const latencies: number[] = [];
-  const deadline = performance.now() + ms;
   await Promise.all(
     chains.map(async (chain) => {
       for (const bytes of chain) {
-        if (performance.now() > deadline) return;
+        if (done()) return;
         const t = performance.now();
         const ack = await postBytes(target.url, bytes);
         if (ack.status !== 201) throw new Error(`write refused: ${JSON.stringify(ack.body)}`);
@@ -193,11 +192,14 @@ async function backupRestore(objects: Uint8Array[]) {
     if ((await target!.status()).digest !== (await source!.status()).digest)
       throw new Error('restore differs');
     // The same steady load twice on the source: alone, then while a backup streams through.
-    const load = workload(8, 400);
-    const windowMs = Math.max(5000, backup.seconds * 1000);
-    const without = await steadyWrites(source!, load.slice(0, 4), windowMs);
-    const during = takeBackup(source!);
-    const withBackup = await steadyWrites(source!, load.slice(4), windowMs);
+    // Each window lasts as long as a backup takes; the chains are long enough not to run out first.
+    const load = workload(8, quick ? 1000 : 4000);
+    const windowMs = backup.seconds * 1000;
+    const until = performance.now() + windowMs;
+    const without = await steadyWrites(source!, load.slice(0, 4), () => performance.now() > until);
+    let streaming = true;
+    const during = takeBackup(source!).finally(() => (streaming = false));
+    const withBackup = await steadyWrites(source!, load.slice(4), () => !streaming);
     const concurrent = await during;
     return {
       objects: objects.length,
