@@ -4,7 +4,8 @@
  * file can be trusted before it is needed.
  */
 import { createReadStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CarBlockIterator } from '@ipld/car/iterator';
 import * as dagCbor from '@ipld/dag-cbor';
 import { decodeBackupManifest, STORAGE_BACKUP_FORMAT, type StorageBackupManifest } from '@dsm/api';
@@ -103,4 +104,31 @@ export async function checkArchive(file: string): Promise<ArchiveCheck> {
   if (blocks !== expected)
     throw refused(file, `${blocks} blocks where the manifest accounts for ${expected}`);
   return { ...found, root: roots[0]!.toString(), blocks } as ArchiveCheck;
+}
+
+/** A backup folder's name: its UTC start time, sortable (`20261202T033612Z`). */
+export function backupFolderName(at: Date): string {
+  return at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+const FOLDER = /^\d{8}T\d{6}Z$/;
+
+/**
+ * Keeps the newest `keep` backup folders of `dir` (by name, which is their time) and removes the others,
+ * with any `.partial-` folder an interrupted run left. Other files and folders are never touched.
+ */
+export async function pruneBackups(dir: string, keep: number): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const folders = entries.filter((e) => e.isDirectory() && FOLDER.test(e.name)).map((e) => e.name);
+  folders.sort();
+  const newest = folders[folders.length - 1];
+  const stale = entries
+    .filter((e) => e.isDirectory() && e.name.startsWith('.partial-') && e.name.slice(9) < (newest ?? ''))
+    .map((e) => e.name);
+  const removed = [...folders.slice(0, Math.max(0, folders.length - keep)), ...stale];
+  for (const name of removed) await rm(join(dir, name), { recursive: true, force: true });
+  return removed;
 }

@@ -3,8 +3,8 @@
  * Needs the build (`npx tsc -b`): every service and the CLI run from their dist/.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { decodeExport, encodeExport } from '@dsm/protocol';
 import { Network, freePort, runCli, type CliResult } from './network.js';
 
@@ -122,10 +122,9 @@ describe('dsm against a real network', () => {
     const refused = await runCli(['config', 'set', '--receive-poll-ms', '5', '--json'], admin);
     expect(refused.code).toBe(1);
     expect(errorOf(refused).code).toBe('E_CONFIG');
-    const wrongToken = await runCli(
-      ['config', 'get', '--json', '--token-file', network.storageTokenFile],
-      env,
-    );
+    const wrongFile = join(network.root, 'wrong-admin-token');
+    writeFileSync(wrongFile, 'not the admin token\n', { mode: 0o600 });
+    const wrongToken = await runCli(['config', 'get', '--json', '--token-file', wrongFile], env);
     expect(errorOf(wrongToken).code).toBe('E_UNAUTHORIZED');
   });
 
@@ -413,6 +412,49 @@ describe('dsm against a real network', () => {
     const twice = await runCli(['backup', 'restore', '--storage', spare.address, file, '--json'], storage);
     expect(errorOf(twice).code).toBe('E_CONFLICT');
     await spare.kill();
+  });
+
+  it('backup run: one folder per run with every service, the oldest removed beyond --keep', async () => {
+    const storage = { DSM_ADMIN_TOKEN_FILE: network.storageTokenFile };
+    const dir = join(network.root, 'backups');
+    const folders: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const run = json<{ folder: string; files: { file: string; service: string }[]; removed: string[] }>(
+        await runCli(
+          [
+            'backup',
+            'run',
+            '--storage',
+            network.storage[0]!.address,
+            '--core',
+            network.coreP2pUrl,
+            '--dir',
+            dir,
+            '--keep',
+            '2',
+            '--json',
+          ],
+          storage,
+        ),
+      );
+      expect(run.files.map((f) => [f.file, f.service])).toEqual([
+        ['storage.car', 'storage'],
+        ['core-0.car', 'core'],
+      ]);
+      folders.push(run.folder);
+      // Folder names have a one-second resolution.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+    }
+    expect(readdirSync(dir).sort()).toEqual(
+      folders
+        .slice(1)
+        .map((f) => basename(f))
+        .sort(),
+    );
+    expect(readdirSync(folders[2]!).sort()).toEqual(['backup.json', 'core-0.car', 'storage.car']);
+    expect((await runCli(['backup', 'inspect', join(folders[2]!, 'core-0.car')])).stdout).toMatch(
+      /dsm-core store snapshot/,
+    );
   });
 
   it('chain show, export and offline verify; a tampered export fails with the right code', async () => {

@@ -119,7 +119,8 @@ export class Network {
     const notify = await serviceEnv('storage', { notify: ports.map(([, p2p]) => `127.0.0.1:${p2p}`) });
     this.storage = await this.cluster.create(options.storageNodes ?? 2, notify, options.adminToken);
     await this.cluster.startAll();
-    const adminToken = randomBytes(16).toString('hex');
+    // One admin token for the whole network when the caller gives one, as compose and the operator do.
+    const adminToken = options.adminToken ?? randomBytes(16).toString('hex');
     for (let i = 0; i < count; i++) {
       const [api, p2p] = ports[i]!;
       this.cores.push(

@@ -5,14 +5,21 @@
  * start-up (DSM_CORE_RESTORE_FROM, DSM_BRIDGE_RESTORE_FROM), into an empty data volume.
  */
 import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 import { snapshotRoutes } from '@dsm/api';
-import { checkArchive, writeWhole, type ArchiveCheck } from '../backup-file.js';
+import {
+  backupFolderName,
+  checkArchive,
+  pruneBackups,
+  writeWhole,
+  type ArchiveCheck,
+} from '../backup-file.js';
 import { storageAdminApi } from '../client.js';
-import { contextOf, type Io } from '../context.js';
+import { contextOf, type Context, type Io } from '../context.js';
 import { UsageError } from '../errors.js';
-import { parseNodeUrl } from '../options.js';
+import { parseInteger, parseNodeUrl } from '../options.js';
 
 /** A restore verifies every object: allow it an hour before the node must have answered. */
 const RESTORE_TIMEOUT_MS = 3_600_000;
@@ -43,6 +50,33 @@ function describe(check: ArchiveCheck): string[] {
   ];
 }
 
+/** Streams one service's backup into `file` (or a name the service gives, in `dir`) and checks it. */
+async function backupInto(
+  ctx: Context,
+  kind: 'storage' | 'core' | 'bridge',
+  url: string,
+  target: { file?: string; dir: string },
+): Promise<{ file: string; bytes: number; check: ArchiveCheck }> {
+  const api = storageAdminApi(ctx.endpoints, url);
+  const response =
+    kind === 'storage'
+      ? await api.backup()
+      : await api.http.stream('GET', snapshotRoutes.snapshot.path, { accept: 'application/vnd.ipld.car' });
+  const named = /filename="([^"/]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1];
+  const file = target.file ?? join(target.dir, named ?? `dsm-${kind}-backup.car`);
+  const bytes = await writeWhole(file, response.body! as AsyncIterable<Uint8Array>);
+  return { file, bytes, check: await checkArchive(file) };
+}
+
+/** `<name>-<n>` (a StatefulSet pod, e.g. `dsm-core-1.dsm-core-headless`): n; otherwise the position given. */
+function ordinalOf(url: string, position: number): number {
+  const host = new URL(url).hostname.split('.')[0] ?? '';
+  const match = /-(\d+)$/.exec(host);
+  return match ? Number(match[1]) : position;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 export function registerBackup(program: Command, io: Io): void {
   const backup = program
     .command('backup')
@@ -62,17 +96,10 @@ export function registerBackup(program: Command, io: Io): void {
       const ctx = contextOf(command, io);
       const { kind, url } = sourceOf(options);
       const started = performance.now();
-      const api = storageAdminApi(ctx.endpoints, url);
-      const response =
-        kind === 'storage'
-          ? await api.backup()
-          : await api.http.stream('GET', snapshotRoutes.snapshot.path, {
-              accept: 'application/vnd.ipld.car',
-            });
-      const named = /filename="([^"/]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1];
-      const file = options.out ?? join(options.dir, named ?? `dsm-${kind}-backup.car`);
-      const bytes = await writeWhole(file, response.body! as AsyncIterable<Uint8Array>);
-      const check = await checkArchive(file);
+      const { file, bytes, check } = await backupInto(ctx, kind, url, {
+        dir: options.dir,
+        ...(options.out !== undefined ? { file: options.out } : {}),
+      });
       const seconds = (performance.now() - started) / 1000;
       ctx.emit({ file, bytes, seconds, kind: check.kind, root: check.root, ...check.manifest }, (r) =>
         [
@@ -82,6 +109,73 @@ export function registerBackup(program: Command, io: Io): void {
         ].join('\n'),
       );
     });
+
+  backup
+    .command('run')
+    .description(
+      'back up a whole network into one new folder of --dir (storage.car, core-<n>.car, bridge.car, backup.json), ' +
+        'then keep only the newest --keep folders',
+    )
+    .requiredOption('--storage <node>', 'a storage node (every storage node holds everything)')
+    .option('--core <node>', 'a core node (repeat for each: each holds its own hosted identities)', collect)
+    .option('--bridge <node>', 'the bridge')
+    .requiredOption('--dir <folder>', 'where the backup folders are kept')
+    .option('--keep <count>', 'how many backup folders to keep (older ones are removed)', '7')
+    .action(
+      async (
+        options: { storage: string; core?: string[]; bridge?: string; dir: string; keep: string },
+        command: Command,
+      ) => {
+        const ctx = contextOf(command, io);
+        const keep = parseInteger('--keep', options.keep, 1);
+        const started = new Date();
+        const name = backupFolderName(started);
+        const partial = join(options.dir, `.partial-${name}`);
+        await mkdir(partial, { recursive: true, mode: 0o700 });
+        const targets: { kind: 'storage' | 'core' | 'bridge'; url: string; file: string }[] = [
+          { kind: 'storage', url: parseNodeUrl('--storage', options.storage), file: 'storage.car' },
+          ...(options.core ?? []).map((node, i) => {
+            const url = parseNodeUrl('--core', node);
+            return { kind: 'core' as const, url, file: `core-${ordinalOf(url, i)}.car` };
+          }),
+          ...(options.bridge !== undefined
+            ? [{ kind: 'bridge' as const, url: parseNodeUrl('--bridge', options.bridge), file: 'bridge.car' }]
+            : []),
+        ];
+        if (new Set(targets.map((t) => t.file)).size !== targets.length)
+          throw new UsageError('two core nodes would write the same file: name each once');
+        const files = [];
+        try {
+          for (const target of targets) {
+            const { bytes, check } = await backupInto(ctx, target.kind, target.url, {
+              file: join(partial, target.file),
+              dir: partial,
+            });
+            files.push({ file: target.file, service: target.kind, url: target.url, bytes, root: check.root });
+          }
+          const summary = {
+            format: 'dsm-backup-folder@1',
+            createdAt: started.toISOString(),
+            seconds: (Date.now() - started.getTime()) / 1000,
+            files,
+          };
+          await writeFile(join(partial, 'backup.json'), `${JSON.stringify(summary, null, 2)}\n`, {
+            mode: 0o600,
+          });
+          await rename(partial, join(options.dir, name));
+          const removed = await pruneBackups(options.dir, keep);
+          ctx.emit({ folder: join(options.dir, name), ...summary, removed }, (r) =>
+            [
+              `backup ${r.folder}: ${r.files.map((f) => `${f.file} (${f.bytes} bytes)`).join(', ')} in ${r.seconds.toFixed(1)} s`,
+              ...(r.removed.length > 0 ? [`  removed ${r.removed.join(', ')} (keeping ${keep})`] : []),
+            ].join('\n'),
+          );
+        } catch (e) {
+          await rm(partial, { recursive: true, force: true });
+          throw e;
+        }
+      },
+    );
 
   backup
     .command('restore')
