@@ -248,6 +248,135 @@ describe('a single-node Kubernetes cluster running the images', () => {
     }
   }, 600_000);
 
+  it('backs up on the schedule of spec.backup, and a cluster bootstrapped from that backup serves the same data', async () => {
+    await kubectl(`apply -n ${DSM_NS} -f -`, {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'dsm-backups' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      }),
+    });
+    // Every minute, so the scheduler itself starts one; suspended again once one succeeded.
+    const backup = {
+      schedule: '* * * * *',
+      retention: 3,
+      destination: { persistentVolumeClaim: { claimName: 'dsm-backups' } },
+    };
+    await kubectl(
+      `patch dsmcluster devnet -n ${DSM_NS} --type merge -p ${JSON.stringify(JSON.stringify({ spec: { backup } }))}`,
+    );
+    const t = Date.now();
+    const status = async () =>
+      JSON.parse((await kubectl(`get dsmcluster devnet -n ${DSM_NS} -o jsonpath={.status}`)).stdout) as {
+        lastBackup?: { job: string; succeeded: boolean };
+        conditions: { type: string; status: string; reason: string }[];
+      };
+    const run = await waitFor(
+      'a scheduled backup to succeed',
+      async () => {
+        const s = await status();
+        return s.lastBackup?.succeeded ? s.lastBackup : undefined;
+      },
+      300_000,
+      3000,
+    );
+    timing('spec.backup applied to the first scheduled backup done', Date.now() - t);
+    await kubectl(
+      `patch dsmcluster devnet -n ${DSM_NS} --type merge -p ${JSON.stringify(JSON.stringify({ spec: { backup: { ...backup, suspend: true } } }))}`,
+    );
+    expect((await status()).conditions.find((c) => c.type === 'LastBackupSucceeded')).toMatchObject({
+      status: 'True',
+      reason: 'BackupCompleted',
+    });
+    expect((await kubectl(`describe dsmcluster devnet -n ${DSM_NS}`)).stdout).toMatch(
+      /Normal\s+BackupCompleted/,
+    );
+    const report = JSON.parse((await kubectl(`logs job/${run.job} -n ${DSM_NS}`)).stdout) as {
+      folder: string;
+      files: { file: string }[];
+    };
+    expect(report.files.map((f) => f.file)).toEqual(['storage.car', 'core-0.car']);
+    const folder = report.folder.split('/').pop()!;
+
+    // A new cluster from that folder, with a copy of the keystore key the backed-up core used.
+    const key = JSON.parse((await kubectl(`get secret devnet-keystore-key -n ${DSM_NS} -o json`)).stdout) as {
+      data: Record<string, string>;
+    };
+    await kubectl(`apply -n ${DSM_NS} -f -`, {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'restored-keystore-key' },
+        data: key.data,
+      }),
+    });
+    const example = readFileSync(join(root, 'examples/dsmcluster.yaml'), 'utf8');
+    const version = /^ {2}version: *(\S+)$/m.exec(example)![1]!;
+    const restored = {
+      apiVersion: 'dsm.io/v1alpha1',
+      kind: 'DSMCluster',
+      metadata: { name: 'restored' },
+      spec: {
+        version,
+        secrets: { keystoreKey: { name: 'restored-keystore-key', key: Object.keys(key.data)[0] } },
+        bootstrap: {
+          fromBackup: { source: { persistentVolumeClaim: { claimName: 'dsm-backups' } }, folder },
+        },
+      },
+    };
+    const started = Date.now();
+    await kubectl(`apply -n ${DSM_NS} -f -`, { input: JSON.stringify(restored) });
+    await kubectl(`wait -n ${DSM_NS} --for=condition=Ready dsmcluster/restored --timeout=10m`, {
+      timeoutMs: 660_000,
+    });
+    timing('a DSMCluster bootstrapped from the backup to Ready', Date.now() - started);
+
+    const ip = async (pod: string) =>
+      (await kubectl(`get pod ${pod} -n ${DSM_NS} -o jsonpath={.status.podIP}`)).stdout.trim();
+    const digest = async (pod: string) =>
+      ((await (await fetch(`http://${await ip(pod)}:8765/v1/status`)).json()) as { digest: string }).digest;
+    for (const pod of ['restored-storage-0', 'restored-storage-1'])
+      expect([pod, await digest(pod)]).toEqual([pod, await digest('devnet-storage-0')]);
+    // The same hosted identities with the same balances, through each cluster's own core and API token.
+    const token = async (cluster: string) =>
+      Buffer.from(
+        (await kubectl(`get secret ${cluster}-api-token -n ${DSM_NS} -o jsonpath={.data.token}`)).stdout,
+        'base64',
+      ).toString();
+    const api = async (cluster: string, path: string) =>
+      (await fetch(`http://${await ip(`${cluster}-core-0`)}:7545${path}`, {
+        headers: { authorization: `Bearer ${await token(cluster)}` },
+      }).then((r) => r.json())) as Record<string, unknown>;
+    const hosted = (list: Record<string, unknown>) =>
+      (list.identities as { identity: string }[]).map((i) => i.identity).sort();
+    const identities = hosted(await api('devnet', '/v1/identities'));
+    expect(identities.length).toBeGreaterThanOrEqual(2);
+    expect(hosted(await api('restored', '/v1/identities'))).toEqual(identities);
+    for (const id of identities)
+      expect(await api('restored', `/v1/identities/${id}/balances`)).toEqual(
+        await api('devnet', `/v1/identities/${id}/balances`),
+      );
+
+    // The copy goes, and the backups with it: the tests after this one count devnet's volumes.
+    await kubectl(`delete dsmcluster restored -n ${DSM_NS} --timeout=120s`, { timeoutMs: 150_000 });
+    await kubectl(
+      `patch dsmcluster devnet -n ${DSM_NS} --type json -p '[{"op":"remove","path":"/spec/backup"}]'`,
+    );
+    await waitFor(
+      'the backup CronJob pruned',
+      async () =>
+        (await kubectl(`get cronjobs -n ${DSM_NS} -o name`)).stdout.trim() === '' ? true : undefined,
+      120_000,
+      1000,
+    );
+    await kubectl(`delete jobs -n ${DSM_NS} -l app.kubernetes.io/component=backup --wait=false`);
+    await kubectl(`delete pvc -n ${DSM_NS} -l dsm.io/cluster=restored --timeout=120s`, {
+      timeoutMs: 150_000,
+    });
+    await kubectl(`delete pvc dsm-backups -n ${DSM_NS} --timeout=120s`, { timeoutMs: 150_000 });
+  }, 900_000);
+
   it("enforces the cluster's NetworkPolicies (kube-router): storage only for the cluster's own pods, the API for the namespace", async () => {
     const ip = async (pod: string) =>
       (await kubectl(`get pod ${pod} -n ${DSM_NS} -o jsonpath={.status.podIP}`)).stdout.trim();

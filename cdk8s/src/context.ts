@@ -129,8 +129,11 @@ export function stableLabelsOf(ctx: ClusterContext, component: ComponentLabel): 
 }
 
 export function labelsOf(ctx: ClusterContext, component: ComponentLabel): Record<string, string> {
+  // Backups run the core image's CLI: they follow the core's version through a roll.
   const version =
-    component === 'cluster' || component === 'monitoring' ? ctx.spec.version : ctx.versions[component];
+    component === 'cluster' || component === 'monitoring'
+      ? ctx.spec.version
+      : ctx.versions[component === 'backup' ? 'core' : component];
   return { ...stableLabelsOf(ctx, component), [LABELS.version]: version };
 }
 

@@ -10,6 +10,7 @@ import type { DSMCluster } from './api/cluster.js';
 import { clusterNameProblem, PORT_NAMES, PORTS, SECRET_KEYS } from './api/names.js';
 import { contextOf, secretRefs, type ClusterContext, type DesiredOptions } from './context.js';
 import { AlertRules } from './constructs/alert-rules.js';
+import { BackupCronJob } from './constructs/backup-cron-job.js';
 import { BridgeDeployment } from './constructs/bridge-deployment.js';
 import { BridgeVolume } from './constructs/bridge-volume.js';
 import { ClientService } from './constructs/client-service.js';
@@ -49,10 +50,15 @@ function storageIngress(ctx: ClusterContext): Peer[] {
     { component: 'core' },
     ...(ctx.spec.bridge.enabled ? [{ component: 'bridge' } as const] : []),
     { component: 'storage' },
+    ...backupPeer(ctx),
     ...operatorPeer(ctx),
     ...metricsPeers(ctx),
   ];
 }
+
+/** The backup pods read every component's backup route. */
+const backupPeer = (ctx: ClusterContext): Peer[] =>
+  ctx.spec.backup === undefined ? [] : [{ component: 'backup' }];
 
 /** The APIs: the namespace's pods and the namespaces the user lets in. */
 function apiPeers(ctx: ClusterContext): Peer[] {
@@ -163,6 +169,7 @@ export function desiredObjects(cluster: DSMCluster, options: DesiredOptions): Ku
             from: [
               { component: 'storage' },
               { component: 'core' },
+              ...backupPeer(ctx),
               ...operatorPeer(ctx),
               ...metricsPeers(ctx),
             ],
@@ -193,6 +200,7 @@ export function desiredObjects(cluster: DSMCluster, options: DesiredOptions): Ku
       new AlertRules(chart, 'Alerts', { context });
     }
     if (monitoring.dashboards.enabled) new Dashboards(chart, 'Dashboards', { context });
+    if (spec.backup !== undefined) new BackupCronJob(chart, 'Backup', { context, backup: spec.backup });
   });
 }
 

@@ -98,6 +98,7 @@ describe('examples/', () => {
       'ServiceMonitor/production-core',
       'PrometheusRule/production-alerts',
       'ConfigMap/production-dashboards',
+      'CronJob/production-backup',
     ]);
   });
 

@@ -44,6 +44,8 @@ interface PodTemplate {
 
 /** The pod template of a workload object, or undefined for other kinds. */
 export function podTemplateOf(object: KubeObject): PodTemplate | undefined {
+  if (object.kind === 'CronJob')
+    return (object.spec as { jobTemplate: { spec: { template: PodTemplate } } }).jobTemplate.spec.template;
   if (object.kind !== 'StatefulSet' && object.kind !== 'Deployment') return undefined;
   return (object.spec as { template: PodTemplate }).template;
 }

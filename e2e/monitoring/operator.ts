@@ -138,7 +138,19 @@ export class OperatorStack {
     await this.reconciled(1);
     await this.kubectl([
       ...['patch', '-n', NAMESPACE, `dsmcluster/${CLUSTER}`, '--type', 'merge'],
-      ...['-p', JSON.stringify({ spec: { storage: { replicas: 3 } } })],
+      // Scheduled backups too: the backup age panel and DsmBackupTooOld read what the operator exports for them.
+      ...[
+        '-p',
+        JSON.stringify({
+          spec: {
+            storage: { replicas: 3 },
+            backup: {
+              schedule: '0 3 * * *',
+              destination: { persistentVolumeClaim: { claimName: 'backups' } },
+            },
+          },
+        }),
+      ],
     ]);
     await this.reconciled(2);
     this.timings.exercise = Date.now() - started;

@@ -4,6 +4,7 @@
  * clusters by phase) read it at scrape time through `sources`, so they can never go stale.
  */
 import { Counter, Gauge, Histogram, type Registry } from '@dsm/runtime/metrics';
+import type { BackupAge } from './backup-age.js';
 import type { CachedKind } from './controller/types.js';
 
 export const METRIC = {
@@ -16,6 +17,8 @@ export const METRIC = {
   informerRestarts: 'dsm_operator_informer_restarts_total',
   clustersManaged: 'dsm_operator_clusters_managed',
   eventsWritten: 'dsm_operator_events_total',
+  backupLastSuccess: 'dsm_operator_backup_last_success_timestamp_seconds',
+  backupMaxAge: 'dsm_operator_backup_max_age_seconds',
 } as const;
 
 export type ReconcileOutcome = 'success' | 'requeue' | 'error';
@@ -39,6 +42,8 @@ const INFORMER_KINDS: Record<CachedKind, true> = {
   NetworkPolicy: true,
   Pod: true,
   PersistentVolumeClaim: true,
+  CronJob: true,
+  Job: true,
   ServiceMonitor: true,
   PrometheusRule: true,
 };
@@ -47,6 +52,8 @@ export interface MetricSources {
   queueDepth?: () => number;
   /** DSMClusters by `status.phase` (`Unknown` before the first status). */
   clustersByPhase?: () => ReadonlyMap<string, number>;
+  /** Clusters with spec.backup: their last good backup and how old it may be (backup-age.ts). */
+  backups?: () => readonly BackupAge[];
 }
 
 export interface OperatorMetrics {
@@ -60,6 +67,8 @@ export interface OperatorMetrics {
   informerRestarts: Counter<'kind'>;
   clustersManaged: Gauge<'phase'>;
   eventsWritten: Counter<'type' | 'reason' | 'outcome'>;
+  backupLastSuccess: Gauge<'dsmcluster_namespace' | 'dsmcluster'>;
+  backupMaxAge: Gauge<'dsmcluster_namespace' | 'dsmcluster'>;
   sources: MetricSources;
 }
 
@@ -129,6 +138,28 @@ export function createOperatorMetrics(registry: Registry): OperatorMetrics {
       help: 'Kubernetes Events recorded, by type, reason and outcome (created, aggregated, failed).',
       labelNames: ['type', 'reason', 'outcome'],
       registers,
+    }),
+    backupLastSuccess: new Gauge({
+      name: METRIC.backupLastSuccess,
+      help: 'Unix time of the last good backup of a DSMCluster with spec.backup (before the first: when its CronJob was made).',
+      labelNames: ['dsmcluster_namespace', 'dsmcluster'],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of sources.backups?.() ?? [])
+          this.set({ dsmcluster_namespace: b.namespace, dsmcluster: b.cluster }, b.lastSuccess);
+      },
+    }),
+    backupMaxAge: new Gauge({
+      name: METRIC.backupMaxAge,
+      help: "How old a DSMCluster's last good backup may be: the longest gap of its schedule plus an hour.",
+      labelNames: ['dsmcluster_namespace', 'dsmcluster'],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of sources.backups?.() ?? [])
+          this.set({ dsmcluster_namespace: b.namespace, dsmcluster: b.cluster }, b.maxAgeSeconds);
+      },
     }),
   };
 }

@@ -20,7 +20,7 @@ export const PART_OF = 'dsm';
 export type Component = 'core' | 'storage' | 'bridge';
 export const COMPONENTS: readonly Component[] = ['storage', 'core', 'bridge'];
 /** The `app.kubernetes.io/component` of an object: a service, or what the whole cluster shares. */
-export type ComponentLabel = Component | 'cluster' | 'monitoring';
+export type ComponentLabel = Component | 'cluster' | 'monitoring' | 'backup';
 
 /** Labels every object of a cluster carries; `dsm.io/cluster` is what the operator selects and prunes by. */
 export const LABELS = {
@@ -103,6 +103,8 @@ export const names = (cluster: string) => ({
   bridgeDsmKey: `${cluster}-bridge-dsm-key`,
   dashboards: `${cluster}-dashboards`,
   alerts: `${cluster}-alerts`,
+  /** The CronJob of spec.backup (its Jobs and pods are named after it). */
+  backup: `${cluster}-backup`,
   /** Pod `i` of a StatefulSet and its stable DNS name inside the namespace. */
   pod: (component: 'core' | 'storage', i: number) => `${cluster}-${component}-${i}`,
   podHost: (component: 'core' | 'storage', i: number) =>

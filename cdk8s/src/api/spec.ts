@@ -396,6 +396,95 @@ const image = described(
   'Where the images come from.',
 );
 
+/** Five cron fields (minute hour day-of-month month day-of-week), as a CronJob takes them, or a @-macro. */
+const CRON = /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$/;
+
+/** Volume sources (besides a claim) that a pod meeting the Pod Security Standard "restricted" may mount. */
+const RESTRICTED_VOLUME_SOURCES = ['csi', 'ephemeral'];
+
+/** Where backups are written, or read from: a PersistentVolumeClaim of the namespace, or a volume named in full. */
+const backupVolume = (what: string) =>
+  described(
+    rules(
+      z
+        .object({
+          persistentVolumeClaim: described(
+            z
+              .object({
+                claimName: described(z.string().min(1).max(253), 'Name of the PersistentVolumeClaim.'),
+              })
+              .strict()
+              .optional(),
+            `A PersistentVolumeClaim in the DSMCluster namespace ${what}.`,
+          ),
+          volume: described(
+            openObject(z.record(z.string(), z.unknown()))
+              .refine(
+                (v) => Object.keys(v).length === 1 && RESTRICTED_VOLUME_SOURCES.includes(Object.keys(v)[0]!),
+                `one volume source the Pod Security Standard "restricted" allows: ${RESTRICTED_VOLUME_SOURCES.join(', ')} (for NFS or a host folder, use a PersistentVolumeClaim bound to such a volume)`,
+              )
+              .optional(),
+            `A volume source in the Kubernetes form ${what}, without its name: csi or ephemeral (the sources the ` +
+              'Pod Security Standard "restricted" allows besides a PersistentVolumeClaim).',
+          ),
+        })
+        .strict(),
+      {
+        rule: 'has(self.persistentVolumeClaim) != has(self.volume)',
+        holds: (self) => (self.persistentVolumeClaim === undefined) !== (self.volume === undefined),
+        message: 'name exactly one of persistentVolumeClaim and volume',
+      },
+    ),
+    `The volume ${what}.`,
+  );
+
+const backup = described(
+  z
+    .object({
+      schedule: described(
+        z.string().regex(CRON, 'a cron schedule of five fields (such as "0 3 * * *") or @daily'),
+        'When to back up, as a CronJob schedule in the timeZone (such as "0 3 * * *": every day at 03:00).',
+      ),
+      timeZone: described(z.string().min(1).default('Etc/UTC'), 'Time zone of the schedule (IANA name).'),
+      retention: described(
+        z.number().int().min(1).max(1000).default(7),
+        'How many backup folders to keep in the destination; older ones are removed after each backup.',
+      ),
+      destination: backupVolume('that receives one folder per backup'),
+      suspend: described(z.boolean().default(false), 'Stop scheduling backups (the ones made are kept).'),
+    })
+    .strict(),
+  'Scheduled backups: a CronJob that writes one folder per run (storage.car, core-<n>.car, bridge.car, ' +
+    'backup.json) with `dsm backup run`, meeting the Pod Security Standard "restricted".',
+);
+
+const bootstrap = described(
+  z
+    .object({
+      fromBackup: described(
+        z
+          .object({
+            source: backupVolume('holding the backup'),
+            folder: described(
+              z
+                .string()
+                .regex(/^[A-Za-z0-9._-]+$/, 'the name of a backup folder, such as 20261202T030000Z')
+                .refine((f) => f !== '.' && f !== '..', 'the name of a backup folder'),
+              'The backup folder in that volume (one `dsm backup run` made).',
+            ),
+          })
+          .strict()
+          .optional(),
+        'Start the cluster from a backup: each storage node loads storage.car and each core node ' +
+          'core-<ordinal>.car (the bridge bridge.car) into its empty volume before it serves. Volumes that ' +
+          'hold data ignore it, so it may stay set.',
+      ),
+    })
+    .strict()
+    .prefault({}),
+  'How a new cluster starts.',
+);
+
 export const dsmClusterSpecSchema = z
   .object({
     version: described(
@@ -424,6 +513,8 @@ export const dsmClusterSpecSchema = z
     networkPolicies,
     scheduling,
     secrets,
+    backup: backup.optional(),
+    bootstrap,
   })
   .strict()
   .describe(
@@ -441,3 +532,5 @@ export type BridgeSpec = DSMClusterSpec['bridge'];
 export type MonitoringSpec = DSMClusterSpec['monitoring'];
 export type SchedulingSpec = DSMClusterSpec['scheduling'];
 export type SecretKeyRef = NonNullable<DSMClusterSpec['secrets']['adminToken']>;
+export type BackupSpec = NonNullable<DSMClusterSpec['backup']>;
+export type BackupVolumeSpec = BackupSpec['destination'];

@@ -15,6 +15,7 @@ export const CONDITION_TYPES = [
   'CoreReady',
   'StorageReady',
   'BridgeReady',
+  'LastBackupSucceeded',
 ] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
@@ -57,6 +58,19 @@ export interface DSMClusterStatus {
   selector?: string;
   /** Names of the Secrets in use (generated or the user's). */
   secrets?: { adminToken: string; apiToken: string; keystoreKey: string };
+  /** The last scheduled backup that finished (spec.backup), and the last one that succeeded. */
+  lastBackup?: BackupRun;
+  lastSuccessfulBackup?: BackupRun;
+}
+
+export interface BackupRun {
+  /** The Job that ran it. */
+  job: string;
+  /** When it finished (RFC 3339). */
+  time: string;
+  succeeded: boolean;
+  /** Why it failed. */
+  message?: string;
 }
 
 /** The `ready` column of a component: `2/3`. */
@@ -113,6 +127,17 @@ const componentFields = {
     .describe('In-cluster addresses (host:port) users and peers reach the component at.'),
 };
 
+const backupRun = (what: string) =>
+  z
+    .object({
+      job: z.string().max(253).describe('The Job that ran it.'),
+      time: z.string().meta({ format: 'date-time' }).describe('When it finished (RFC 3339).'),
+      succeeded: z.boolean().describe('Whether it wrote a whole backup folder.'),
+      message: z.string().max(4096).optional().describe('Why it failed.'),
+    })
+    .strict()
+    .describe(what);
+
 const component = (what: string) =>
   z.object(componentFields).strict().describe(`The ${what} as the operator last observed them.`);
 
@@ -129,7 +154,8 @@ export const dsmClusterStatusSchema = z
       .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] })
       .optional()
       .describe(
-        'Ready, Progressing, Degraded and one condition per component (CoreReady, StorageReady, BridgeReady).',
+        'Ready, Progressing, Degraded, one condition per component (CoreReady, StorageReady, BridgeReady) and, ' +
+          'with spec.backup, LastBackupSucceeded.',
       ),
     phase: z.string().max(64).optional().describe('One word for kubectl get: Ready, Progressing, Degraded.'),
     version: z
@@ -164,6 +190,8 @@ export const dsmClusterStatusSchema = z
       .strict()
       .optional()
       .describe("Names of the Secrets in use: the user's or the generated ones."),
+    lastBackup: backupRun('The last scheduled backup that finished, succeeded or not.').optional(),
+    lastSuccessfulBackup: backupRun('The last scheduled backup that succeeded.').optional(),
   })
   .strict()
   .describe('What the operator observed, written through the status subresource.');

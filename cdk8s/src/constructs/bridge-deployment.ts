@@ -1,4 +1,5 @@
 import { k8s } from '../k8s.js';
+import { restoreParts } from '../bootstrap.js';
 import { Construct } from 'constructs';
 import { PORT_NAMES, PORTS } from '../api/names.js';
 import { metadataOf, selectorOf, type ClusterContext } from '../context.js';
@@ -35,6 +36,7 @@ export class BridgeDeployment extends Construct {
     const { context } = props;
     const { bridge } = context.spec;
     const { refs } = context;
+    const restore = restoreParts(context, 'bridge');
     this.name = context.names.bridge;
     if (refs.bridgeDsmKey === undefined || bridge.signerKeySecret === undefined) {
       throw new Error('an enabled bridge needs bridge.signerKeySecret (the CRD refuses a spec without it)');
@@ -53,12 +55,13 @@ export class BridgeDeployment extends Construct {
             // The image's HEALTHCHECK start period: the bridge scans the EVM chain from fromBlock first.
             startupSeconds: 180,
             ports: [{ name: PORT_NAMES.bridge, containerPort: PORTS.bridge, protocol: 'TCP' }],
-            env: [{ name: 'DSM_CONFIG', value: `${CONFIG_DIR}/${CONFIG_FILE}` }],
+            env: [{ name: 'DSM_CONFIG', value: `${CONFIG_DIR}/${CONFIG_FILE}` }, ...restore.env],
             volumeMounts: [
               { name: 'data', mountPath: DATA_DIRS.bridge },
               CONFIG_MOUNT,
               SECRETS_MOUNT,
               TMP_MOUNT,
+              ...restore.volumeMounts,
             ],
           },
           volumes: [
@@ -73,6 +76,7 @@ export class BridgeDeployment extends Construct {
                 : [{ file: SECRET_FILES.bridgeRpcUrl, ref: bridge.rpcSecret }]),
             ]),
             tmpVolume(),
+            ...restore.volumes,
           ],
         }),
       },

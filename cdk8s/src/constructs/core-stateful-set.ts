@@ -1,4 +1,5 @@
 import { k8s } from '../k8s.js';
+import { restoreParts } from '../bootstrap.js';
 import { Construct } from 'constructs';
 import { PORT_NAMES, PORTS } from '../api/names.js';
 import { metadataOf, selectorOf, type ClusterContext } from '../context.js';
@@ -36,6 +37,7 @@ export class CoreStatefulSet extends Construct {
     const { context } = props;
     const { core } = context.spec;
     const { refs } = context;
+    const restore = restoreParts(context, 'core');
     this.name = context.names.core;
     new k8s.KubeStatefulSet(this, 'Resource', {
       metadata: metadataOf(context, this.name, 'core'),
@@ -57,12 +59,13 @@ export class CoreStatefulSet extends Construct {
               { name: PORT_NAMES.coreApi, containerPort: PORTS.coreApi, protocol: 'TCP' },
               { name: PORT_NAMES.coreP2p, containerPort: PORTS.coreP2p, protocol: 'TCP' },
             ],
-            env: [{ name: 'DSM_CONFIG', value: `${CONFIG_DIR}/${CONFIG_FILE}` }],
+            env: [{ name: 'DSM_CONFIG', value: `${CONFIG_DIR}/${CONFIG_FILE}` }, ...restore.env],
             volumeMounts: [
               { name: 'data', mountPath: DATA_DIRS.core },
               CONFIG_MOUNT,
               SECRETS_MOUNT,
               TMP_MOUNT,
+              ...restore.volumeMounts,
             ],
           },
           volumes: [
@@ -73,6 +76,7 @@ export class CoreStatefulSet extends Construct {
               { file: SECRET_FILES.keystoreKey, ref: refs.keystoreKey },
             ]),
             tmpVolume(),
+            ...restore.volumes,
           ],
         }),
         volumeClaimTemplates: [claimTemplate(context, 'core', core.volume)],

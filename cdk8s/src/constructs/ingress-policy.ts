@@ -5,7 +5,7 @@ import { metadataOf, selectorOf, type ClusterContext } from '../context.js';
 
 /** Who may connect: pods of this cluster's components, every pod of the namespace, or other namespaces. */
 export type Peer =
-  | { readonly component: Component }
+  | { readonly component: Component | 'backup' }
   | { readonly namespacePods: true }
   | { readonly namespaceLabels: Readonly<Record<string, string>> };
 

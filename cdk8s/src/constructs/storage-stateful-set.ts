@@ -1,4 +1,5 @@
 import { k8s } from '../k8s.js';
+import { restoreParts } from '../bootstrap.js';
 import { Construct } from 'constructs';
 import { ANNOTATIONS, PORT_NAMES, PORTS } from '../api/names.js';
 import { metadataOf, selectorOf, type ClusterContext } from '../context.js';
@@ -40,6 +41,7 @@ export class StorageStatefulSet extends Construct {
     const { storage } = context.spec;
     this.name = context.names.storage;
     const { refs } = context;
+    const restore = restoreParts(context, 'storage');
     new k8s.KubeStatefulSet(this, 'Resource', {
       metadata: metadataOf(context, this.name, 'storage'),
       spec: {
@@ -67,12 +69,14 @@ export class StorageStatefulSet extends Construct {
                 name: 'DSM_STORAGE_ADVERTISE',
                 value: `$(DSM_STORAGE_NODE_ID).${context.names.storageHeadless}:${PORTS.storage}`,
               },
+              ...restore.env,
             ],
             volumeMounts: [
               { name: 'data', mountPath: DATA_DIRS.storage },
               CONFIG_MOUNT,
               SECRETS_MOUNT,
               TMP_MOUNT,
+              ...restore.volumeMounts,
             ],
           },
           volumes: [
@@ -82,6 +86,7 @@ export class StorageStatefulSet extends Construct {
               { file: SECRET_FILES.peerToken, ref: refs.peerToken },
             ]),
             tmpVolume(),
+            ...restore.volumes,
           ],
         }),
         volumeClaimTemplates: [claimTemplate(context, 'storage', storage.volume)],

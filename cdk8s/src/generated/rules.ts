@@ -70,6 +70,24 @@ export const RULE_GROUPS: readonly RuleGroup[] = [
     ],
   },
   {
+    name: 'dsm-backup',
+    rules: [
+      {
+        alert: 'DsmBackupTooOld',
+        expr: 'time() - max by (dsmcluster_namespace, dsmcluster) (dsm_operator_backup_last_success_timestamp_seconds)\n  > on (dsmcluster_namespace, dsmcluster)\nmax by (dsmcluster_namespace, dsmcluster) (dsm_operator_backup_max_age_seconds)\n',
+        for: '10m',
+        labels: { severity: 'warning' },
+        annotations: {
+          summary:
+            'The last good backup of {{ $labels.dsmcluster_namespace }}/{{ $labels.dsmcluster }} is {{ $value | humanizeDuration }} old',
+          description:
+            'No backup of DSMCluster {{ $labels.dsmcluster_namespace }}/{{ $labels.dsmcluster }} has succeeded for longer than its schedule allows (its longest gap between runs plus an hour). Losing a volume now loses everything written since the last good backup.',
+          runbook: 'docs/runbooks.md#dsmbackuptooold',
+        },
+      },
+    ],
+  },
+  {
     name: 'dsm-bridge',
     rules: [
       {

@@ -38,6 +38,13 @@ the StatefulSets' templates) and never deletes one (their retention policy and o
 - apiGroups: [networking.k8s.io]
   resources: [networkpolicies]
   verbs: [get, list, watch, create, update, patch, delete]
+# spec.backup: the operator makes the CronJob and reads how its Jobs went (it never creates or deletes a Job).
+- apiGroups: [batch]
+  resources: [cronjobs]
+  verbs: [get, list, watch, create, update, patch, delete]
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [get, list, watch]
 - apiGroups: [monitoring.coreos.com]
   resources: [servicemonitors, prometheusrules]
   verbs: [get, list, watch, create, update, patch, delete]

@@ -7,6 +7,8 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '@dsm/runtime/log';
+import { names } from '@dsm/cdk8s';
+import { backupAges } from '../backup-age.js';
 import { LOG } from '../log-fields.js';
 import type { OperatorMetrics, ReconcileOutcome } from '../metrics.js';
 import { clusterKeyOf, type InformerListener, type InformerVerb } from './informers.js';
@@ -49,6 +51,14 @@ export class Controller {
     this.log = options.log.child({ [LOG.component]: 'controller' });
     options.metrics.sources.queueDepth = () => this.queue.depth;
     options.metrics.sources.clustersByPhase = () => countByPhase(options.cache.list('DSMCluster', undefined));
+    options.metrics.sources.backups = () =>
+      backupAges(
+        options.cache.list('DSMCluster', undefined),
+        (namespace, cluster) =>
+          options.cache.get('CronJob', namespace, names(cluster).backup)?.metadata?.creationTimestamp as
+            string | undefined,
+        new Date(),
+      );
     options.onEvent((kind, verb, object) => this.enqueueFor(kind, verb, object));
   }
 

@@ -61,6 +61,9 @@ export const WATCHED_KINDS: readonly KindSpec[] = [
     plural: 'persistentvolumeclaims',
     clusterLabelled: true,
   },
+  // spec.backup's CronJob, and its Jobs: how the last backups went (the status).
+  { kind: 'CronJob', apiVersion: 'batch/v1', plural: 'cronjobs', clusterLabelled: true },
+  { kind: 'Job', apiVersion: 'batch/v1', plural: 'jobs', clusterLabelled: true },
   {
     kind: 'ServiceMonitor',
     apiVersion: `${MONITORING_GROUP}/${MONITORING_VERSION}`,

@@ -4,6 +4,8 @@
  */
 import type {
   KubeConfig,
+  V1CronJob,
+  V1Job,
   KubernetesObject,
   V1ConfigMap,
   V1Deployment,
@@ -60,6 +62,8 @@ export interface CachedKinds {
   NetworkPolicy: V1NetworkPolicy;
   Pod: V1Pod;
   PersistentVolumeClaim: V1PersistentVolumeClaim;
+  CronJob: V1CronJob;
+  Job: V1Job;
   ServiceMonitor: MonitoringObject;
   PrometheusRule: MonitoringObject;
 }

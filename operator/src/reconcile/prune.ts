@@ -15,6 +15,7 @@ export const PRUNABLE_KINDS = [
   'ConfigMap',
   'PodDisruptionBudget',
   'NetworkPolicy',
+  'CronJob',
   'ServiceMonitor',
   'PrometheusRule',
 ] as const;
@@ -27,6 +28,7 @@ export const API_VERSIONS: Record<PrunableKind, string> = {
   ConfigMap: 'v1',
   PodDisruptionBudget: 'policy/v1',
   NetworkPolicy: 'networking.k8s.io/v1',
+  CronJob: 'batch/v1',
   ServiceMonitor: 'monitoring.coreos.com/v1',
   PrometheusRule: 'monitoring.coreos.com/v1',
 };

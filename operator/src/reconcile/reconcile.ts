@@ -34,6 +34,7 @@ import { LOG } from '../log-fields.js';
 import { derivePeerToken } from '../peer-token.js';
 import { refusalOf, type Writer } from './apply.js';
 import { catchUp, type Member, type ProbeAnswer } from './catchup.js';
+import { observeBackups } from './backup-status.js';
 import { isWarning, transitions } from './conditions.js';
 import { differs, firstDifference, stamp } from './differs.js';
 import { changePeers, probePeers } from './probe.js';
@@ -308,6 +309,12 @@ export class ClusterReconciler implements Reconciler {
       scale,
       peerTokenRefusedBy: this.refusedToken.get(uid) ?? [],
       applyRefused,
+      backups: observeBackups(
+        spec.backup,
+        cache.list('Job', namespace, { [LABELS.cluster]: name, [LABELS.component]: 'backup' }),
+        cluster.status,
+        n.backup,
+      ),
     });
     await this.writeStatus(cluster, status);
     // Reported; the round still failed, so it is retried with backoff (and counted in the errors metric).
@@ -376,13 +383,25 @@ export class ClusterReconciler implements Reconciler {
     if (!statusChanged(cluster.status, status)) return;
     const key = { name: cluster.metadata.name, namespace: cluster.metadata.namespace };
     await this.writer.writeStatus(key, status);
+    // A backup's outcome is an Event of its own, once per Job (failures in a row each get one).
     for (const t of transitions(cluster.status?.conditions, status.conditions ?? []))
+      if (t.type !== 'LastBackupSucceeded')
+        await this.context.events.event(
+          cluster,
+          isWarning(t) ? 'Warning' : 'Normal',
+          t.reason,
+          `${t.type} ${t.to}: ${t.message}`.slice(0, 1024),
+        );
+    const run = status.lastBackup;
+    if (run !== undefined && run.job !== cluster.status?.lastBackup?.job) {
+      const backup = status.conditions?.find((c) => c.type === 'LastBackupSucceeded');
       await this.context.events.event(
         cluster,
-        isWarning(t) ? 'Warning' : 'Normal',
-        t.reason,
-        `${t.type} ${t.to}: ${t.message}`.slice(0, 1024),
+        run.succeeded ? 'Normal' : 'Warning',
+        run.succeeded ? 'BackupCompleted' : 'BackupFailed',
+        (backup?.message ?? `backup ${run.job}`).slice(0, 1024),
       );
+    }
   }
 }
 

@@ -14,6 +14,7 @@ import {
   type DSMClusterSpec,
   type DSMClusterStatus,
 } from '@dsm/cdk8s';
+import type { BackupObservation } from './backup-status.js';
 import { mergeConditions, type ConditionValue } from './conditions.js';
 import type { RolloutPlan } from './rollout.js';
 import type { ScalePlan } from './scale.js';
@@ -34,6 +35,8 @@ export interface StatusInput {
   peerTokenRefusedBy?: readonly string[];
   /** Objects the apiserver refused to apply this round (a 4xx answer: retrying alone will not help). */
   applyRefused?: readonly ApplyRefusal[];
+  /** How spec.backup's runs went (backup-status.ts); empty without spec.backup. */
+  backups?: BackupObservation;
 }
 
 export interface ApplyRefusal {
@@ -301,9 +304,19 @@ export function computeStatus(input: StatusInput): DSMClusterStatus {
               message: input.scale.refused.message,
             }
           : { type: 'Degraded', status: 'False', reason: 'AsExpected', message: 'nothing needs attention' };
+  const backups = input.backups ?? {};
   const conditions = mergeConditions(
-    previous?.conditions,
-    [ready, progressing(input, components), degraded, core, storage, bridge],
+    // Without spec.backup there is no backup condition to keep.
+    previous?.conditions?.filter((c) => c.type !== 'LastBackupSucceeded' || backups.condition !== undefined),
+    [
+      ready,
+      progressing(input, components),
+      degraded,
+      core,
+      storage,
+      bridge,
+      ...(backups.condition ? [backups.condition] : []),
+    ],
     cluster.metadata.generation,
     input.now,
   );
@@ -336,6 +349,8 @@ export function computeStatus(input: StatusInput): DSMClusterStatus {
     replicas: input.storage.workload?.status?.replicas ?? 0,
     ...(selector !== undefined ? { selector } : {}),
     secrets: secretNames(cluster),
+    ...(backups.lastBackup ? { lastBackup: backups.lastBackup } : {}),
+    ...(backups.lastSuccessfulBackup ? { lastSuccessfulBackup: backups.lastSuccessfulBackup } : {}),
   };
 }
 

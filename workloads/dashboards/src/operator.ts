@@ -13,7 +13,7 @@ export function operatorDashboard(): Dashboard {
     dsmDashboard(
       'dsm-operator',
       'DSM Operator',
-      'The DSMCluster operator: leader, clusters by phase, work queue, reconciles (rate, errors, duration), API writes, Events, informer restarts, memory and CPU.',
+      'The DSMCluster operator: leader, clusters by phase, work queue, backup age, reconciles (rate, errors, duration), API writes, Events, informer restarts, memory and CPU.',
     )
       .withRow(row('Control'))
       .withPanel(
@@ -60,6 +60,25 @@ export function operatorDashboard(): Dashboard {
             {
               expr: `sum by (kind) (increase(dsm_operator_informer_restarts_total{${OPERATOR}}[${RATE}]))`,
               legend: '{{kind}}',
+            },
+          ],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Backup age',
+          description:
+            "Age of each DSMCluster's last good backup (spec.backup; before the first one, since its CronJob was made), next to how old it may be (its schedule's longest gap plus an hour): DsmBackupTooOld fires when the age stays above it for 10 minutes.",
+          unit: 's',
+          min: 0,
+          queries: [
+            {
+              expr: `time() - max by (dsmcluster_namespace, dsmcluster) (dsm_operator_backup_last_success_timestamp_seconds{${OPERATOR}})`,
+              legend: '{{dsmcluster_namespace}}/{{dsmcluster}}',
+            },
+            {
+              expr: `max by (dsmcluster_namespace, dsmcluster) (dsm_operator_backup_max_age_seconds{${OPERATOR}})`,
+              legend: '{{dsmcluster_namespace}}/{{dsmcluster}} allowed',
             },
           ],
         }),

@@ -4,7 +4,8 @@
  * before the service reads its store. A volume that holds data is left as it is (a restarted node keeps
  * what it has), so the setting can stay in place.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { DsmError } from '@dsm/protocol';
 import type { Logger } from './log.js';
 import { discardUnfinishedRestore, isEmptyStore, restoreStoreSnapshot } from './store-snapshot.js';
 import type { Store } from './store.js';
@@ -21,6 +22,10 @@ export async function prepareStore(
     options.logger.info({ file }, 'restoreFrom ignored: the data volume already holds data');
     return;
   }
+  if (!existsSync(file))
+    throw new DsmError('E_CONFIG', `restoreFrom: ${file} does not exist (a backup file the node can read)`, {
+      field: 'restoreFrom',
+    });
   const started = performance.now();
   const manifest = await restoreStoreSnapshot(store, createReadStream(file), { service: options.service });
   options.logger.info(

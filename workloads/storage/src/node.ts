@@ -1,5 +1,5 @@
 /** Wires a storage node together: store, directory, peers, replicator, HTTP API, admin, shutdown. */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as b from '@dsm/api';
@@ -11,7 +11,7 @@ import {
   serviceDocuments,
   storageRoutes as S,
 } from '@dsm/api';
-import { backendByName } from '@dsm/protocol';
+import { backendByName, DsmError } from '@dsm/protocol';
 import {
   Store,
   adminAuth,
@@ -235,6 +235,14 @@ async function restoreAtStart(file: string, restorer: Restorer, directory: Direc
     logger.info({ file }, 'restoreFrom ignored: the directory already holds data');
     return;
   }
+  if (!existsSync(file))
+    throw new DsmError(
+      'E_CONFIG',
+      `restoreFrom: ${file} does not exist (a backup archive the node can read)`,
+      {
+        field: 'restoreFrom',
+      },
+    );
   logger.info({ file }, 'restoring a backup before serving');
   await restorer.restore(createReadStream(file));
 }
