@@ -4,27 +4,10 @@ import { join } from 'node:path';
 import { snapshotRoutes } from '@dsm/api';
 import { decodeExport, nodeBackend, verifyExport } from '@dsm/protocol';
 import { CoreProcess, Network } from '@dsm/testkit';
+import { balancesOf, hostedPair, type Json } from './hosted-pair.js';
 
-type Json = Record<string, unknown> & { error?: { code: string; details: Record<string, unknown> } };
-type Balances = Record<string, { available: string; locked: string }>;
-
-async function setup(net: Network) {
-  const id = async (label: string) =>
-    (await net.core.call<Json>('POST', '/v1/identities', { label, suite: 'ml-dsa-44' })).body
-      .identity as string;
-  const alice = await id('alice');
-  const bob = await id('bob');
-  const created = await net.core.call<Json>('POST', `/v1/identities/${alice}/tokens`, {
-    symbol: 'B',
-    name: 'Backed',
-    initialSupply: '1000',
-    policy: { conditions: [] },
-  });
-  return { alice, bob, token: created.body.token as string };
-}
-
-const balances = async (core: CoreProcess, who: string) =>
-  (await core.call<{ balances: Balances }>('GET', `/v1/identities/${who}/balances`)).body.balances;
+const setup = (net: Network) => hostedPair(net, '1000');
+const balances = balancesOf;
 
 async function snapshotOf(core: CoreProcess): Promise<Uint8Array> {
   const res = await fetch(`${core.p2pUrl}${snapshotRoutes.snapshot.path}`, {

@@ -1,27 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { decodeExport, nodeBackend, verifyExport } from '@dsm/protocol';
 import { eventually, Network, sleep } from '@dsm/testkit';
+import { balancesOf, hostedPair, type Json } from './hosted-pair.js';
 
-type Json = Record<string, unknown> & { error?: { code: string; details: Record<string, unknown> } };
-type Balances = Record<string, { available: string; locked: string }>;
-
-async function setup(net: Network) {
-  const id = async (label: string) =>
-    (await net.core.call<Json>('POST', '/v1/identities', { label, suite: 'ml-dsa-44' })).body
-      .identity as string;
-  const alice = await id('alice');
-  const bob = await id('bob');
-  const created = await net.core.call<Json>('POST', `/v1/identities/${alice}/tokens`, {
-    symbol: 'R',
-    name: 'Res',
-    initialSupply: '100000',
-    policy: { conditions: [] },
-  });
-  return { alice, bob, token: created.body.token as string };
-}
-
-const balances = async (net: Network, who: string) =>
-  (await net.core.call<{ balances: Balances }>('GET', `/v1/identities/${who}/balances`)).body.balances;
+const setup = (net: Network) => hostedPair(net);
+const balances = (net: Network, who: string) => balancesOf(net.core, who);
 
 describe('core node resilience', () => {
   let net: Network;
