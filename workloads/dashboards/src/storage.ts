@@ -13,7 +13,7 @@ export function storageDashboard(): Dashboard {
     dsmDashboard(
       'dsm-storage',
       'DSM Storage',
-      'Storage nodes: objects and bytes held, replication with their peers, client writes, rejections and fork evidence.',
+      'Storage nodes: objects and bytes held, replication with their peers, client writes, rejections and fork evidence, backups served.',
     )
       .withVariable(labelVariable('node', 'instance', 'up{job="dsm-storage"}', 'Storage node'))
       .withRow(row('Replication'))
@@ -154,6 +154,58 @@ export function storageDashboard(): Dashboard {
               legend: '{{instance}} {{route}} {{status}}',
             },
           ],
+        }),
+      )
+      .withRow(row('Backups'))
+      .withPanel(
+        timeSeries({
+          title: 'Last backup size',
+          description:
+            'Bytes of the last backup archive each node served whole (GET /v1/admin/backup, dsm backup create or run). 0 until the first since the node started.',
+          unit: 'bytes',
+          min: 0,
+          queries: [{ expr: `dsm_backup_bytes{${NODE}}`, legend: '{{instance}}' }],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Backups that did not complete',
+          description:
+            "Backups that broke off in the last hour (a read failed, the client went away): the client got a broken stream, never a short archive. The operator's DsmBackupTooOld says when no backup succeeded for too long.",
+          unit: 'short',
+          min: 0,
+          queries: [{ expr: `increase(dsm_backup_failures_total{${NODE}}[1h])`, legend: '{{instance}}' }],
+        }),
+      )
+      .withPanel(
+        timeSeries({
+          title: 'Backup and restore activity',
+          description:
+            'How long backups take (p99 over the last hour, by result) and restores attempted in the last hour (restored, or refused: a damaged archive, a node not empty).',
+          unit: 's',
+          min: 0,
+          queries: [
+            {
+              expr: `histogram_quantile(0.99, sum by (instance, result, le) (rate(dsm_backup_duration_seconds_bucket{${NODE}}[1h])))`,
+              legend: '{{instance}} backup {{result}} p99',
+            },
+            {
+              expr: `sum by (instance, result) (increase(dsm_restores_total{${NODE}}[1h]))`,
+              legend: '{{instance}} restores {{result}}',
+            },
+          ],
+        }),
+      )
+      .withPanel(
+        statPanel({
+          title: 'Last backup served',
+          description:
+            'When each node last served a whole backup archive (since it started; 1970 when none). The scheduled backups of a DSMCluster are on the DSM Operator dashboard.',
+          unit: 'dateTimeFromNow',
+          queries: [
+            { expr: `dsm_backup_last_success_timestamp_seconds{${NODE}} * 1000`, legend: '{{instance}}' },
+          ],
+          thresholds: [[null, 'green']],
         }),
       ),
   );

@@ -9,7 +9,7 @@ import { bridgeMetrics } from '@dsm/bridge/metrics';
 import { coreMetrics } from '@dsm/core/metrics';
 import { createOperatorMetrics } from '@dsm/operator/metrics';
 import { PolicyCache, backendByName } from '@dsm/protocol';
-import { createMetricsRegistry, httpRequestDuration, type Registry } from '@dsm/runtime';
+import { backupMetrics, createMetricsRegistry, httpRequestDuration, type Registry } from '@dsm/runtime';
 import { Directory } from '@dsm/storage';
 import { storageMetrics } from '@dsm/storage/metrics';
 import { openTempStore, type TempStore } from '@dsm/testkit';
@@ -50,6 +50,8 @@ beforeAll(async () => {
   });
   createOperatorMetrics(registry);
   httpRequestDuration(registry);
+  // Every service serving backups (storage archives, core and bridge snapshots) has these.
+  backupMetrics(registry);
 });
 
 afterAll(async () => {

@@ -34,6 +34,9 @@ export function backupMetrics(registry: Registry) {
     labelNames: ['result'],
     registers: [registry],
   });
+  // Every series exists from the start (0), so dashboards and alerts see a service that never backed up.
+  for (const result of ['success', 'failure']) duration.zero({ result });
+  for (const result of ['restored', 'refused']) restores.inc({ result }, 0);
   return {
     /** A backup of `size` bytes was served whole, `seconds` after it started. */
     succeeded(size: number, seconds: number): void {
